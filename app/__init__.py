@@ -1,0 +1,1 @@
+"""Staff victimisation monitor: anonymous periodic surveys for staff with a public task."""

@@ -1,0 +1,300 @@
+"""The `monitor` command. Messages go to stderr, data to stdout; exit 1 on any problem."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings, get_settings
+from app.db import create_db_engine, session_scope
+from app.problems import ProblemError
+
+app = typer.Typer(
+    help="Staff victimisation monitor: questionnaires, waves, codes, keys and the server.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+survey_app = typer.Typer(help="Questionnaire definitions.", no_args_is_help=True)
+wave_app = typer.Typer(help="Waves: create, open, close.", no_args_is_help=True)
+frame_app = typer.Typer(help="A wave's population frame.", no_args_is_help=True)
+codes_app = typer.Typer(help="Invitation codes.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(survey_app, name="survey")
+app.add_typer(wave_app, name="wave")
+app.add_typer(frame_app, name="frame")
+app.add_typer(codes_app, name="codes")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def fail(message: str) -> typer.Exit:
+    say(f"error: {message}")
+    return typer.Exit(1)
+
+
+def handles_problems(command: F) -> F:
+    """Turn every expected failure into a message on stderr and exit 1 (no traceback)."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ProblemError as exc:
+            say(f"error: {exc.detail}")
+            for error in exc.errors:
+                say(f"  {error.loc}: {error.message} [{error.code}]")
+            raise typer.Exit(1) from None
+        except OperationalError as exc:
+            raise fail(f"cannot use the database: {type(exc.orig).__name__}: {exc.orig}") from None
+        except ProgrammingError as exc:
+            raise fail(
+                f"the database is not ready ({type(exc.orig).__name__}); "
+                "run 'monitor db upgrade' first"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"MONITOR_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise fail(f"invalid configuration: {problems}") from None
+
+
+@contextmanager
+def configured_engine() -> Iterator[Engine]:
+    url = settings().database_url
+    _ensure_sqlite_folder(url)
+    engine = create_db_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
+    """A session on the configured database that commits when the block succeeds."""
+    if engine is not None:
+        with session_scope(sessionmaker(engine, expire_on_commit=False)) as session:
+            yield session
+        return
+    with configured_engine() as own_engine, unit_of_work(own_engine) as session:
+        yield session
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option} must be a date like 2026-03-01, not '{value}'") from None
+
+
+# --- db ------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+@handles_problems
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database (MONITOR_DATABASE_URL)."""
+    from app.migrate import upgrade
+
+    url = settings().database_url
+    _ensure_sqlite_folder(url)
+    upgrade(url)
+    say("database is up to date")
+
+
+# --- survey ----------------------------------------------------------------------------
+
+DirArgument = Annotated[
+    Path | None, typer.Argument(help="Folder of definition files [MONITOR_SURVEY_DEFS]")
+]
+
+
+def _load_definitions(directory: Path | None) -> Any:
+    from app.questionnaires.loader import load_directory
+
+    folder = directory or settings().survey_defs
+    result = load_directory(folder)
+    if result.problems:
+        for problem in result.problems:
+            say(str(problem))
+        raise fail(f"{len(result.problems)} problem(s) in {folder}")
+    return result
+
+
+@survey_app.command("validate")
+@handles_problems
+def survey_validate(directory: DirArgument = None) -> None:
+    """Check every definition file; list each problem with file, question and code."""
+    result = _load_definitions(directory)
+    say(f"ok: {', '.join(q.id for q in result.questionnaires) or 'no questionnaires'}")
+
+
+@survey_app.command("publish")
+@handles_problems
+def survey_publish(directory: DirArgument = None) -> None:
+    """Register new questionnaire versions; unchanged ones are left alone."""
+    from app.questionnaires.service import publish
+
+    result = _load_definitions(directory)
+    with unit_of_work() as session:
+        for questionnaire in result.questionnaires:
+            outcome = publish(session, questionnaire)
+            say(f"{outcome.id}: {outcome.status}")
+
+
+@survey_app.command("diff")
+@handles_problems
+def survey_diff(
+    old: Annotated[str, typer.Argument(help="Version id, e.g. mm-2026.1")],
+    new: Annotated[str, typer.Argument(help="Version id, e.g. mm-2027.1")],
+    directory: Annotated[Path | None, typer.Option("--dir", help="Definitions folder")] = None,
+) -> None:
+    """List questions added, removed and changed between two versions (to stdout)."""
+    from app.questionnaires.loader import diff
+
+    versions = {q.id: q for q in _load_definitions(directory).questionnaires}
+    missing = [v for v in (old, new) if v not in versions]
+    if missing:
+        raise fail(f"unknown version(s): {', '.join(missing)}; known: {', '.join(sorted(versions))}")
+    result = diff(versions[old], versions[new])
+    for line in result.lines():
+        typer.echo(line)
+    if result.is_empty():
+        say("no differences in questions")
+
+
+# --- waves, frames, codes ---------------------------------------------------------------
+
+
+@wave_app.command("create")
+@handles_problems
+def wave_create(
+    wave_id: Annotated[str, typer.Argument(metavar="ID", help="Wave id, e.g. 2026")],
+    questionnaire: Annotated[str, typer.Option(help="Published questionnaire version")],
+    opens: Annotated[str, typer.Option(help="Opening date, YYYY-MM-DD")],
+    closes: Annotated[str, typer.Option(help="Closing date, YYYY-MM-DD")],
+    title: Annotated[str | None, typer.Option(help="Title shown to respondents")] = None,
+) -> None:
+    """Create a wave (as a draft: load a frame, then open it)."""
+    from app.waves.service import create_wave
+
+    opens_at, closes_at = _parse_date(opens, "--opens"), _parse_date(closes, "--closes")
+    with unit_of_work() as session:
+        wave = create_wave(session, wave_id, questionnaire, opens_at, closes_at, title)
+        say(f"wave {wave.id} created ({wave.questionnaire_id}, {wave.opens_at} to {wave.closes_at})")
+
+
+@wave_app.command("open")
+@handles_problems
+def wave_open(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Start taking responses (the wave needs a frame)."""
+    from app.dependencies import utc_today
+    from app.waves.service import open_wave
+
+    with unit_of_work() as session:
+        open_wave(session, wave_id, utc_today())
+    say(f"wave {wave_id} is open")
+
+
+@wave_app.command("close")
+@handles_problems
+def wave_close(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Stop taking responses, seal them and compute the wave's estimates."""
+    from app.waves.closing import close_wave, scrub_dead_rows
+
+    with configured_engine() as engine:
+        with unit_of_work(engine) as session:
+            close_wave(session, wave_id)
+        scrub_dead_rows(engine)
+    say(f"wave {wave_id} is closed")
+
+
+@frame_app.command("load")
+@handles_problems
+def frame_load(
+    wave_id: Annotated[str, typer.Argument(metavar="ID")],
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="organisation,unit,function_group,headcount")],
+) -> None:
+    """Load (or replace) the wave's population frame from a CSV file."""
+    from app.waves.service import load_frame
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {file}: {exc}") from None
+    with unit_of_work() as session:
+        rows = load_frame(session, wave_id, text)
+    say(f"frame of wave {wave_id}: {len(rows)} cells, {sum(r.headcount for r in rows)} staff")
+
+
+@codes_app.command("issue")
+@handles_problems
+def codes_issue(
+    wave_id: Annotated[str, typer.Argument(metavar="ID")],
+    count: Annotated[int, typer.Option("--count", help="How many codes", min=1, max=1_000_000)],
+) -> None:
+    """Print COUNT new single-use codes for the wave, one per line (only their hashes are kept)."""
+    from app.waves.service import issue_codes
+
+    with unit_of_work() as session:
+        codes = issue_codes(session, wave_id, count)
+    sys.stdout.write("\n".join(codes) + "\n")
+    say(f"{len(codes)} codes issued for wave {wave_id}")
+
+
+# --- server --------------------------------------------------------------------------------
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL)")] = 1,
+) -> None:
+    """Serve the API, the survey pages and the dashboard."""
+    import uvicorn
+
+    settings()  # fail early, with a message, on a bad configuration
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # our own access log leaves out client addresses (app.main)
+        proxy_headers=False,
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,37 @@
+"""One settings object; every value comes from an environment variable MONITOR_*."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Below this, complementary suppression cannot protect small groups: refuse to start.
+MIN_CELL_FLOOR = 5
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MONITOR_", extra="ignore")
+
+    database_url: str = "sqlite:///var/monitor.db"
+    survey_defs: Path = Path("survey_defs")
+    min_cell: int = Field(default=10, ge=MIN_CELL_FLOOR)
+    cors_origins: Annotated[list[str], NoDecode] = []
+    dashboard_dir: Path = Path("dashboards")
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "info"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,231 @@
+"""The one condition language: routing (`show_if`) and indicator definitions.
+
+A condition is parsed once from its JSON/YAML form into small frozen dataclasses and
+then evaluated on columns: an `AnswerTable` holds the answers of one respondent (routing)
+or of a whole wave (indicators), and `evaluate` returns one boolean per respondent.
+Nothing is ever passed to `eval`.
+
+Semantics (CONTRACT section 2): when the question is hidden or unanswered, every atom on
+it is false except `answered: false`; `not` negates as usual. For a multi question `in`
+holds when any chosen code is listed and `not_in` when none is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+
+
+class ConditionSyntaxError(ValueError):
+    """A condition that does not have one of the shapes of the language."""
+
+
+@dataclass(frozen=True)
+class InCodes:
+    question: str
+    codes: tuple[str, ...]
+    negate: bool  # True for `not_in`
+
+
+@dataclass(frozen=True)
+class InRange:
+    question: str
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True)
+class Answered:
+    question: str
+    answered: bool
+
+
+@dataclass(frozen=True)
+class AllOf:
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    part: Condition
+
+
+Condition = Union[InCodes, InRange, Answered, AllOf, AnyOf, Not]  # noqa: UP007 (runtime alias)
+Atom = Union[InCodes, InRange, Answered]  # noqa: UP007
+
+_ATOM_KEYS = {"in", "not_in", "min", "max", "answered"}
+
+
+def parse_condition(raw: Any) -> Condition:
+    """Parse the JSON/YAML form of a condition, raising ConditionSyntaxError."""
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConditionSyntaxError("a condition must be a non-empty mapping")
+    keys = set(raw)
+    for combinator, cls in (("all", AllOf), ("any", AnyOf)):
+        if combinator in keys:
+            if keys != {combinator}:
+                raise ConditionSyntaxError(f"'{combinator}' stands alone in its mapping")
+            parts = raw[combinator]
+            if not isinstance(parts, list) or not parts:
+                raise ConditionSyntaxError(f"'{combinator}' needs a non-empty list of conditions")
+            return cls(tuple(parse_condition(p) for p in parts))
+    if "not" in keys:
+        if keys != {"not"}:
+            raise ConditionSyntaxError("'not' stands alone in its mapping")
+        return Not(parse_condition(raw["not"]))
+    if "question" not in keys:
+        raise ConditionSyntaxError(
+            "a condition is {question, in|not_in|min|max|answered}, all, any or not"
+        )
+    question = raw["question"]
+    if not isinstance(question, str) or not question:
+        raise ConditionSyntaxError("'question' must be a question id")
+    operators = keys - {"question"}
+    unknown = operators - _ATOM_KEYS
+    if unknown:
+        raise ConditionSyntaxError(f"unknown key(s) in condition: {', '.join(sorted(unknown))}")
+    if operators in ({"in"}, {"not_in"}):
+        (op,) = operators
+        codes = raw[op]
+        if (
+            not isinstance(codes, list)
+            or not codes
+            or not all(isinstance(c, str) for c in codes)
+        ):
+            raise ConditionSyntaxError(f"'{op}' needs a non-empty list of option codes")
+        return InCodes(question, tuple(codes), negate=op == "not_in")
+    if operators and operators <= {"min", "max"}:
+        bounds = {}
+        for op in ("min", "max"):
+            value = raw.get(op)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ConditionSyntaxError(f"'{op}' needs a number")
+            bounds[op] = value
+        return InRange(question, bounds["min"], bounds["max"])
+    if operators == {"answered"}:
+        if not isinstance(raw["answered"], bool):
+            raise ConditionSyntaxError("'answered' needs true or false")
+        return Answered(question, raw["answered"])
+    raise ConditionSyntaxError(
+        "a condition on a question has exactly one of in, not_in, answered, or min and/or max"
+    )
+
+
+def dump_condition(condition: Condition) -> dict[str, Any]:
+    """The JSON form, the inverse of parse_condition."""
+    match condition:
+        case InCodes(question, codes, negate):
+            return {"question": question, "not_in" if negate else "in": list(codes)}
+        case InRange(question, low, high):
+            out: dict[str, Any] = {"question": question}
+            if low is not None:
+                out["min"] = low
+            if high is not None:
+                out["max"] = high
+            return out
+        case Answered(question, answered):
+            return {"question": question, "answered": answered}
+        case AllOf(parts):
+            return {"all": [dump_condition(p) for p in parts]}
+        case AnyOf(parts):
+            return {"any": [dump_condition(p) for p in parts]}
+        case Not(part):
+            return {"not": dump_condition(part)}
+    raise TypeError(condition)
+
+
+def atoms(condition: Condition) -> Iterator[Atom]:
+    """Every atom of a condition, depth first."""
+    match condition:
+        case AllOf(parts) | AnyOf(parts):
+            for part in parts:
+                yield from atoms(part)
+        case Not(part):
+            yield from atoms(part)
+        case _:
+            yield condition
+
+
+class AnswerTable:
+    """Answers as columns: one row per respondent.
+
+    `kinds` maps question id -> question type ("single", "multi", "scale", "integer",
+    "text"). Rows are answer mappings in which hidden and unanswered questions are absent.
+    """
+
+    def __init__(self, kinds: Mapping[str, str], rows: Sequence[Mapping[str, Any]]):
+        self.kinds = kinds
+        self.rows = rows
+        self.size = len(rows)
+        self._columns: dict[str, list[Any]] = {}
+
+    def column(self, question: str) -> list[Any]:
+        """The raw answers to one question, None where absent (built once, then cached)."""
+        if question not in self._columns:
+            self._columns[question] = [row.get(question) for row in self.rows]
+        return self._columns[question]
+
+    def answered(self, question: str) -> np.ndarray:
+        return np.fromiter((v is not None for v in self.column(question)), bool, self.size)
+
+    def chosen(self, question: str, codes: Sequence[str]) -> np.ndarray:
+        """True where the answer is one of `codes` (multi: any chosen code is listed)."""
+        wanted = set(codes)
+        if self.kinds.get(question) == "multi":
+            values = (v is not None and not wanted.isdisjoint(v) for v in self.column(question))
+        else:
+            values = (v in wanted for v in self.column(question))
+        return np.fromiter(values, bool, self.size)
+
+    def number(self, question: str) -> np.ndarray:
+        """Numeric answers, NaN where absent."""
+        return np.array(
+            [np.nan if v is None else float(v) for v in self.column(question)], dtype=float
+        )
+
+
+def evaluate(condition: Condition, table: AnswerTable) -> np.ndarray:
+    """Evaluate a condition for every row of the table at once."""
+    match condition:
+        case InCodes(question, codes, negate):
+            answered = table.answered(question)
+            hit = table.chosen(question, codes)
+            return answered & ~hit if negate else answered & hit
+        case InRange(question, low, high):
+            values = table.number(question)
+            result = ~np.isnan(values)
+            with np.errstate(invalid="ignore"):
+                if low is not None:
+                    result &= values >= low
+                if high is not None:
+                    result &= values <= high
+            return result
+        case Answered(question, answered):
+            present = table.answered(question)
+            return present if answered else ~present
+        case AllOf(parts):
+            result = np.ones(table.size, bool)
+            for part in parts:
+                result &= evaluate(part, table)
+            return result
+        case AnyOf(parts):
+            result = np.zeros(table.size, bool)
+            for part in parts:
+                result |= evaluate(part, table)
+            return result
+        case Not(part):
+            return ~evaluate(part, table)
+    raise TypeError(condition)
+
+
+def holds(condition: Condition, kinds: Mapping[str, str], answers: Mapping[str, Any]) -> bool:
+    """Evaluate a condition for one respondent (routing)."""
+    return bool(evaluate(condition, AnswerTable(kinds, [answers]))[0])

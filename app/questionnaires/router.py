@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+
+from app.dependencies import SessionDep
+from app.problems import problem_responses
+from app.questionnaires.loader import localized
+from app.questionnaires.service import get_version
+
+router = APIRouter(prefix="/api/v1/questionnaires", tags=["questionnaires"])
+
+
+@router.get("/{questionnaire_id}", responses=problem_responses(404))
+def read_questionnaire(
+    questionnaire_id: str, session: SessionDep, lang: Literal["nl", "en"] = "nl"
+) -> dict[str, Any]:
+    """A published questionnaire version with its texts in Dutch (default) or English."""
+    return localized(get_version(session, questionnaire_id), lang)

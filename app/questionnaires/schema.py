@@ -1,0 +1,289 @@
+"""The questionnaire model: one definition file in, one read-only value out.
+
+Structure is checked by pydantic; meaning (ids, routing, translations, ranges) by
+`check_questionnaire`, which lists every problem with a stable code, after the error
+catalogue of XLSForm/pyxform: authors and their tools can rely on the codes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from app.questionnaires.conditions import (
+    Condition,
+    ConditionSyntaxError,
+    InCodes,
+    InRange,
+    atoms,
+    dump_condition,
+    parse_condition,
+)
+
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+QUESTION_TYPES = ("single", "multi", "scale", "integer", "text")
+CHOICE_TYPES = ("single", "multi", "scale")
+BACKGROUND_QUESTIONS = ("organisation", "unit", "function_group")
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+VERSION_PATTERN = re.compile(r"^[a-z][a-z0-9-]*-\d{4}\.\d+$")
+
+
+def _parse(raw: Any) -> Condition:
+    try:
+        return parse_condition(raw)
+    except ConditionSyntaxError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+ConditionField = Annotated[
+    Condition, BeforeValidator(_parse), PlainSerializer(dump_condition, return_type=dict)
+]
+# A translated text: {"nl": "...", "en": "..."}; completeness is checked by meaning, so
+# that a missing translation is reported with its own code next to every other problem.
+Text = dict[str, str]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Frozen):
+    code: str
+    label: Text
+    organisation: str | None = None
+    exclusive: bool = False  # multi only: "none" / "rather not say" cannot be combined
+
+
+class Question(_Frozen):
+    id: str
+    type: str
+    text: Text
+    help: Text | None = None
+    required: bool = True
+    options: tuple[Option, ...] | None = None
+    min: int | None = None
+    max: int | None = None
+    max_length: int | None = Field(default=None, ge=1)
+    show_if: ConditionField | None = None
+
+    def option_codes(self) -> set[str]:
+        return {o.code for o in self.options or ()}
+
+
+class Module(_Frozen):
+    id: str
+    title: Text
+    intro: Text | None = None
+    questions: tuple[Question, ...]
+
+
+class Support(_Frozen):
+    """Support information shown to respondents for whom `show_if` holds."""
+
+    show_if: ConditionField
+    text: Text
+
+
+class Questionnaire(_Frozen):
+    id: str
+    title: Text
+    intro: Text | None = None
+    thanks: Text | None = None
+    support: Support | None = None
+    modules: tuple[Module, ...]
+
+    def questions(self) -> list[Question]:
+        return [q for m in self.modules for q in m.questions]
+
+    def question(self, question_id: str) -> Question:
+        return self.question_map()[question_id]
+
+    def question_map(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions()}
+
+    def kinds(self) -> dict[str, str]:
+        return {q.id: q.type for q in self.questions()}
+
+
+@dataclass(frozen=True)
+class DefinitionProblem:
+    """One problem in a definition file; `where` is a question id or a path."""
+
+    file: str
+    where: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.where}: [{self.code}] {self.message}"
+
+
+def check_questionnaire(q: Questionnaire, file: str) -> list[DefinitionProblem]:
+    """Every problem of meaning in a structurally valid questionnaire."""
+    problems: list[DefinitionProblem] = []
+
+    def problem(where: str, code: str, message: str) -> None:
+        problems.append(DefinitionProblem(file, where, code, message))
+
+    def check_text(where: str, field: str, text: Text | None) -> None:
+        if text is None:
+            return
+        for lang in LANGUAGES:
+            if not (text.get(lang) or "").strip():
+                problem(where, "missing_translation", f"{field} has no '{lang}' text")
+        for lang in set(text) - set(LANGUAGES):
+            problem(where, "unknown_language", f"{field} has a text in unknown language '{lang}'")
+
+    if not VERSION_PATTERN.match(q.id):
+        problem(q.id, "invalid_version_id", "a version id looks like 'mm-2026.1'")
+    check_text("questionnaire", "title", q.title)
+    check_text("questionnaire", "intro", q.intro)
+    check_text("questionnaire", "thanks", q.thanks)
+
+    module_ids: set[str] = set()
+    earlier: dict[str, Question] = {}
+    for module in q.modules:
+        if module.id in module_ids:
+            problem(module.id, "duplicate_module_id", f"module id '{module.id}' is used twice")
+        module_ids.add(module.id)
+        check_text(f"module {module.id}", "title", module.title)
+        check_text(f"module {module.id}", "intro", module.intro)
+        if not module.questions:
+            problem(f"module {module.id}", "empty_module", "a module needs at least one question")
+        for question in module.questions:
+            problems.extend(_check_question(question, earlier, file, check_text))
+            if question.id in earlier:
+                problem(question.id, "duplicate_question_id", "question id is used twice")
+            earlier[question.id] = question
+
+    problems.extend(_check_background(earlier, file))
+    if q.support is not None:
+        check_text("support", "text", q.support.text)
+        problems.extend(_check_condition(q.support.show_if, "support", earlier, file))
+    return problems
+
+
+def _check_question(q: Question, earlier: dict[str, Question], file: str, check_text: Any):
+    problems: list[DefinitionProblem] = []
+
+    def problem(code: str, message: str) -> None:
+        problems.append(DefinitionProblem(file, q.id, code, message))
+
+    if not ID_PATTERN.match(q.id):
+        problem("invalid_id", "ids are lower case letters, digits and '_', starting with a letter")
+    check_text(q.id, "text", q.text)
+    check_text(q.id, "help", q.help)
+    if q.type not in QUESTION_TYPES:
+        problem("unknown_type", f"type '{q.type}' is not one of {', '.join(QUESTION_TYPES)}")
+    if q.type in CHOICE_TYPES:
+        if not q.options:
+            problem("missing_options", f"a {q.type} question needs options")
+        seen: set[str] = set()
+        for option in q.options or ():
+            if option.code in seen:
+                problem("duplicate_option", f"option code '{option.code}' is used twice")
+            seen.add(option.code)
+            if not CODE_PATTERN.match(option.code):
+                problem("invalid_option_code", f"option code '{option.code}' is not a plain code")
+            check_text(q.id, f"label of option '{option.code}'", option.label)
+            if option.organisation is not None and option.organisation not in (
+                earlier["organisation"].option_codes() if "organisation" in earlier else ()
+            ):
+                problem(
+                    "unknown_organisation",
+                    f"option '{option.code}' names organisation '{option.organisation}', "
+                    "which is not an option of an earlier 'organisation' question",
+                )
+            if option.exclusive and q.type != "multi":
+                problem("misplaced_field", "'exclusive' belongs to options of multi questions")
+    elif q.options is not None:
+        problem("misplaced_field", f"a {q.type} question has no options")
+    if q.type == "integer":
+        if q.min is None or q.max is None:
+            problem("missing_range", "an integer question needs min and max")
+        elif q.min > q.max:
+            problem("min_greater_than_max", f"min {q.min} is greater than max {q.max}")
+    elif q.min is not None or q.max is not None:
+        problem("misplaced_field", "only integer questions have min and max")
+    if q.type == "text":
+        if q.max_length is None:
+            problem("missing_max_length", "a text question needs max_length")
+        if q.id in BACKGROUND_QUESTIONS:
+            problem("invalid_background", "background questions cannot be text")
+    elif q.max_length is not None:
+        problem("misplaced_field", "only text questions have max_length")
+    if q.show_if is not None:
+        problems.extend(_check_condition(q.show_if, q.id, earlier, file))
+    return problems
+
+
+def _check_condition(
+    condition: Condition, where: str, earlier: dict[str, Question], file: str
+) -> list[DefinitionProblem]:
+    """Check that a condition names earlier questions with codes and ranges they have."""
+    problems: list[DefinitionProblem] = []
+    for atom in atoms(condition):
+        target = earlier.get(atom.question)
+        if target is None:
+            code = "forward_reference" if atom.question != where else "self_reference"
+            problems.append(
+                DefinitionProblem(
+                    file, where, code,
+                    f"condition names '{atom.question}', which is not an earlier question",
+                )
+            )
+            continue
+        problems.extend(check_atom(atom, target, where, file))
+    return problems
+
+
+def check_atom(atom: Any, target: Question, where: str, file: str) -> list[DefinitionProblem]:
+    """Check one atom against the question it names (shared with indicator definitions)."""
+    problems: list[DefinitionProblem] = []
+    if isinstance(atom, InCodes):
+        if target.type not in CHOICE_TYPES:
+            problems.append(
+                DefinitionProblem(
+                    file, where, "condition_type_mismatch",
+                    f"'in'/'not_in' on '{target.id}', a {target.type} question",
+                )
+            )
+        else:
+            for code in sorted(set(atom.codes) - target.option_codes()):
+                problems.append(
+                    DefinitionProblem(
+                        file, where, "unknown_option",
+                        f"condition uses code '{code}', which '{target.id}' does not have",
+                    )
+                )
+    elif isinstance(atom, InRange) and target.type != "integer":
+        problems.append(
+            DefinitionProblem(
+                file, where, "condition_type_mismatch",
+                f"'min'/'max' on '{target.id}', a {target.type} question",
+            )
+        )
+    return problems
+
+
+def _check_background(questions: dict[str, Question], file: str) -> list[DefinitionProblem]:
+    problems: list[DefinitionProblem] = []
+    for qid in BACKGROUND_QUESTIONS:
+        q = questions.get(qid)
+        if q is None:
+            problems.append(
+                DefinitionProblem(file, qid, "missing_background", f"question '{qid}' is required")
+            )
+        elif q.type != "single" or not q.required or q.show_if is not None:
+            problems.append(
+                DefinitionProblem(
+                    file, qid, "invalid_background",
+                    "background questions are required single questions shown to everyone",
+                )
+            )
+    return problems

@@ -1,0 +1,77 @@
+"""Publishing and reading questionnaire versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.problems import Conflict, NotFound
+from app.questionnaires.loader import (
+    canonical_json,
+    content_hash,
+    describe_questionnaire_changes,
+    from_canonical,
+)
+from app.questionnaires.models import QuestionnaireVersion
+from app.questionnaires.schema import Questionnaire
+
+
+class PublishedVersionChanged(Conflict):
+    """A published version's file was edited: versions are immutable."""
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    id: str
+    status: str  # "published" or "unchanged"
+
+
+def publish(session: Session, questionnaire: Questionnaire) -> PublishOutcome:
+    """Store a new version; a no-op for an unchanged one; refuse a changed one."""
+    canonical = canonical_json(questionnaire)
+    digest = content_hash(canonical)
+    existing = session.get(QuestionnaireVersion, questionnaire.id)
+    if existing is not None:
+        if existing.content_hash == digest:
+            return PublishOutcome(questionnaire.id, "unchanged")
+        changes = describe_questionnaire_changes(from_canonical(existing.definition), questionnaire)
+        raise PublishedVersionChanged(
+            f"version {questionnaire.id} is published and cannot change "
+            f"(published {existing.content_hash}, file {digest}); publish the change as a "
+            "new version. What differs:\n  " + "\n  ".join(changes)
+        )
+    session.add(
+        QuestionnaireVersion(
+            id=questionnaire.id,
+            content_hash=digest,
+            definition=canonical,
+            published_at=datetime.now(UTC),
+        )
+    )
+    session.flush()
+    return PublishOutcome(questionnaire.id, "published")
+
+
+def get_version(session: Session, questionnaire_id: str) -> Questionnaire:
+    row = session.execute(
+        select(QuestionnaireVersion.content_hash, QuestionnaireVersion.definition).where(
+            QuestionnaireVersion.id == questionnaire_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"questionnaire {questionnaire_id} is not published")
+    return _parsed(row.content_hash, row.definition)
+
+
+@lru_cache(maxsize=64)
+def _parsed(digest: str, definition: str) -> Questionnaire:
+    # Versions are immutable, so the parsed value can be kept by its hash.
+    return from_canonical(definition)
+
+
+def list_versions(session: Session) -> list[QuestionnaireVersion]:
+    return list(session.scalars(select(QuestionnaireVersion).order_by(QuestionnaireVersion.id)))

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+
+class Response(Base):
+    """One anonymous response. Deliberately nothing but a random id, the wave and the
+    answers: no time, no sequence, no code, nothing from the request."""
+
+    __tablename__ = "response"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), index=True)
+    answers: Mapped[str] = mapped_column(Text)
+
+
+class ResumeState(Base):
+    """Answers saved for later, sealed with a key derived from the respondent's code."""
+
+    __tablename__ = "resume_state"
+
+    lookup: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

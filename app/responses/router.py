@@ -1,0 +1,51 @@
+"""Respondent routes. The code travels in request bodies only, never in a URL."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.dependencies import SessionDep, TodayDep
+from app.problems import problem_responses
+from app.responses import service
+from app.responses.schemas import (
+    CodeAccepted,
+    CodeBody,
+    ProgressBody,
+    Recorded,
+    Saved,
+    SavedAnswers,
+    SubmissionBody,
+)
+
+router = APIRouter(prefix="/api/v1/waves/{wave_id}", tags=["respondents"])
+
+
+@router.post(
+    "/responses",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(403, 404, 409, 413, 422),
+)
+def submit_response(wave_id: str, body: SubmissionBody, session: SessionDep, today: TodayDep) -> Recorded:
+    """Record one anonymous response and spend its code, both or neither."""
+    service.submit(session, wave_id, body.code, body.answers, today)
+    return Recorded()
+
+
+@router.post("/codes/check", responses=problem_responses(403, 404, 409, 422))
+def check_code(wave_id: str, body: CodeBody, session: SessionDep, today: TodayDep) -> CodeAccepted:
+    """Whether a code can be used, before the first question; spends nothing."""
+    result = service.check_code(session, wave_id, body.code, today)
+    return CodeAccepted(resume_available=result.resume_available)
+
+
+@router.put("/progress", responses=problem_responses(403, 404, 409, 422))
+def save_progress(wave_id: str, body: ProgressBody, session: SessionDep, today: TodayDep) -> Saved:
+    """Save unfinished answers, sealed with the code; replaced on every save."""
+    service.save_progress(session, wave_id, body.code, body.answers, today)
+    return Saved()
+
+
+@router.post("/progress/load", responses=problem_responses(403, 404, 409, 422))
+def load_progress(wave_id: str, body: CodeBody, session: SessionDep, today: TodayDep) -> SavedAnswers:
+    """The answers saved with this code ({} when nothing was saved)."""
+    return SavedAnswers(answers=service.load_progress(session, wave_id, body.code, today))

@@ -1,0 +1,169 @@
+"""Anonymous intake: check a code, save and resume, spend the code and store the answers.
+
+Nothing here keeps a time, a sequence, the code or anything from the request next to a
+response (CONTRACT section 4). The code is spent by deleting its hash row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import delete, exists, insert, select, text
+from sqlalchemy.orm import Session
+
+from app.problems import Conflict, FieldError, Forbidden, InvalidInput
+from app.questionnaires.service import get_version
+from app.responses.models import Response, ResumeState
+from app.responses.validation import validate_answers
+from app.waves.codes import code_hash, normalize
+from app.waves.models import InvitationCode, Wave
+from app.waves.service import accepts_responses, frame_cells, get_wave
+
+# One message for unknown, foreign and spent codes: it tells an attacker nothing.
+CODE_REFUSED = "This code cannot be used for this survey."
+
+
+def canonical_answers(answers: dict[str, Any]) -> str:
+    return json.dumps(answers, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def open_wave_for(session: Session, wave_id: str, today: date) -> Wave:
+    """The wave, if it takes responses now: 404, then 409."""
+    wave = get_wave(session, wave_id)
+    if not accepts_responses(wave, today):
+        raise Conflict(f"wave {wave_id} is not open for responses")
+    return wave
+
+
+def require_code(session: Session, wave: Wave, code: str) -> str:
+    """The code's hash if it is an unspent code of this wave, else 403."""
+    digest = code_hash(code)
+    valid = session.scalar(
+        select(
+            exists().where(InvitationCode.code_hash == digest, InvitationCode.wave_id == wave.id)
+        )
+    )
+    if not valid:
+        raise Forbidden(CODE_REFUSED)
+    return digest
+
+
+@dataclass(frozen=True)
+class CodeStatus:
+    resume_available: bool
+
+
+def check_code(session: Session, wave_id: str, code: str, today: date) -> CodeStatus:
+    wave = open_wave_for(session, wave_id, today)
+    require_code(session, wave, code)
+    saved = session.get(ResumeState, _resume_lookup(wave.id, code)) is not None
+    return CodeStatus(resume_available=saved)
+
+
+def submit(session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date) -> None:
+    """Store one response and spend its code in the caller's transaction (404, 409, 403, 422)."""
+    wave = open_wave_for(session, wave_id, today)
+    digest = require_code(session, wave, code)
+    questionnaire = get_version(session, wave.questionnaire_id)
+    cells = {(c.organisation, c.unit, c.function_group) for c in frame_cells(session, wave.id)}
+    kept, errors = validate_answers(questionnaire, answers, cells)
+    if errors:
+        raise InvalidInput(f"{len(errors)} answer(s) need attention; nothing was stored", errors)
+    spent = session.execute(
+        delete(InvitationCode).where(
+            InvitationCode.code_hash == digest, InvitationCode.wave_id == wave.id
+        )
+    )
+    if spent.rowcount != 1:  # spent by a concurrent request in the meantime
+        raise Forbidden(CODE_REFUSED)
+    session.execute(delete(ResumeState).where(ResumeState.lookup == _resume_lookup(wave.id, code)))
+    session.execute(
+        insert(Response).values(id=uuid.uuid4().hex, wave_id=wave.id, answers=canonical_answers(kept))
+    )
+
+
+# --- save and resume ------------------------------------------------------------------
+# Saved answers are sealed with AES-GCM under a key derived from the code itself (not
+# from its stored hash), so the database alone cannot read them.
+
+
+def _derive(purpose: str, wave_id: str, code: str) -> bytes:
+    return hashlib.sha256(f"{purpose}\x1f{wave_id}\x1f{normalize(code)}".encode()).digest()
+
+
+def _resume_lookup(wave_id: str, code: str) -> str:
+    return _derive("resume-lookup", wave_id, code).hex()
+
+
+def save_progress(session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date) -> None:
+    wave = open_wave_for(session, wave_id, today)
+    require_code(session, wave, code)
+    questions = get_version(session, wave.questionnaire_id).question_map()
+    unknown = [qid for qid in answers if qid not in questions]
+    if unknown:
+        raise InvalidInput(
+            "unknown questions in saved answers",
+            [FieldError(f"answers.{q}", "unknown_question", "not a question of this survey") for q in unknown],
+        )
+    nonce = os.urandom(12)
+    sealed = nonce + AESGCM(_derive("resume-key", wave.id, code)).encrypt(
+        nonce, canonical_answers(answers).encode(), wave.id.encode()
+    )
+    lookup = _resume_lookup(wave.id, code)
+    session.execute(delete(ResumeState).where(ResumeState.lookup == lookup))
+    session.execute(insert(ResumeState).values(lookup=lookup, wave_id=wave.id, sealed=sealed))
+
+
+def load_progress(session: Session, wave_id: str, code: str, today: date) -> dict[str, Any]:
+    wave = open_wave_for(session, wave_id, today)
+    require_code(session, wave, code)
+    state = session.get(ResumeState, _resume_lookup(wave.id, code))
+    if state is None:
+        return {}
+    nonce, ciphertext = state.sealed[:12], state.sealed[12:]
+    try:
+        plain = AESGCM(_derive("resume-key", wave.id, code)).decrypt(nonce, ciphertext, wave.id.encode())
+    except InvalidTag:  # cannot happen with the right code; treat as nothing saved
+        return {}
+    answers: dict[str, Any] = json.loads(plain)
+    return answers
+
+
+# --- closing --------------------------------------------------------------------------
+
+
+def seal_closed_wave(session: Session, wave: Wave) -> None:
+    """At close: drop resume data and rewrite the responses in random order with new
+    ids, so that neither row order, ids nor (PostgreSQL) xmin keep the order of arrival.
+
+    Done in SQL, so that a wave of a million responses never travels through Python.
+    """
+    session.execute(delete(ResumeState).where(ResumeState.wave_id == wave.id))
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    new_id = "lower(hex(randomblob(16)))" if sqlite else "replace(gen_random_uuid()::text, '-', '')"
+    params = {"wave": wave.id}
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE shuffled_response AS SELECT answers, "
+            "row_number() OVER (ORDER BY random()) AS position "
+            "FROM response WHERE wave_id = :wave"
+        ),
+        params,
+    )
+    session.execute(delete(Response).where(Response.wave_id == wave.id))
+    session.execute(
+        text(
+            f"INSERT INTO response (id, wave_id, answers) SELECT {new_id}, :wave, answers "  # noqa: S608 (fixed SQL)
+            "FROM shuffled_response ORDER BY position"
+        ),
+        params,
+    )
+    session.execute(text("DROP TABLE shuffled_response"))

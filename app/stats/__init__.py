@@ -1,0 +1,1 @@
+"""Survey statistics: post-stratified weights, domain estimates and disclosure control."""

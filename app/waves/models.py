@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+WAVE_STATUSES = ("draft", "open", "closed")
+
+
+class Wave(Base):
+    __tablename__ = "wave"
+    __table_args__ = (
+        CheckConstraint(f"status IN {WAVE_STATUSES!r}", name="status"),
+        CheckConstraint("opens_at <= closes_at", name="dates"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    questionnaire_id: Mapped[str] = mapped_column(ForeignKey("questionnaire_version.id"))
+    opens_at: Mapped[date] = mapped_column(Date)
+    closes_at: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+
+
+class FrameCell(Base):
+    """Headcount of one weighting cell in a wave's population frame (no personal data)."""
+
+    __tablename__ = "frame_cell"
+    __table_args__ = (CheckConstraint("headcount > 0", name="headcount_positive"),)
+
+    wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(32), primary_key=True)
+    function_group: Mapped[str] = mapped_column(String(32), primary_key=True)
+    headcount: Mapped[int] = mapped_column(Integer)
+
+
+class InvitationCode(Base):
+    """An unspent code, as its hash only. Spending deletes the row, so a spent code
+    looks exactly like one that was never issued."""
+
+    __tablename__ = "invitation_code"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), index=True)

@@ -1,0 +1,179 @@
+"""Waves, their frames and codes: the lifecycle draft -> open -> closed."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from app.problems import Conflict, FieldError, InvalidInput, NotFound
+from app.questionnaires.schema import Questionnaire
+from app.questionnaires.service import get_version
+from app.waves.codes import code_hash, new_code
+from app.waves.models import FrameCell, InvitationCode, Wave
+
+FRAME_HEADER = ["organisation", "unit", "function_group", "headcount"]
+WAVE_ID_MAX = 32
+
+
+def get_wave(session: Session, wave_id: str) -> Wave:
+    wave = session.get(Wave, wave_id)
+    if wave is None:
+        raise NotFound(f"wave {wave_id} does not exist")
+    return wave
+
+
+def accepts_responses(wave: Wave, today: date) -> bool:
+    return wave.status == "open" and today <= wave.closes_at
+
+
+def open_waves(session: Session, today: date) -> list[Wave]:
+    waves = session.scalars(select(Wave).where(Wave.status == "open").order_by(Wave.opens_at))
+    return [w for w in waves if accepts_responses(w, today)]
+
+
+def create_wave(
+    session: Session, wave_id: str, questionnaire_id: str, opens: date, closes: date,
+    title: str | None = None,
+) -> Wave:
+    if not wave_id or len(wave_id) > WAVE_ID_MAX or not wave_id.replace("-", "").isalnum():
+        raise InvalidInput(
+            f"wave id '{wave_id}' must be 1-{WAVE_ID_MAX} letters, digits or dashes"
+        )
+    if opens > closes:
+        raise InvalidInput(f"the wave opens ({opens}) after it closes ({closes})")
+    if session.get(Wave, wave_id) is not None:
+        raise Conflict(f"wave {wave_id} already exists")
+    questionnaire = get_version(session, questionnaire_id)
+    wave = Wave(
+        id=wave_id,
+        title=title or f"{questionnaire.title['nl']} {wave_id}",
+        questionnaire_id=questionnaire_id,
+        opens_at=opens,
+        closes_at=closes,
+        status="draft",
+    )
+    session.add(wave)
+    session.flush()
+    return wave
+
+
+@dataclass(frozen=True)
+class FrameRow:
+    organisation: str
+    unit: str
+    function_group: str
+    headcount: int
+
+
+def parse_frame(text: str, questionnaire: Questionnaire) -> list[FrameRow]:
+    """Check a frame CSV against the questionnaire's background codes; every bad line is
+    reported (InvalidInput with one error per problem), or the rows are returned."""
+    errors: list[FieldError] = []
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header] != FRAME_HEADER:
+        raise InvalidInput(
+            "the first line must be exactly: " + ",".join(FRAME_HEADER),
+            [FieldError("line 1", "bad_header", f"found: {','.join(header or [])}")],
+        )
+    organisations = questionnaire.question("organisation").option_codes()
+    owners = {
+        qid: {o.code: o.organisation for o in questionnaire.question(qid).options or ()}
+        for qid in ("unit", "function_group")
+    }
+    rows: list[FrameRow] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for number, record in enumerate(reader, start=2):
+        if not any(field.strip() for field in record):
+            continue
+        line = f"line {number}"
+        if len(record) != len(FRAME_HEADER):
+            errors.append(FieldError(line, "wrong_field_count", f"expected 4 fields, found {len(record)}"))
+            continue
+        organisation, unit, function_group, headcount_text = (f.strip() for f in record)
+        line_errors = []
+        if organisation not in organisations:
+            line_errors.append(("unknown_organisation", f"unknown organisation '{organisation}'"))
+        for qid, value in (("unit", unit), ("function_group", function_group)):
+            if value not in owners[qid]:
+                line_errors.append((f"unknown_{qid}", f"unknown {qid} '{value}'"))
+            elif owners[qid][value] not in (None, organisation):
+                line_errors.append(
+                    (f"{qid}_organisation_mismatch", f"{qid} '{value}' does not belong to '{organisation}'")
+                )
+        try:
+            headcount = int(headcount_text)
+            if headcount <= 0:
+                raise ValueError
+        except ValueError:
+            line_errors.append(("invalid_headcount", f"headcount '{headcount_text}' is not a positive whole number"))
+            headcount = 0
+        key = (organisation, unit, function_group)
+        if key in seen:
+            line_errors.append(("duplicate_cell", f"the same cell is on line {seen[key]}"))
+        seen.setdefault(key, number)
+        errors.extend(FieldError(line, code, message) for code, message in line_errors)
+        if not line_errors:
+            rows.append(FrameRow(organisation, unit, function_group, headcount))
+    if errors:
+        raise InvalidInput(f"the frame has {len(errors)} problem(s); nothing was loaded", errors)
+    if not rows:
+        raise InvalidInput("the frame has no cells; nothing was loaded")
+    return rows
+
+
+def load_frame(session: Session, wave_id: str, text: str) -> list[FrameRow]:
+    """Replace the wave's frame; a closed wave's frame never changes."""
+    wave = get_wave(session, wave_id)
+    if wave.status == "closed":
+        raise Conflict(f"wave {wave_id} is closed; its frame cannot change")
+    rows = parse_frame(text, get_version(session, wave.questionnaire_id))
+    session.execute(delete(FrameCell).where(FrameCell.wave_id == wave_id))
+    session.execute(
+        insert(FrameCell),
+        [{"wave_id": wave_id, **row.__dict__} for row in rows],
+    )
+    return rows
+
+
+def frame_cells(session: Session, wave_id: str) -> list[FrameRow]:
+    result = session.execute(
+        select(FrameCell.organisation, FrameCell.unit, FrameCell.function_group, FrameCell.headcount)
+        .where(FrameCell.wave_id == wave_id)
+        .order_by(FrameCell.organisation, FrameCell.unit, FrameCell.function_group)
+    )
+    return [FrameRow(*row) for row in result]
+
+
+def open_wave(session: Session, wave_id: str, today: date) -> Wave:
+    wave = get_wave(session, wave_id)
+    if wave.status == "open":
+        raise Conflict(f"wave {wave_id} is already open")
+    if wave.status == "closed":
+        raise Conflict(f"wave {wave_id} is closed; a closed wave is never opened again")
+    if today > wave.closes_at:
+        raise Conflict(f"wave {wave_id} closed on {wave.closes_at}; it cannot be opened")
+    if not frame_cells(session, wave_id):
+        raise Conflict(f"wave {wave_id} has no frame; load one with 'monitor frame load'")
+    wave.status = "open"
+    session.flush()
+    return wave
+
+
+def issue_codes(session: Session, wave_id: str, count: int) -> list[str]:
+    wave = get_wave(session, wave_id)
+    if wave.status == "closed":
+        raise Conflict(f"wave {wave_id} is closed; it takes no new codes")
+    if count < 1:
+        raise InvalidInput("--count must be at least 1")
+    codes = [new_code() for _ in range(count)]
+    session.execute(
+        insert(InvitationCode),
+        [{"code_hash": code_hash(code), "wave_id": wave_id} for code in codes],
+    )
+    return codes
