@@ -1,0 +1,73 @@
+"""Builders the tests share: a published questionnaire, an open wave with a frame and codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import session_scope
+from app.questionnaires.loader import parse_questionnaire, read_yaml
+from app.questionnaires.schema import Questionnaire
+from app.questionnaires.service import publish
+from app.waves.service import create_wave, issue_codes, load_frame, open_wave
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MINI_FRAME = """organisation,unit,function_group,headcount
+pol,pol-ams,pol-basis,100
+pol,pol-ams,pol-ops,50
+pol,pol-rot,pol-basis,80
+pol,pol-rot,pol-ops,40
+om,om-ams,om-ovj,20
+"""
+
+TODAY = date.today()
+
+
+def load_fixture(name: str = "mini.yaml") -> Questionnaire:
+    data, problems = read_yaml(FIXTURES / "defs" / name)
+    questionnaire, problems = parse_questionnaire(data, name)
+    assert questionnaire is not None, problems
+    return questionnaire
+
+
+def answers(**overrides: Any) -> dict[str, Any]:
+    """A valid set of answers to the mini questionnaire."""
+    base: dict[str, Any] = {
+        "organisation": "pol",
+        "unit": "pol-ams",
+        "function_group": "pol-basis",
+        "threat": "no",
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+@dataclass
+class OpenWave:
+    id: str
+    questionnaire: Questionnaire
+    codes: list[str] = field(default_factory=list)
+
+
+def open_mini_wave(
+    factory: sessionmaker[Session],
+    wave_id: str = "2026",
+    codes: int = 5,
+    frame: str = MINI_FRAME,
+    questionnaire: Questionnaire | None = None,
+) -> OpenWave:
+    """Publish the mini questionnaire and open a wave on it, with a frame and codes."""
+    questionnaire = questionnaire or load_fixture()
+    with session_scope(factory) as session:
+        publish(session, questionnaire)
+        create_wave(
+            session, wave_id, questionnaire.id, TODAY - timedelta(days=7), TODAY + timedelta(days=30)
+        )
+        load_frame(session, wave_id, frame)
+        open_wave(session, wave_id, TODAY)
+        issued = issue_codes(session, wave_id, codes)
+    return OpenWave(wave_id, questionnaire, issued)
