@@ -1,0 +1,43 @@
+# Two commands on a fresh machine with Python 3.11+: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install lint bench demo clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## run: virtual environment, install, migrations, demo data (first time), server on http://$(HOST):$(PORT)
+run: install
+	$(BIN)/monitor db upgrade
+	@if [ -z "$$MONITOR_DATABASE_URL" ] && [ -f var/.demo-built ]; then \
+		echo "demo data already in var/monitor.db (make clean to start over)"; \
+	else \
+		$(BIN)/monitor demo && { [ -n "$$MONITOR_DATABASE_URL" ] || touch var/.demo-built; }; \
+	fi
+	$(BIN)/monitor serve --host $(HOST) --port $(PORT)
+
+## test: the whole suite (SQLite; PostgreSQL too when MONITOR_TEST_POSTGRES_URL is set)
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf var test-output

@@ -1,0 +1,161 @@
+"""The `monitor` command as an operator uses it: messages on stderr, data on stdout,
+exit 1 with a clear message on every mistake."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.config import get_settings
+from app.waves.codes import ALPHABET, ENTROPY_BITS, code_hash
+from app.waves.models import FrameCell, InvitationCode, Wave
+from tests.support import FIXTURES, MINI_FRAME
+
+
+@pytest.fixture
+def monitor(db_url, tmp_path, monkeypatch):
+    defs = tmp_path / "defs"
+    shutil.copytree(FIXTURES / "defs", defs)
+    monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
+    monkeypatch.setenv("MONITOR_SURVEY_DEFS", str(defs))
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(app, list(args), catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.stderr
+        else:
+            assert result.exit_code == 1, (result.stdout, result.stderr)
+            assert "Traceback" not in result.stderr
+        return result
+
+    run.defs = defs  # type: ignore[attr-defined]
+    yield run
+    get_settings.cache_clear()
+
+
+def prepared(monitor, tmp_path: Path, frame: str = MINI_FRAME) -> None:
+    monitor("survey", "publish")
+    monitor("wave", "create", "2026", "--questionnaire", "mini-2026.1", "--opens", "2026-01-01", "--closes", "2099-12-31")
+    (tmp_path / "frame.csv").write_text(frame, encoding="utf-8")
+    monitor("frame", "load", "2026", str(tmp_path / "frame.csv"))
+
+
+def test_publish_is_idempotent_and_refuses_a_changed_version(monitor):
+    assert "mini-2026.1: published" in monitor("survey", "publish").stderr
+    assert "mini-2026.1: unchanged" in monitor("survey", "publish").stderr
+    path = monitor.defs / "mini.yaml"
+    path.write_text(path.read_text().replace("Hoe vaak?", "Hoe vaak ongeveer?"))
+    result = monitor("survey", "publish", ok=False)
+    assert "mini-2026.1" in result.stderr
+    assert "threat_count: text" in result.stderr
+
+
+def test_validate_lists_problems_and_exits_1(monitor):
+    path = monitor.defs / "mini.yaml"
+    path.write_text(path.read_text().replace("max: 99", "max: 0"))
+    result = monitor("survey", "validate", ok=False)
+    assert "mini.yaml: threat_count: [min_greater_than_max]" in result.stderr
+
+
+def test_diff(monitor):
+    new = monitor.defs / "mini2.yaml"
+    new.write_text((monitor.defs / "mini.yaml").read_text().replace("mini-2026.1", "mini-2027.1").replace("Hoe vaak?", "Hoe vaak precies?"))
+    assert monitor("survey", "diff", "mini-2026.1", "mini-2027.1").stdout == "~ threat_count: text\n"
+
+
+def test_wave_lifecycle_and_codes(monitor, tmp_path, factory):
+    prepared(monitor, tmp_path)
+    monitor("wave", "open", "2026")
+    result = monitor("codes", "issue", "2026", "--count", "25")
+    codes = result.stdout.splitlines()
+    assert len(codes) == len(set(codes)) == 25
+    pattern = re.compile(f"^[{ALPHABET}]{{6}}-[{ALPHABET}]{{6}}-[{ALPHABET}]{{6}}$")
+    assert all(pattern.match(code) for code in codes)
+    assert ENTROPY_BITS >= 80
+    assert not set("01OIL") & set(ALPHABET)
+    with factory() as session:
+        hashes = set(session.scalars(select(InvitationCode.code_hash)))
+    assert hashes == {code_hash(code) for code in codes}  # only hashes are stored
+    monitor("wave", "close", "2026")
+    with factory() as session:
+        assert session.get(Wave, "2026").status == "closed"
+    assert "closed" in monitor("wave", "open", "2026", ok=False).stderr
+
+
+def test_opening_needs_a_frame(monitor):
+    monitor("survey", "publish")
+    monitor("wave", "create", "2026", "--questionnaire", "mini-2026.1", "--opens", "2026-01-01", "--closes", "2099-12-31")
+    assert "no frame" in monitor("wave", "open", "2026", ok=False).stderr
+
+
+def test_frame_errors_are_listed_per_line_and_nothing_is_loaded(monitor, tmp_path, factory):
+    monitor("survey", "publish")
+    monitor("wave", "create", "2026", "--questionnaire", "mini-2026.1", "--opens", "2026-01-01", "--closes", "2099-12-31")
+    bad = (
+        "organisation,unit,function_group,headcount\n"
+        "pol,pol-ams,pol-basis,100\n"
+        "pol,om-ams,pol-basis,10\n"
+        "kmar,pol-ams,pol-basis,10\n"
+        "pol,pol-ams,pol-basis,5\n"
+        "pol,pol-rot,pol-ops,-3\n"
+        "pol,pol-rot\n"
+    )
+    (tmp_path / "bad.csv").write_text(bad)
+    err = monitor("frame", "load", "2026", str(tmp_path / "bad.csv"), ok=False).stderr
+    for expected in ("line 3: unit 'om-ams' does not belong to 'pol'", "line 4: unknown organisation 'kmar'",
+                     "line 5: the same cell is on line 2", "line 6: headcount '-3'", "line 7: expected 4 fields"):
+        assert expected in err
+    (tmp_path / "header.csv").write_text("org,unit,fg,n\npol,pol-ams,pol-basis,1\n")
+    assert "first line must be exactly" in monitor("frame", "load", "2026", str(tmp_path / "header.csv"), ok=False).stderr
+    assert "cannot read" in monitor("frame", "load", "2026", str(tmp_path / "missing.csv"), ok=False).stderr
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(FrameCell)) == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("wave", "create", "2026", "--questionnaire", "nope-2026.1", "--opens", "2026-01-01", "--closes", "2026-02-01"),
+        ("wave", "create", "2026", "--questionnaire", "mini-2026.1", "--opens", "01-01-2026", "--closes", "2026-02-01"),
+        ("wave", "create", "2026", "--questionnaire", "mini-2026.1", "--opens", "2026-03-01", "--closes", "2026-02-01"),
+        ("wave", "open", "nope"),
+        ("wave", "close", "nope"),
+        ("codes", "issue", "nope", "--count", "3"),
+    ],
+)
+def test_mistakes_exit_1_with_a_message(monitor, args):
+    monitor("survey", "publish")
+    result = monitor(*args, ok=False)
+    assert result.stderr.startswith("error: ")
+    assert result.stdout == ""
+
+
+def test_closing_a_draft_wave_is_refused(monitor, tmp_path):
+    prepared(monitor, tmp_path)
+    assert "only an open wave" in monitor("wave", "close", "2026", ok=False).stderr
+
+
+def test_unreachable_database_is_a_message(monkeypatch):
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["wave", "open", "2026"])
+    get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "cannot use the database" in result.stderr
+
+
+def test_bad_configuration_is_a_message(monkeypatch):
+    monkeypatch.setenv("MONITOR_MIN_CELL", "3")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["wave", "open", "2026"])
+    get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "MONITOR_MIN_CELL" in result.stderr
