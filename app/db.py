@@ -52,7 +52,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # A rollback journal, not WAL: a write-ahead log keeps old page images (a spent
+        # code's hash next to the response that spent it) in a file until checkpoint.
+        cursor.execute("PRAGMA journal_mode=DELETE")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         # Deleted rows (spent codes, resume data, rows moved at close) are overwritten,

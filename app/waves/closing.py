@@ -23,11 +23,11 @@ def close_wave(session: Session, wave_id: str) -> Wave:
 
 
 def scrub_dead_rows(engine: Engine) -> None:
-    """After the close has committed: remove the old row versions (PostgreSQL dead tuples
-    with their xmin, SQLite pages in the write-ahead log) that still show arrival order."""
+    """After the close has committed: remove the old row versions that still show arrival
+    order (PostgreSQL's dead tuples with their xmin; SQLite overwrites deleted rows at
+    once, see app.db)."""
+    if engine.dialect.name == "sqlite":
+        return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if engine.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            return
         for table in ("response", "invitation_code", "resume_state"):
             connection.execute(text(f"VACUUM {table}"))
