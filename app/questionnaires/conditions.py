@@ -173,6 +173,10 @@ class AnswerTable:
             self._columns[question] = [row.get(question) for row in self.rows]
         return self._columns[question]
 
+    def set_column(self, question: str, values: list[Any]) -> None:
+        """Replace a question's answers (validation keeps only the valid, shown ones)."""
+        self._columns[question] = values
+
     def answered(self, question: str) -> np.ndarray:
         return np.fromiter((v is not None for v in self.column(question)), bool, self.size)
 

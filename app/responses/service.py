@@ -85,8 +85,14 @@ def submit(session: Session, wave_id: str, code: str, answers: dict[str, Any], t
     if spent.rowcount != 1:  # spent by a concurrent request in the meantime
         raise Forbidden(CODE_REFUSED)
     session.execute(delete(ResumeState).where(ResumeState.lookup == _resume_lookup(wave.id, code)))
+    store_responses(session, wave.id, [kept])
+
+
+def store_responses(session: Session, wave_id: str, validated: list[dict[str, Any]]) -> None:
+    """Insert validated answers as responses: a random id, the wave, the answers; nothing else."""
     session.execute(
-        insert(Response).values(id=uuid.uuid4().hex, wave_id=wave.id, answers=canonical_answers(kept))
+        insert(Response),
+        [{"id": uuid.uuid4().hex, "wave_id": wave_id, "answers": canonical_answers(a)} for a in validated],
     )
 
 

@@ -6,11 +6,11 @@ show one page at a time) and the demo's synthetic respondents.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from app.problems import FieldError
-from app.questionnaires.conditions import holds
+from app.questionnaires.conditions import AnswerTable, evaluate, holds
 from app.questionnaires.schema import Option, Question, Questionnaire
 
 Cell = tuple[str, str, str]
@@ -82,45 +82,60 @@ def _check_value(question: Question, value: Any, answers: Mapping[str, Any]) -> 
 def validate_answers(
     questionnaire: Questionnaire, answers: Mapping[str, Any], cells: Collection[Cell]
 ) -> tuple[dict[str, Any], list[FieldError]]:
-    """The answers to store (nulls dropped) and every problem with them, in question order.
+    """The answers to store (nulls dropped) and every problem with them, in question order."""
+    return validate_many(questionnaire, [answers], cells)[0]
+
+
+def validate_many(
+    questionnaire: Questionnaire, batch: Sequence[Mapping[str, Any]], cells: Collection[Cell]
+) -> list[tuple[dict[str, Any], list[FieldError]]]:
+    """`validate_answers` for many responses at once, routing evaluated on columns.
 
     Routing is judged on the valid answers: a question whose condition needs an answer
     that was invalid or missing is treated as not shown.
     """
     questions = questionnaire.question_map()
-    kinds = questionnaire.kinds()
-    errors: list[FieldError] = [
-        FieldError(f"answers.{qid}", "unknown_question", f"'{qid}' is not a question of this survey")
-        for qid in answers
-        if qid not in questions
+    kept: list[dict[str, Any]] = [{} for _ in batch]
+    errors: list[list[FieldError]] = [
+        [
+            FieldError(f"answers.{qid}", "unknown_question", f"'{qid}' is not a question of this survey")
+            for qid in answers
+            if qid not in questions
+        ]
+        for answers in batch
     ]
-    given = {qid: v for qid, v in answers.items() if qid in questions and v is not None}
-    kept: dict[str, Any] = {}
+    table = AnswerTable(questionnaire.kinds(), kept)
     for question in questionnaire.questions():
         loc = f"answers.{question.id}"
-        value = given.get(question.id)
-        if not is_shown(question, kinds, kept):
-            if value is not None:
-                errors.append(
-                    FieldError(loc, "not_shown", "this question is not asked given the other answers")
-                )
-            continue
-        if value is None:
-            if question.required:
-                errors.append(FieldError(loc, "required", "this question needs an answer"))
-            continue
-        problem = _check_value(question, value, kept)
-        if problem is None:
-            kept[question.id] = value
-        else:
-            errors.append(FieldError(loc, *problem))
-    cell = tuple(kept.get(qid) for qid in ("organisation", "unit", "function_group"))
-    if None not in cell and cell not in cells:
-        errors.append(
-            FieldError(
-                "answers.function_group", "unknown_cell",
-                "this combination of organisation, unit and function group is not in the "
-                "wave's population",
-            )
+        shown = (
+            evaluate(question.show_if, table) if question.show_if is not None
+            else [True] * len(batch)
         )
-    return kept, errors
+        for i, answers in enumerate(batch):
+            value = answers.get(question.id)
+            if not shown[i]:
+                if value is not None:
+                    errors[i].append(
+                        FieldError(loc, "not_shown", "this question is not asked given the other answers")
+                    )
+            elif value is None:
+                if question.required:
+                    errors[i].append(FieldError(loc, "required", "this question needs an answer"))
+            else:
+                problem = _check_value(question, value, kept[i])
+                if problem is None:
+                    kept[i][question.id] = value
+                else:
+                    errors[i].append(FieldError(loc, *problem))
+        table.set_column(question.id, [k.get(question.id) for k in kept])
+    for i, answers_kept in enumerate(kept):
+        cell = tuple(answers_kept.get(qid) for qid in ("organisation", "unit", "function_group"))
+        if None not in cell and cell not in cells:
+            errors[i].append(
+                FieldError(
+                    "answers.function_group", "unknown_cell",
+                    "this combination of organisation, unit and function group is not in the "
+                    "wave's population",
+                )
+            )
+    return list(zip(kept, errors, strict=True))
