@@ -22,9 +22,13 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     dashboard_dir: Path = Path("dashboards")
     max_body_bytes: int = 1024 * 1024
+    # Writes per minute per client address on respondent routes; 0 switches it off.
+    rate_limit: int = Field(default=60, ge=0)
+    # Our own reverse proxies: behind them the client is the last X-Forwarded-For address.
+    proxy_addresses: Annotated[list[str], NoDecode] = []
     log_level: str = "info"
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "proxy_addresses", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -7,8 +7,8 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,6 +16,7 @@ from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.problems import install_problem_handlers, problem_response
 from app.questionnaires.router import router as questionnaires_router
+from app.ratelimit import RespondentRateLimit
 from app.responses.router import router as responses_router
 from app.waves.router import router as waves_router
 
@@ -118,6 +119,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (questionnaires_router, waves_router, responses_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit:
+        proxies = frozenset(settings.proxy_addresses)
+        app.add_middleware(RespondentRateLimit, limit=settings.rate_limit, proxies=proxies)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.add_middleware(AccessLog)
     _configure_logging(settings.log_level)
     return app
