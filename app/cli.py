@@ -272,6 +272,21 @@ def codes_issue(
     say(f"{len(codes)} codes issued for wave {wave_id}")
 
 
+retention_app = typer.Typer(help="Deleting what is no longer needed.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
+
+
+@retention_app.command("apply")
+@handles_problems
+def retention_apply() -> None:
+    """Delete unspent codes and resume data of closed waves."""
+    from app.waves.closing import apply_retention
+
+    with unit_of_work() as session:
+        result = apply_retention(session)
+    say(f"deleted {result.codes} unspent codes and {result.resume_states} saved answers of closed waves")
+
+
 # --- server --------------------------------------------------------------------------------
 
 

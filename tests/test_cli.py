@@ -159,3 +159,17 @@ def test_bad_configuration_is_a_message(monkeypatch):
     get_settings.cache_clear()
     assert result.exit_code == 1
     assert "MONITOR_MIN_CELL" in result.stderr
+
+
+def test_retention_deletes_unspent_codes_of_closed_waves_only(monitor, tmp_path, factory):
+    prepared(monitor, tmp_path)
+    monitor("wave", "open", "2026")
+    monitor("codes", "issue", "2026", "--count", "4")
+    monitor("wave", "create", "2027", "--questionnaire", "mini-2026.1", "--opens", "2026-01-01", "--closes", "2099-12-31")
+    monitor("frame", "load", "2027", str(tmp_path / "frame.csv"))
+    monitor("codes", "issue", "2027", "--count", "2")
+    assert "deleted 0 unspent codes" in monitor("retention", "apply").stderr
+    monitor("wave", "close", "2026")
+    assert "deleted 4 unspent codes" in monitor("retention", "apply").stderr
+    with factory() as session:
+        assert set(session.scalars(select(InvitationCode.wave_id))) == {"2027"}

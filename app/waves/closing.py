@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session
 
 from app.problems import Conflict
+from app.responses.models import ResumeState
 from app.responses.service import seal_closed_wave
-from app.waves.models import Wave
+from app.waves.models import InvitationCode, Wave
 from app.waves.service import get_wave
 
 
@@ -31,3 +34,17 @@ def scrub_dead_rows(engine: Engine) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for table in ("response", "invitation_code", "resume_state"):
             connection.execute(text(f"VACUUM {table}"))
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    codes: int
+    resume_states: int
+
+
+def apply_retention(session: Session) -> RetentionResult:
+    """Delete what closed waves no longer need: unspent codes and any resume data."""
+    closed = select(Wave.id).where(Wave.status == "closed")
+    codes = session.execute(delete(InvitationCode).where(InvitationCode.wave_id.in_(closed)))
+    states = session.execute(delete(ResumeState).where(ResumeState.wave_id.in_(closed)))
+    return RetentionResult(codes.rowcount, states.rowcount)
