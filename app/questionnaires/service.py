@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -57,20 +56,23 @@ def publish(session: Session, questionnaire: Questionnaire) -> PublishOutcome:
 
 
 def get_version(session: Session, questionnaire_id: str) -> Questionnaire:
-    row = session.execute(
-        select(QuestionnaireVersion.content_hash, QuestionnaireVersion.definition).where(
-            QuestionnaireVersion.id == questionnaire_id
-        )
-    ).first()
-    if row is None:
+    """A published version, parsed once per process (versions never change, so the parsed
+    value is kept by id and hash; only the hash is read on later calls)."""
+    digest = session.scalar(
+        select(QuestionnaireVersion.content_hash).where(QuestionnaireVersion.id == questionnaire_id)
+    )
+    if digest is None:
         raise NotFound(f"questionnaire {questionnaire_id} is not published")
-    return _parsed(row.content_hash, row.definition)
+    cached = _parsed.get((questionnaire_id, digest))
+    if cached is None:
+        definition = session.scalar(
+            select(QuestionnaireVersion.definition).where(QuestionnaireVersion.id == questionnaire_id)
+        )
+        cached = _parsed[(questionnaire_id, digest)] = from_canonical(definition)
+    return cached
 
 
-@lru_cache(maxsize=64)
-def _parsed(digest: str, definition: str) -> Questionnaire:
-    # Versions are immutable, so the parsed value can be kept by its hash.
-    return from_canonical(definition)
+_parsed: dict[tuple[str, str], Questionnaire] = {}
 
 
 def list_versions(session: Session) -> list[QuestionnaireVersion]:

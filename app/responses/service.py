@@ -25,7 +25,7 @@ from app.responses.models import Response, ResumeState
 from app.responses.validation import validate_answers
 from app.waves.codes import code_hash, normalize
 from app.waves.models import InvitationCode, Wave
-from app.waves.service import accepts_responses, frame_cells, get_wave
+from app.waves.service import FrameMembership, accepts_responses, get_wave
 
 # One message for unknown, foreign and spent codes: it tells an attacker nothing.
 CODE_REFUSED = "This code cannot be used for this survey."
@@ -69,21 +69,24 @@ def check_code(session: Session, wave_id: str, code: str, today: date) -> CodeSt
 
 
 def submit(session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date) -> None:
-    """Store one response and spend its code in the caller's transaction (404, 409, 403, 422)."""
+    """Store one response and spend its code in the caller's transaction (404, 409, 403, 422).
+
+    The code is spent first and the answers judged after: invalid answers raise, the
+    caller's transaction rolls back and the code is unspent again. Spending by one DELETE
+    makes concurrent submissions with one code queue on its row: exactly one succeeds.
+    """
     wave = open_wave_for(session, wave_id, today)
-    digest = require_code(session, wave, code)
-    questionnaire = get_version(session, wave.questionnaire_id)
-    cells = {(c.organisation, c.unit, c.function_group) for c in frame_cells(session, wave.id)}
-    kept, errors = validate_answers(questionnaire, answers, cells)
-    if errors:
-        raise InvalidInput(f"{len(errors)} answer(s) need attention; nothing was stored", errors)
     spent = session.execute(
         delete(InvitationCode).where(
-            InvitationCode.code_hash == digest, InvitationCode.wave_id == wave.id
+            InvitationCode.code_hash == code_hash(code), InvitationCode.wave_id == wave.id
         )
     )
-    if spent.rowcount != 1:  # spent by a concurrent request in the meantime
+    if spent.rowcount != 1:
         raise Forbidden(CODE_REFUSED)
+    questionnaire = get_version(session, wave.questionnaire_id)
+    kept, errors = validate_answers(questionnaire, answers, FrameMembership(session, wave.id))
+    if errors:
+        raise InvalidInput(f"{len(errors)} answer(s) need attention; nothing was stored", errors)
     session.execute(delete(ResumeState).where(ResumeState.lookup == _resume_lookup(wave.id, code)))
     store_responses(session, wave.id, [kept])
 

@@ -6,7 +6,7 @@ show one page at a time) and the demo's synthetic respondents.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from app.problems import FieldError
@@ -80,14 +80,14 @@ def _check_value(question: Question, value: Any, answers: Mapping[str, Any]) -> 
 
 
 def validate_answers(
-    questionnaire: Questionnaire, answers: Mapping[str, Any], cells: Collection[Cell]
+    questionnaire: Questionnaire, answers: Mapping[str, Any], cells: Container[Cell]
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """The answers to store (nulls dropped) and every problem with them, in question order."""
     return validate_many(questionnaire, [answers], cells)[0]
 
 
 def validate_many(
-    questionnaire: Questionnaire, batch: Sequence[Mapping[str, Any]], cells: Collection[Cell]
+    questionnaire: Questionnaire, batch: Sequence[Mapping[str, Any]], cells: Container[Cell]
 ) -> list[tuple[dict[str, Any], list[FieldError]]]:
     """`validate_answers` for many responses at once, routing evaluated on columns.
 

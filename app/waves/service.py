@@ -150,6 +150,20 @@ def frame_cells(session: Session, wave_id: str) -> list[FrameRow]:
     return [FrameRow(*row) for row in result]
 
 
+class FrameMembership:
+    """`cell in frame` answered by the database, one indexed lookup per question asked."""
+
+    def __init__(self, session: Session, wave_id: str):
+        self.session = session
+        self.wave_id = wave_id
+
+    def __contains__(self, cell: object) -> bool:
+        if not isinstance(cell, tuple) or len(cell) != 3:
+            return False
+        organisation, unit, function_group = cell
+        return self.session.get(FrameCell, (self.wave_id, organisation, unit, function_group)) is not None
+
+
 def open_wave(session: Session, wave_id: str, today: date) -> Wave:
     wave = get_wave(session, wave_id)
     if wave.status == "open":
