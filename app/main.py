@@ -116,6 +116,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_problem_handlers(app)
+
+    @app.get("/api/v1/health", tags=["operations"])
+    def health() -> dict[str, str]:
+        """Liveness for the reverse proxy and load balancers; touches no database."""
+        return {"status": "ok"}
+
     for router in (questionnaires_router, waves_router, responses_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
