@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install lint bench demo clean
+.PHONY: run test install lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed (found %s)" % sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -20,11 +20,7 @@ install: $(STAMP)
 ## run: virtual environment, install, migrations, demo data (first time), server on http://$(HOST):$(PORT)
 run: install
 	$(BIN)/monitor db upgrade
-	@if [ -z "$$MONITOR_DATABASE_URL" ] && [ -f var/.demo-built ]; then \
-		echo "demo data already in var/monitor.db (make clean to start over)"; \
-	else \
-		$(BIN)/monitor demo && { [ -n "$$MONITOR_DATABASE_URL" ] || touch var/.demo-built; }; \
-	fi
+	$(BIN)/monitor demo --if-empty
 	$(BIN)/monitor serve --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (SQLite; PostgreSQL too when MONITOR_TEST_POSTGRES_URL is set)

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth.cli import audit, keys_app
 from app.config import Settings, get_settings
 from app.db import create_db_engine, session_scope
 from app.problems import ProblemError
@@ -36,6 +37,8 @@ app.add_typer(survey_app, name="survey")
 app.add_typer(wave_app, name="wave")
 app.add_typer(frame_app, name="frame")
 app.add_typer(codes_app, name="codes")
+app.add_typer(keys_app, name="keys")
+app.command("audit")(audit)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -139,11 +142,17 @@ DirArgument = Annotated[
 ]
 
 
-def _load_definitions(directory: Path | None) -> Any:
-    from app.questionnaires.loader import load_directory
+def _load_definitions(directory: Path | None, with_indicators: bool = True) -> Any:
+    from app.indicators.definitions import load_indicators
+    from app.questionnaires.loader import INDICATORS_FILE, load_directory
 
     folder = directory or settings().survey_defs
     result = load_directory(folder)
+    # Indicators are checked against sound questionnaires only, so that one mistake in a
+    # questionnaire is not reported again for every indicator that uses it.
+    if with_indicators and not result.problems and (folder / INDICATORS_FILE).exists():
+        questionnaires = {q.id: q for q in result.questionnaires}
+        result.problems += load_indicators(folder, questionnaires)[1]
     if result.problems:
         for problem in result.problems:
             say(str(problem))
@@ -182,7 +191,8 @@ def survey_diff(
     """List questions added, removed and changed between two versions (to stdout)."""
     from app.questionnaires.loader import diff
 
-    versions = {q.id: q for q in _load_definitions(directory).questionnaires}
+    # indicators.yaml may not know a new version yet: the diff is what decides its series breaks.
+    versions = {q.id: q for q in _load_definitions(directory, with_indicators=False).questionnaires}
     missing = [v for v in (old, new) if v not in versions]
     if missing:
         raise fail(f"unknown version(s): {', '.join(missing)}; known: {', '.join(sorted(versions))}")
@@ -230,11 +240,14 @@ def wave_open(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 @handles_problems
 def wave_close(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Stop taking responses, seal them and compute the wave's estimates."""
+    from app.indicators.definitions import indicator_set
     from app.waves.closing import close_wave, scrub_dead_rows
 
+    config = settings()
+    indicators = indicator_set(config.survey_defs)
     with configured_engine() as engine:
         with unit_of_work(engine) as session:
-            close_wave(session, wave_id)
+            close_wave(session, wave_id, config.min_cell, indicators)
         scrub_dead_rows(engine)
     say(f"wave {wave_id} is closed")
 
@@ -270,6 +283,70 @@ def codes_issue(
         codes = issue_codes(session, wave_id, count)
     sys.stdout.write("\n".join(codes) + "\n")
     say(f"{len(codes)} codes issued for wave {wave_id}")
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+
+@app.command("demo")
+@handles_problems
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same data")] = 2014,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="If the database already has waves, DELETE its SQLite file (all waves, "
+            "responses, codes, keys, audit log) and build anew. Not for PostgreSQL: drop "
+            "and recreate that database yourself.",
+        ),
+    ] = False,
+    scale: Annotated[
+        float, typer.Option(hidden=True, min=0.01, max=1.0, help="Shrink the frames (tests only)")
+    ] = 1.0,
+    if_empty: Annotated[
+        bool,
+        typer.Option("--if-empty", help="Do nothing when the database already has waves (make run)"),
+    ] = False,
+) -> None:
+    """Build a demo database: 5 yearly waves (the last open), synthetic responses, codes.
+
+    Uses MONITOR_DATABASE_URL (migrated first) and the definitions in MONITOR_SURVEY_DEFS.
+    Refuses a database that already has waves, unless --replace. The responses are
+    synthetic: their first wave reproduces the 2014 letter's figures.
+    """
+    from app.demo.service import build_demo
+    from app.dependencies import utc_today
+
+    config = settings()
+    _ensure_sqlite_folder(config.database_url)
+    if if_empty and _has_waves():
+        say("the database already has waves: demo not rebuilt (make clean starts over)")
+        return
+    result = build_demo(
+        config.database_url, config.survey_defs, utc_today(),
+        seed=seed, replace=replace, scale=scale, min_cell=config.min_cell, say=say,
+    )
+    open_wave = result.waves[-1].plan
+    say(f"demo ready in {result.seconds:.1f} s: {len(result.waves)} waves, "
+        f"{sum(w.respondents for w in result.waves):,} responses; wave {open_wave.id} is open "
+        f"until {open_wave.closes}")
+    if result.codes:
+        say("try one of these codes on http://127.0.0.1:8000/ (wave "
+            f"{open_wave.id}; each works once):")
+        for code in result.codes:
+            say(f"  {code}")
+
+
+def _has_waves() -> bool:
+    from sqlalchemy import func, select
+
+    from app.migrate import upgrade
+    from app.waves.models import Wave
+
+    upgrade(settings().database_url)
+    with unit_of_work() as session:
+        return bool(session.scalar(select(func.count()).select_from(Wave)))
 
 
 retention_app = typer.Typer(help="Deleting what is no longer needed.", no_args_is_help=True)

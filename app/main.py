@@ -18,6 +18,7 @@ from app.problems import install_problem_handlers, problem_response
 from app.questionnaires.router import router as questionnaires_router
 from app.ratelimit import RespondentRateLimit
 from app.responses.router import router as responses_router
+from app.stats.router import router as stats_router
 from app.waves.router import router as waves_router
 
 access_log = logging.getLogger("app.access")
@@ -122,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness for the reverse proxy and load balancers; touches no database."""
         return {"status": "ok"}
 
-    for router in (questionnaires_router, waves_router, responses_router):
+    for router in (questionnaires_router, waves_router, responses_router, stats_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limit:

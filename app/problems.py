@@ -30,6 +30,7 @@ class ProblemError(Exception):
     status = 400
     title = "Bad request"
     type_slug = "bad-request"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, errors: list[FieldError] | None = None):
         super().__init__(detail)
@@ -51,6 +52,7 @@ class Forbidden(ProblemError):
 
 class Unauthorized(ProblemError):
     status, title, type_slug = 401, "Unauthorized", "unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 (read only)
 
 
 class InvalidInput(ProblemError):
@@ -117,7 +119,9 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(_request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.type_slug, exc.detail, exc.errors)
+        return problem_response(
+            exc.status, exc.title, exc.type_slug, exc.detail, exc.errors, exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

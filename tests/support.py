@@ -10,9 +10,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import session_scope
+from app.indicators.definitions import indicator_set
 from app.questionnaires.loader import parse_questionnaire, read_yaml
 from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import publish
+from app.waves.closing import close_wave
+from app.waves.models import Wave
 from app.waves.service import create_wave, issue_codes, load_frame, open_wave
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -25,6 +28,12 @@ om,om-ams,om-ovj,20
 """
 
 TODAY = date.today()
+MIN_CELL = 10  # as the settings fixture
+
+
+def close_mini_wave(session: Session, wave_id: str) -> Wave:
+    """Close a wave as `monitor wave close` does, with the fixture folder's indicators."""
+    return close_wave(session, wave_id, MIN_CELL, indicator_set(FIXTURES / "defs"))
 
 
 def load_fixture(name: str = "mini.yaml") -> Questionnaire:

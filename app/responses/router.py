@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
 from app.dependencies import SessionDep, TodayDep
 from app.problems import problem_responses
@@ -16,6 +16,7 @@ from app.responses.schemas import (
     SavedAnswers,
     SubmissionBody,
 )
+from app.stats.dependencies import day_snapshot
 
 router = APIRouter(prefix="/api/v1/waves/{wave_id}", tags=["respondents"])
 
@@ -24,6 +25,9 @@ router = APIRouter(prefix="/api/v1/waves/{wave_id}", tags=["respondents"])
     "/responses",
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(403, 404, 409, 413, 422),
+    # Response rates of an open wave show the start of the day: keep it before the first
+    # response of a day is stored, in a transaction of its own.
+    dependencies=[Depends(day_snapshot)],
 )
 def submit_response(wave_id: str, body: SubmissionBody, session: SessionDep, today: TodayDep) -> Recorded:
     """Record one anonymous response and spend its code, both or neither."""

@@ -7,21 +7,25 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session
 
+from app.indicators.definitions import IndicatorSet
 from app.problems import Conflict
 from app.responses.models import ResumeState
 from app.responses.service import seal_closed_wave
+from app.stats.service import store_wave_estimates
 from app.waves.models import InvitationCode, Wave
 from app.waves.service import get_wave
 
 
-def close_wave(session: Session, wave_id: str) -> Wave:
-    """Stop intake, drop resume data, rewrite responses in random order (one transaction)."""
+def close_wave(session: Session, wave_id: str, min_cell: int, indicators: IndicatorSet) -> Wave:
+    """Stop intake, drop resume data, rewrite responses in random order, and compute and
+    store the wave's estimates and final response counts (one transaction)."""
     wave = get_wave(session, wave_id)
     if wave.status != "open":
         raise Conflict(f"wave {wave_id} is {wave.status}; only an open wave can be closed")
     wave.status = "closed"
     session.flush()
     seal_closed_wave(session, wave)
+    store_wave_estimates(session, wave, indicators, min_cell)
     return wave
 
 
@@ -32,7 +36,7 @@ def scrub_dead_rows(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in ("response", "invitation_code", "resume_state"):
+        for table in ("response", "invitation_code", "resume_state", "respondent_count"):
             connection.execute(text(f"VACUUM {table}"))
 
 

@@ -20,9 +20,9 @@ from sqlalchemy.types import Date, DateTime, Integer, Time
 from app.db import session_scope
 from app.responses.models import Response, ResumeState
 from app.responses.service import load_progress, save_progress, submit
-from app.waves.closing import close_wave, scrub_dead_rows
+from app.waves.closing import scrub_dead_rows
 from app.waves.codes import code_hash
-from tests.support import TODAY, answers, open_mini_wave
+from tests.support import TODAY, answers, close_mini_wave, open_mini_wave
 
 URL = "/api/v1/waves/{}/responses"
 
@@ -103,7 +103,7 @@ def arrival_order_after_close(factory, engine, wave, n: int) -> list[int]:
     with factory() as session:
         ids_before = set(session.scalars(select(Response.id)))
     with session_scope(factory) as session:
-        close_wave(session, wave.id)
+        close_mini_wave(session, wave.id)
     scrub_dead_rows(engine)
     physical = "rowid" if engine.dialect.name == "sqlite" else "ctid"
     with engine.connect() as connection:
@@ -142,7 +142,7 @@ def test_resume_data_is_sealed_and_deleted_on_submit_and_close(factory, engine):
     with factory() as session:
         assert len(list(session.scalars(select(ResumeState.lookup)))) == 1
     with session_scope(factory) as session:
-        close_wave(session, wave.id)
+        close_mini_wave(session, wave.id)
     with factory() as session:
         assert list(session.scalars(select(ResumeState.lookup))) == []
 

@@ -8,10 +8,9 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from app.db import session_scope
-from app.waves.closing import close_wave
 from app.waves.models import Wave
 from app.waves.service import create_wave
-from tests.support import TODAY, answers, open_mini_wave
+from tests.support import TODAY, answers, close_mini_wave, open_mini_wave
 
 
 def test_open_waves_lists_only_waves_taking_responses(client, factory):
@@ -20,7 +19,7 @@ def test_open_waves_lists_only_waves_taking_responses(client, factory):
         create_wave(session, "draft", "mini-2026.1", TODAY, TODAY + timedelta(days=9))
     open_mini_wave(factory, "old")
     with session_scope(factory) as session:
-        close_wave(session, "old")
+        close_mini_wave(session, "old")
     listed = client.get("/api/v1/waves/open").json()
     assert [w["id"] for w in listed] == [wave.id]
     assert set(listed[0]) == {"id", "title", "questionnaire_id", "opens_at", "closes_at"}
@@ -65,7 +64,7 @@ def test_save_and_resume_through_the_api(client, factory):
 def test_closed_wave_refuses_with_409(client, factory):
     wave = open_mini_wave(factory, codes=1)
     with session_scope(factory) as session:
-        close_wave(session, wave.id)
+        close_mini_wave(session, wave.id)
     reply = client.post(f"/api/v1/waves/{wave.id}/responses", json={"code": wave.codes[0], "answers": answers()})
     assert reply.status_code == 409
     assert client.post(f"/api/v1/waves/{wave.id}/codes/check", json={"code": wave.codes[0]}).status_code == 409

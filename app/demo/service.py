@@ -1,0 +1,253 @@
+"""`monitor demo`: a ready demo database, built through the same services as real use.
+
+What it builds (in the configured database, migrated first):
+
+- the questionnaire versions of the definitions folder, published;
+- five yearly waves, one a year, each open six weeks; the last one opened two weeks
+  ago and is still open. Waves 1-3 use mm-2026.1; waves 4 and 5 use mm-2027.1, whose
+  changed `satisfaction` question breaks the series of satisfied_handling (the demo
+  moves its level with the break, so the dashboard shows why trends stop there);
+- per wave a frame like the real organisations (`app.demo.population`), loaded with
+  `load_frame` as from a CSV, and 25-45% synthetic respondents per cell
+  (`app.demo.generator`), validated with `validate_many` exactly like real answers:
+  any invalid answer stops the build with the problems listed (a generator bug);
+- every wave but the last closed with `close_wave` (sealing, estimates, final counts)
+  and `scrub_dead_rows`; the open wave holds its synthetic responses too (25-45% per
+  cell, so its response-rate page has data), and gets a few unspent codes to try the
+  survey with. The synthetic responses spend no codes.
+
+A database that already has waves is refused. With `replace=True` the demo deletes the
+SQLite database file as a whole (waves, responses, keys, audit log) and starts from an
+empty one; it never picks rows out of a database, and on PostgreSQL it asks the
+operator to drop and recreate the database instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from app.db import create_db_engine, session_scope
+from app.demo.generator import N_WAVES, generate_wave
+from app.demo.population import (
+    Cell,
+    base_frame,
+    frame_csv,
+    respondents_per_cell,
+    totals,
+    wave_frame,
+)
+from app.indicators.definitions import IndicatorSet, indicator_set
+from app.migrate import upgrade
+from app.problems import Conflict, InvalidInput
+from app.questionnaires.loader import load_directory
+from app.questionnaires.service import get_version, publish
+from app.responses.service import store_responses
+from app.responses.validation import validate_many
+from app.waves.closing import close_wave, scrub_dead_rows
+from app.waves.models import Wave
+from app.waves.service import create_wave, issue_codes, load_frame, open_wave
+
+DEFAULT_SEED = 2014
+OPEN_DAYS = 42  # each wave is open six weeks
+OPENED_DAYS_AGO = 14  # the last wave opened two weeks before today
+DEMO_CODES = 10
+# Questionnaire version per wave, oldest first (the series break in wave 4).
+VERSIONS = ("mm-2026.1", "mm-2026.1", "mm-2026.1", "mm-2027.1", "mm-2027.1")
+
+
+class DemoRefused(Conflict):
+    """The database is not empty, or cannot be replaced."""
+
+
+class DemoGeneratorBroken(InvalidInput):
+    """Synthetic answers failed validation: a bug in app.demo.generator."""
+
+
+@dataclass(frozen=True)
+class PlannedWave:
+    id: str
+    questionnaire_id: str
+    opens: date
+    closes: date
+
+
+@dataclass
+class BuiltWave:
+    plan: PlannedWave
+    frame: dict[str, int]
+    respondents: int
+    closed: bool
+
+
+@dataclass
+class DemoResult:
+    waves: list[BuiltWave] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _years_back(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def plan_waves(today: date) -> list[PlannedWave]:
+    """Five yearly waves ending with one that opened two weeks ago and closes in four."""
+    last_opens = today - timedelta(days=OPENED_DAYS_AGO)
+    plans = []
+    for k, version in enumerate(VERSIONS):
+        opens = _years_back(last_opens, N_WAVES - 1 - k)
+        plans.append(
+            PlannedWave(str(opens.year), version, opens, opens + timedelta(days=OPEN_DAYS - 1))
+        )
+    return plans
+
+
+def _prepare_database(url: str, replace: bool, say: Callable[[str], None]) -> None:
+    """Migrate; refuse a database with waves unless `replace` (SQLite: delete the file)."""
+    upgrade(url)
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            waves = connection.execute(select(func.count()).select_from(Wave)).scalar_one()
+    finally:
+        engine.dispose()
+    if not waves:
+        return
+    parsed = make_url(url)
+    database = parsed.database or ""
+    is_file = parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if not replace:
+        remedy = (
+            f"run 'monitor demo --replace' to delete the SQLite file {database} and start over"
+            if is_file
+            else "drop and recreate this database (everything in it goes)"
+        )
+        raise DemoRefused(
+            f"the database already has {waves} wave(s); the demo only builds into a database "
+            f"without waves: {remedy}, or point MONITOR_DATABASE_URL at a new database"
+        )
+    if not is_file:
+        raise DemoRefused(
+            "--replace only deletes a SQLite database file; drop and recreate this "
+            "database yourself (everything in it goes), then run 'monitor demo' again"
+        )
+    path = Path(database)
+    say(f"--replace: deleting {path} (all its waves, responses, codes, keys and audit log)")
+    try:
+        for leftover in (path, path.with_name(path.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+    except OSError as exc:
+        raise DemoRefused(f"--replace cannot delete {path}: {exc}") from None
+    upgrade(url)
+
+
+def build_demo(
+    database_url: str,
+    survey_defs: Path,
+    today: date,
+    *,
+    seed: int = DEFAULT_SEED,
+    replace: bool = False,
+    scale: float = 1.0,
+    min_cell: int = 10,
+    codes: int = DEMO_CODES,
+    say: Callable[[str], None] = lambda message: None,
+) -> DemoResult:
+    """Build the demo database (see the module docstring). `scale` < 1 shrinks every
+    frame cell, for quick tests only; `monitor demo` uses the real sizes."""
+    if not 0 < scale <= 1:
+        raise InvalidInput("scale must be above 0 and at most 1")
+    started = time.perf_counter()
+    loaded = load_directory(survey_defs)
+    if loaded.problems:
+        raise InvalidInput(
+            f"the definitions in {survey_defs} have {len(loaded.problems)} problem(s)",
+        )
+    missing = sorted(set(VERSIONS) - {q.id for q in loaded.questionnaires})
+    if missing:
+        raise InvalidInput(
+            f"the demo needs questionnaire version(s) {', '.join(missing)} in {survey_defs}"
+        )
+    indicators = indicator_set(survey_defs)  # closing computes the estimates with these
+    _prepare_database(database_url, replace, say)
+
+    engine = create_db_engine(database_url)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    result = DemoResult()
+    try:
+        with session_scope(factory) as session:
+            for questionnaire in loaded.questionnaires:
+                outcome = publish(session, questionnaire)
+                say(f"questionnaire {outcome.id}: {outcome.status}")
+        rng = np.random.default_rng(seed)
+        base = base_frame()
+        plans = plan_waves(today)
+        for k, plan in enumerate(plans):
+            last = k == len(plans) - 1
+            cells = wave_frame(base, k, rng, scale)
+            built = _build_wave(
+                engine, factory, plan, k, cells, rng, close=None if last else (min_cell, indicators)
+            )
+            result.waves.append(built)
+            sizes = ", ".join(f"{org} {n:,}" for org, n in built.frame.items())
+            say(
+                f"wave {plan.id} ({plan.questionnaire_id}, {plan.opens} to {plan.closes}; "
+                f"staff {sizes}): {built.respondents:,} responses … "
+                + ("closed" if built.closed else "open")
+            )
+        with session_scope(factory) as session:
+            result.codes = issue_codes(session, plans[-1].id, codes) if codes else []
+    finally:
+        engine.dispose()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _build_wave(
+    engine: Engine,
+    factory: sessionmaker,
+    plan: PlannedWave,
+    k: int,
+    cells: list[Cell],
+    rng: np.random.Generator,
+    close: tuple[int, IndicatorSet] | None,
+) -> BuiltWave:
+    """Create, load, open and fill one wave; close it (with `close`'s min_cell and
+    indicators) unless `close` is None."""
+    with session_scope(factory) as session:
+        create_wave(session, plan.id, plan.questionnaire_id, plan.opens, plan.closes)
+        load_frame(session, plan.id, frame_csv(cells))
+        # Opened on its opening day: past waves could not be opened "today".
+        open_wave(session, plan.id, plan.opens)
+        questionnaire = get_version(session, plan.questionnaire_id)
+        counts = respondents_per_cell(cells, rng)
+        rows = generate_wave(questionnaire, cells, counts, k, rng)
+        frame_keys = {(c.organisation, c.unit, c.function_group) for c in cells}
+        checked = validate_many(questionnaire, rows, frame_keys)
+        broken = [(i, errors) for i, (_, errors) in enumerate(checked) if errors]
+        if broken:
+            first = broken[0][1]
+            raise DemoGeneratorBroken(
+                f"the demo generator made {len(broken)} invalid response(s) in wave {plan.id} "
+                "(a bug in app/demo/generator.py); the first one's problems:",
+                first,
+            )
+        store_responses(session, plan.id, [kept for kept, _ in checked])
+    if close is not None:
+        min_cell, indicators = close
+        with session_scope(factory) as session:
+            close_wave(session, plan.id, min_cell, indicators)
+        scrub_dead_rows(engine)
+    return BuiltWave(plan, totals(cells), len(rows), close is not None)

@@ -1,0 +1,378 @@
+"""Indicator definitions (survey_defs/indicators.yaml): parsed once, checked against the
+questionnaire versions they name.
+
+Per questionnaire version, an indicator says how it is computed from answers, in the
+condition language of routing (CONTRACT sections 2 and 6): `value` (a proportion's "yes")
+or `mean_of` (an integer question), optionally `valid_if` (item non-response), and
+whether the version breaks the series. Problems carry stable codes, like those of
+questionnaire definitions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from app.problems import FieldError, ServiceUnavailable
+from app.questionnaires.conditions import (
+    AllOf,
+    AnswerTable,
+    AnyOf,
+    Condition,
+    InCodes,
+    InRange,
+    Not,
+    atoms,
+    evaluate,
+)
+from app.questionnaires.loader import INDICATORS_FILE, read_yaml, structure_problems
+from app.questionnaires.schema import (
+    ID_PATTERN,
+    LANGUAGES,
+    ConditionField,
+    DefinitionProblem,
+    Question,
+    Questionnaire,
+    Text,
+    check_atom,
+)
+
+# CONTRACT section 6: every one of these must be defined.
+CONTRACT_INDICATORS = (
+    "any_aggression", "threat_intimidation", "verbal", "threat", "intimidation", "stalking",
+    "physical", "sexual", "discrimination", "property", "online", "escalation",
+    "private_sphere", "outside_work", "no_task_impact", "reported_internally", "aangifte",
+    "sick_leave", "sick_leave_days", "emotional_impact", "supervisor_support",
+    "aftercare_offered", "satisfied_handling", "risk_part_of_job", "fear_private",
+)  # fmt: skip
+NAMED_DENOMINATORS = ("threatened", "victims")
+Kind = Literal["proportion", "mean"]
+Denominator = Literal["all", "threatened", "victims"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VersionRule(_Frozen):
+    """How one questionnaire version computes the indicator."""
+
+    value: ConditionField | None = None
+    mean_of: str | None = None
+    valid_if: ConditionField | None = None
+    series_break: bool = False
+    break_note: Text | None = None
+
+
+class Indicator(_Frozen):
+    id: str
+    label: Text | None = None
+    description: Text | None = None
+    kind: Kind
+    denominator: Denominator
+    public: bool = False
+    versions: dict[str, VersionRule]
+
+
+class IndicatorSet(_Frozen):
+    denominators: dict[str, dict[str, ConditionField]] = {}
+    indicators: tuple[Indicator, ...]
+
+    def get(self, indicator_id: str) -> Indicator | None:
+        return next((i for i in self.indicators if i.id == indicator_id), None)
+
+
+class IndicatorsUnavailable(ServiceUnavailable):
+    """The definitions the application needs are missing or do not fit."""
+
+
+def parse_indicators(data: Any, file: str) -> tuple[IndicatorSet | None, list[DefinitionProblem]]:
+    """Structure and every check that needs no questionnaire; the definitions come back
+    with those problems (None only when the structure is wrong), to be checked further."""
+    if not isinstance(data, dict):
+        return None, [DefinitionProblem(file, "file", "invalid_structure", "expected a mapping")]
+    try:
+        defs = IndicatorSet.model_validate(data)
+    except ValidationError as exc:
+        return None, structure_problems(exc, file, data)
+    problems: list[DefinitionProblem] = []
+
+    def problem(where: str, code: str, message: str) -> None:
+        problems.append(DefinitionProblem(file, where, code, message))
+
+    for version, named in defs.denominators.items():
+        for name in sorted(set(named) - set(NAMED_DENOMINATORS)):
+            problem(
+                f"denominators.{version}",
+                "unknown_denominator",
+                f"'{name}' is not one of {', '.join(NAMED_DENOMINATORS)}",
+            )
+    seen: set[str] = set()
+    for indicator in defs.indicators:
+        where = indicator.id
+        if not ID_PATTERN.match(indicator.id):
+            problem(where, "invalid_id", "ids are lower case letters, digits and '_'")
+        if indicator.id in seen:
+            problem(where, "duplicate_indicator", "indicator id is used twice")
+        seen.add(indicator.id)
+        for field in ("label", "description"):
+            text = getattr(indicator, field)
+            if text is None:
+                problem(where, f"missing_{field}", f"an indicator needs a {field}")
+            problems.extend(_text_problems(text, file, where, field))
+        if not indicator.versions:
+            problem(where, "missing_version", "an indicator needs at least one version")
+        for version, rule in indicator.versions.items():
+            at = f"{where}.{version}"
+            if indicator.kind == "proportion":
+                if rule.value is None:
+                    problem(at, "missing_value", "a proportion needs 'value' (a condition)")
+                if rule.mean_of is not None:
+                    problem(at, "misplaced_field", "'mean_of' belongs to a mean")
+            else:
+                if rule.mean_of is None:
+                    problem(at, "missing_mean_of", "a mean needs 'mean_of' (an integer question)")
+                if rule.value is not None:
+                    problem(at, "misplaced_field", "'value' belongs to a proportion")
+            if rule.series_break and rule.break_note is None:
+                problem(at, "missing_break_note", "a series break needs a break_note for readers")
+            if rule.break_note is not None and not rule.series_break:
+                problem(at, "misplaced_field", "'break_note' belongs with 'series_break: true'")
+            problems.extend(_text_problems(rule.break_note, file, at, "break_note"))
+    return defs, problems
+
+
+def check_version(
+    defs: IndicatorSet, questionnaire: Questionnaire, file: str
+) -> list[DefinitionProblem]:
+    """Every problem of the definitions of one questionnaire version."""
+    version = questionnaire.id
+    questions = questionnaire.question_map()
+    problems: list[DefinitionProblem] = []
+    named = defs.denominators.get(version, {})
+    for name, condition in named.items():
+        problems += _condition_problems(
+            condition, questions, f"denominators.{version}.{name}", file
+        )
+    needed = {i.denominator for i in defs.indicators} - {"all"}
+    for name in sorted(needed - set(named)):
+        problems.append(
+            DefinitionProblem(
+                file,
+                f"denominators.{version}",
+                "missing_denominator",
+                f"indicators use the denominator '{name}', which {version} does not define",
+            )
+        )
+    for indicator in defs.indicators:
+        rule = indicator.versions.get(version)
+        if rule is None:
+            problems.append(
+                DefinitionProblem(
+                    file,
+                    indicator.id,
+                    "missing_version",
+                    f"no definition for questionnaire version {version}",
+                )
+            )
+            continue
+        at = f"{indicator.id}.{version}"
+        for field in ("value", "valid_if"):
+            condition = getattr(rule, field)
+            if condition is not None:
+                problems += _condition_problems(condition, questions, f"{at}.{field}", file)
+        if rule.mean_of is not None:
+            target = questions.get(rule.mean_of)
+            if target is None or target.type != "integer":
+                problems.append(
+                    DefinitionProblem(
+                        file,
+                        f"{at}.mean_of",
+                        "unknown_question" if target is None else "condition_type_mismatch",
+                        f"'{rule.mean_of}' is not an integer question of {version}",
+                    )
+                )
+    return problems
+
+
+def check_indicators(
+    defs: IndicatorSet, questionnaires: Mapping[str, Questionnaire], file: str
+) -> list[DefinitionProblem]:
+    """Every problem of the definitions against a folder's questionnaire versions."""
+    problems = [
+        DefinitionProblem(file, indicator_id, "missing_indicator", "CONTRACT section 6 names it")
+        for indicator_id in CONTRACT_INDICATORS
+        if defs.get(indicator_id) is None
+    ]
+    for where, versions in [("denominators", defs.denominators)] + [
+        (i.id, i.versions) for i in defs.indicators
+    ]:
+        for version in sorted(set(versions) - set(questionnaires)):
+            problems.append(
+                DefinitionProblem(
+                    file,
+                    f"{where}.{version}",
+                    "unknown_version",
+                    f"there is no questionnaire version {version}",
+                )
+            )
+    for questionnaire in questionnaires.values():
+        problems += check_version(defs, questionnaire, file)
+    return problems
+
+
+def read_indicators(path: Path) -> tuple[IndicatorSet | None, list[DefinitionProblem]]:
+    data, problems = read_yaml(path)
+    if problems:
+        return None, problems
+    return parse_indicators(data, path.name)
+
+
+def load_indicators(
+    directory: Path, questionnaires: Mapping[str, Questionnaire]
+) -> tuple[IndicatorSet | None, list[DefinitionProblem]]:
+    """The folder's indicators.yaml, checked against its questionnaires (for validate)."""
+    path = directory / INDICATORS_FILE
+    defs, problems = read_indicators(path)
+    if defs is not None:
+        problems += check_indicators(defs, questionnaires, path.name)
+    return (None if problems else defs), problems
+
+
+def indicator_set(directory: Path) -> IndicatorSet:
+    """The definitions the application computes with, read again when the file changes."""
+    path = directory / INDICATORS_FILE
+    try:
+        stat = path.stat()
+    except OSError:
+        raise IndicatorsUnavailable(f"there is no {INDICATORS_FILE} in {directory}") from None
+    return _read_cached(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_cached(path: Path, _mtime_ns: int, _size: int) -> IndicatorSet:
+    defs, problems = read_indicators(path)
+    if defs is None or problems:
+        raise _unavailable(f"{path} has {len(problems)} problem(s)", problems)
+    return defs
+
+
+def require_version(defs: IndicatorSet, questionnaire: Questionnaire) -> None:
+    """Refuse to compute with definitions that do not fit a questionnaire version."""
+    problems = check_version(defs, questionnaire, INDICATORS_FILE)
+    if problems:
+        raise _unavailable(
+            f"{INDICATORS_FILE} does not define questionnaire version {questionnaire.id} "
+            f"correctly ({len(problems)} problem(s))",
+            problems,
+        )
+
+
+def _unavailable(detail: str, problems: list[DefinitionProblem]) -> IndicatorsUnavailable:
+    return IndicatorsUnavailable(
+        f"{detail}; run 'monitor survey validate'",
+        [FieldError(p.where, p.code, p.message) for p in problems],
+    )
+
+
+def _text_problems(text: Text | None, file: str, where: str, field: str) -> list[DefinitionProblem]:
+    if text is None:
+        return []
+    problems = [
+        DefinitionProblem(file, where, "missing_translation", f"{field} has no '{lang}' text")
+        for lang in LANGUAGES
+        if not (text.get(lang) or "").strip()
+    ]
+    problems += [
+        DefinitionProblem(file, where, "unknown_language", f"{field} has a text in '{lang}'")
+        for lang in sorted(set(text) - set(LANGUAGES))
+    ]
+    return problems
+
+
+def _condition_problems(
+    condition: Condition, questions: dict[str, Question], where: str, file: str
+) -> list[DefinitionProblem]:
+    """Atoms against the questions they name (any question of the version), then whether
+    the condition can hold at all."""
+    problems: list[DefinitionProblem] = []
+    for atom in atoms(condition):
+        target = questions.get(atom.question)
+        if target is None:
+            problems.append(
+                DefinitionProblem(file, where, "unknown_question", f"no question '{atom.question}'")
+            )
+        elif target.type == "text":
+            problems.append(
+                DefinitionProblem(
+                    file,
+                    where,
+                    "text_question",
+                    f"'{atom.question}' is free text, which never enters a statistic",
+                )
+            )
+        else:
+            problems += check_atom(atom, target, where, file)
+    # Unknown codes never match, so the condition can still be evaluated.
+    if all(p.code == "unknown_option" for p in problems) and _never_holds(condition, questions):
+        problems.append(
+            DefinitionProblem(
+                file, where, "never_holds", "no set of answers satisfies this condition"
+            )
+        )
+    return problems
+
+
+def _never_holds(condition: Condition, questions: dict[str, Question]) -> bool:
+    """True when the condition is false for every answer; found simply, not always: an
+    atom, or atoms on one question side by side in an `all`, that no answer satisfies."""
+    match condition:
+        case AllOf(parts):
+            if any(_never_holds(part, questions) for part in parts):
+                return True
+            by_question: dict[str, list[Condition]] = defaultdict(list)
+            for part in parts:
+                if not isinstance(part, AllOf | AnyOf | Not):
+                    by_question[part.question].append(part)
+            return any(
+                not _satisfiable(AllOf(tuple(group)), questions[question])
+                for question, group in by_question.items()
+            )
+        case AnyOf(parts):
+            return all(_never_holds(part, questions) for part in parts)
+        case Not():
+            return False
+        case _:
+            return not _satisfiable(condition, questions[condition.question])
+
+
+def _satisfiable(condition: Condition, question: Question) -> bool:
+    """Whether some answer to `question` (or none) makes the condition hold, judged by the
+    one evaluator on a few answers that witness every satisfiable case."""
+    candidates: list[Any] = [None]
+    codes = [o.code for o in question.options or ()]
+    if question.type == "multi":
+        # `in` holds for a superset of a set it holds for, `not_in` for a subset: the
+        # largest choice without any `not_in` code is the best witness.
+        excluded = {
+            c for a in atoms(condition) if isinstance(a, InCodes) and a.negate for c in a.codes
+        }
+        candidates.append([c for c in codes if c not in excluded] or None)
+    elif question.type == "integer":
+        low, high = question.min or 0, question.max or 0
+        bounds = [low, high]
+        for atom in atoms(condition):
+            if isinstance(atom, InRange):
+                bounds += [math.ceil(atom.min)] if atom.min is not None else []
+                bounds += [math.floor(atom.max)] if atom.max is not None else []
+        candidates += sorted({min(max(b, low), high) for b in bounds})
+    else:
+        candidates += codes or [""]
+    rows = [{} if value is None else {question.id: value} for value in candidates]
+    return bool(evaluate(condition, AnswerTable({question.id: question.type}, rows)).any())

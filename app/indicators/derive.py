@@ -1,0 +1,52 @@
+"""Indicator values for a whole wave at once, with the evaluator that does routing.
+
+One float column per indicator: 1/0 for a proportion, the answer for a mean, NaN outside
+the denominator and for item non-response (`valid_if` false, or no answer to a mean).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.indicators.definitions import Indicator, IndicatorSet, require_version
+from app.questionnaires.conditions import AnswerTable, evaluate
+from app.questionnaires.schema import Questionnaire
+from app.responses.models import Response
+
+
+def load_answers(session: Session, wave_id: str, questionnaire: Questionnaire) -> AnswerTable:
+    """The wave's answers as one table (a single SELECT of the answers column)."""
+    stored = session.scalars(select(Response.answers).where(Response.wave_id == wave_id))
+    return AnswerTable(questionnaire.kinds(), [json.loads(answers) for answers in stored])
+
+
+def derive(
+    defs: IndicatorSet,
+    questionnaire: Questionnaire,
+    table: AnswerTable,
+    indicators: Sequence[Indicator] | None = None,
+) -> dict[str, np.ndarray]:
+    """Indicator id -> one value per row of the table (all indicators by default)."""
+    require_version(defs, questionnaire)
+    version = questionnaire.id
+    domains = {"all": np.ones(table.size, dtype=bool)}
+    for name, condition in defs.denominators.get(version, {}).items():
+        domains[name] = evaluate(condition, table)
+    values: dict[str, np.ndarray] = {}
+    for indicator in defs.indicators if indicators is None else indicators:
+        rule = indicator.versions[version]
+        counted = domains[indicator.denominator]
+        if rule.valid_if is not None:
+            counted = counted & evaluate(rule.valid_if, table)
+        if rule.mean_of is not None:
+            value = table.number(rule.mean_of)
+        else:
+            assert rule.value is not None  # checked by parse_indicators
+            value = evaluate(rule.value, table).astype(float)
+        values[indicator.id] = np.where(counted, value, np.nan)
+    return values

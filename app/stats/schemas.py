@@ -1,0 +1,77 @@
+"""Response bodies of the statistics API (CONTRACT section 8; extra fields are marked)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+By = Literal["none", "organisation", "unit", "function_group"]
+Lang = Literal["nl", "en"]
+
+
+class IndicatorOut(BaseModel):
+    id: str
+    label: str
+    kind: Literal["proportion", "mean"]
+    denominator: Literal["all", "threatened", "victims"]
+    public: bool
+    description: str = Field(description="Added: what the figure means, in the chosen language.")
+
+
+class ChangeOut(BaseModel):
+    vs_wave: str
+    difference: float
+    se: float
+    p_value: float
+    significant: bool
+
+
+class TrendPoint(BaseModel):
+    wave: str
+    group: str | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    se: float | None
+    n: int | None
+    suppressed: bool
+    series_break: bool
+    change: ChangeOut | None
+    wave_title: str = Field(description="Added.")
+    break_note: str | None = Field(
+        default=None, description="Added: why the series breaks here (with series_break)."
+    )
+    response_rate: float | None = Field(
+        default=None,
+        description="Added: the group's response rate in the wave (null when suppressed).",
+    )
+
+
+class Trend(BaseModel):
+    indicator: str
+    by: By
+    points: list[TrendPoint]
+    label: str = Field(description="Added.")
+    description: str = Field(description="Added.")
+    kind: Literal["proportion", "mean"] = Field(description="Added.")
+    denominator: Literal["all", "threatened", "victims"] = Field(description="Added.")
+
+
+class Preview(Trend):
+    """An open wave's figures so far (one wave; no change, no response rate)."""
+
+    wave: str
+
+
+class ResponseRate(BaseModel):
+    group: str | None
+    respondents: int | None
+    headcount: int
+    rate: float | None
+    suppressed: bool
+    as_of: date | None = Field(
+        default=None,
+        description="Added: for an open wave, the UTC day at whose start it was counted.",
+    )

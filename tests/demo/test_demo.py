@@ -1,0 +1,363 @@
+"""`monitor demo`: five waves like the real organisations, answers that pass the same
+validation as real ones, and a first wave whose published figures are the seed's.
+
+The demo is built once for this module, on SQLite, at `SCALE` of the real headcounts so
+that the suite stays quick (the full-size build takes about half a minute on two cores);
+the full-size frame itself is checked without a database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.config import get_settings
+from app.db import create_db_engine
+from app.demo import service as demo_service
+from app.demo.generator import generate_wave
+from app.demo.population import (
+    MAX_RATE,
+    MIN_RATE,
+    base_frame,
+    respondents_per_cell,
+    totals,
+    wave_frame,
+)
+from app.demo.service import VERSIONS, DemoGeneratorBroken, build_demo
+from app.indicators.definitions import indicator_set
+from app.indicators.derive import derive, load_answers
+from app.questionnaires.service import get_version
+from app.responses.models import Response
+from app.responses.service import check_code
+from app.responses.validation import validate_many
+from app.stats.estimators import estimate_groups
+from app.stats.models import Estimate
+from app.stats.weights import post_stratify
+from app.waves.models import InvitationCode, Wave
+from app.waves.service import frame_cells
+
+SURVEY_DEFS = Path(__file__).resolve().parents[2] / "survey_defs"
+SCALE = 0.3
+TODAY = datetime.now(UTC).date()
+
+# The 2014 letter's figures (BRIEF.md): (indicator, breakdown, group) -> value.
+SEED = {
+    ("threat_intimidation", "organisation", "pol"): 0.41,
+    ("threat_intimidation", "organisation", "om"): 0.08,
+    ("threat_intimidation", "function_group", "pol-basis"): 0.56,
+    ("threat_intimidation", "function_group", "om-ovj"): 0.17,
+}
+for _indicator, (_pol, _om) in {
+    "escalation": (0.27, 0.03),
+    "private_sphere": (0.27, 0.07),
+    "outside_work": (0.11, 0.14),
+    "no_task_impact": (0.64, 0.74),
+    "satisfied_handling": (0.79, 0.93),
+}.items():
+    SEED[_indicator, "organisation", "pol"] = _pol
+    SEED[_indicator, "organisation", "om"] = _om
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    result = build_demo(url, SURVEY_DEFS, TODAY, scale=SCALE, min_cell=10)
+    engine = create_db_engine(url)
+    yield engine, result
+    engine.dispose()
+
+
+@pytest.fixture
+def db(demo) -> Session:
+    engine, _ = demo
+    with Session(engine) as session:
+        yield session
+
+
+def waves(session: Session) -> list[Wave]:
+    return list(session.scalars(select(Wave).order_by(Wave.opens_at)))
+
+
+def stored_answers(session: Session, wave_id: str) -> list[dict]:
+    return [
+        json.loads(a)
+        for a in session.scalars(select(Response.answers).where(Response.wave_id == wave_id))
+    ]
+
+
+# --- the frame ---------------------------------------------------------------------------
+
+
+def test_full_size_frame_is_like_the_real_organisations():
+    cells = base_frame()
+    assert totals(cells) == {"pol": 65_000, "om": 6_000}
+    by = {org: {"unit": set(), "function_group": set()} for org in ("pol", "om")}
+    for c in cells:
+        by[c.organisation]["unit"].add(c.unit)
+        by[c.organisation]["function_group"].add(c.function_group)
+    assert (len(by["pol"]["unit"]), len(by["pol"]["function_group"])) == (13, 7)
+    assert (len(by["om"]["unit"]), len(by["om"]["function_group"])) == (15, 4)
+    assert all(c.headcount > 0 for c in cells)
+    prosecutors = sum(c.headcount for c in cells if c.function_group == "om-ovj")
+    assert 0.16 <= prosecutors / 6_000 <= 0.20
+    unit_sizes = Counter()
+    for c in cells:
+        unit_sizes[c.unit] += c.headcount
+    assert unit_sizes["pol-rot"] > 2 * unit_sizes["pol-lim"]  # uneven, like the real units
+    assert any(c.headcount < 20 for c in cells)  # real but small cells
+    later = wave_frame(cells, 4, np.random.default_rng(1))
+    assert 65_000 < totals(later)["pol"] < 71_000 and 6_000 < totals(later)["om"] < 6_500
+
+
+def test_same_seed_same_answers():
+    cells = wave_frame(base_frame(), 0, np.random.default_rng(0), scale=0.03)
+    questionnaire = _questionnaire("mm-2026.1")
+
+    def run(seed: int) -> list[dict]:
+        rng = np.random.default_rng(seed)
+        return generate_wave(questionnaire, cells, respondents_per_cell(cells, rng), 0, rng)
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)
+
+
+def _questionnaire(version: str):
+    from app.questionnaires.loader import load_directory
+
+    return {q.id: q for q in load_directory(SURVEY_DEFS).questionnaires}[version]
+
+
+# --- the built database ------------------------------------------------------------------------
+
+
+def test_five_yearly_waves_the_last_open(db, demo):
+    built = waves(db)
+    assert [w.status for w in built] == ["closed"] * 4 + ["open"]
+    assert [w.questionnaire_id for w in built] == list(VERSIONS)
+    assert [int(w.id) for w in built] == list(range(int(built[0].id), int(built[0].id) + 5))
+    for wave in built:
+        assert 35 <= (wave.closes_at - wave.opens_at).days <= 49
+    assert built[-1].opens_at < TODAY < built[-1].closes_at
+    assert all(w.closes_at < TODAY for w in built[:-1])
+    _, result = demo
+    assert len(result.codes) == demo_service.DEMO_CODES
+    assert db.query(InvitationCode).filter_by(wave_id=built[-1].id).count() == len(result.codes)
+
+
+def test_frames_and_response_rates_per_cell(db):
+    for wave in waves(db):
+        frame = frame_cells(db, wave.id)
+        headcount = totals(frame)  # type: ignore[arg-type]
+        assert headcount["pol"] == pytest.approx(65_000 * SCALE, rel=0.1)
+        assert headcount["om"] == pytest.approx(6_000 * SCALE, rel=0.1)
+        counts = Counter(
+            (a["organisation"], a["unit"], a["function_group"]) for a in stored_answers(db, wave.id)
+        )
+        rates = np.array(
+            [counts[c.organisation, c.unit, c.function_group] / c.headcount for c in frame]
+        )
+        assert rates.min() >= MIN_RATE and rates.max() <= MAX_RATE, wave.id
+        assert rates.std() > 0.02  # varies by cell
+        assert sum(counts.values()) == sum(
+            counts[c.organisation, c.unit, c.function_group] for c in frame
+        )
+
+
+def test_every_stored_response_passes_validation_again(db):
+    for wave in waves(db):
+        questionnaire = get_version(db, wave.questionnaire_id)
+        cells = {(c.organisation, c.unit, c.function_group) for c in frame_cells(db, wave.id)}
+        answers = stored_answers(db, wave.id)
+        checked = validate_many(questionnaire, answers, cells)
+        problems = [(a, errors) for a, (_, errors) in zip(answers, checked, strict=True) if errors]
+        assert not problems, problems[:3]
+        assert [kept for kept, _ in checked] == answers
+        # "rather not say" now and then, and free text only where it may be
+        assert any("rather_not_say" in a.values() for a in answers)
+
+
+def _first_wave_figures(
+    session: Session,
+) -> dict[tuple[str, str, str], tuple[float, float, float, int]]:
+    """The first wave's figures computed here from the stored responses with the
+    project's statistics: derive -> post_stratify -> estimate_groups."""
+    first = waves(session)[0]
+    questionnaire = get_version(session, first.questionnaire_id)
+    table = load_answers(session, first.id, questionnaire)
+    values = derive(indicator_set(SURVEY_DEFS), questionnaire, table)
+    frame = frame_cells(session, first.id)
+    position = {(c.organisation, c.unit, c.function_group): i for i, c in enumerate(frame)}
+    cell = np.array(
+        [
+            position[k]
+            for k in zip(
+                table.column("organisation"),
+                table.column("unit"),
+                table.column("function_group"),
+                strict=True,
+            )
+        ]
+    )
+    design = post_stratify(
+        np.array([c.organisation for c in frame]),
+        np.array([c.unit for c in frame]),
+        np.array([c.headcount for c in frame], dtype=float),
+        cell,
+    )
+    figures = {}
+    for by in ("organisation", "function_group"):
+        codes = sorted({getattr(c, by) for c in frame})
+        group = np.searchsorted(codes, np.array([getattr(frame[i], by) for i in cell]))
+        for indicator in {key[0] for key in SEED}:
+            est = estimate_groups(values[indicator], group, len(codes), design, "proportion")
+            for g, code in enumerate(codes):
+                figures[indicator, by, code] = (
+                    float(est.estimate[g]),
+                    float(est.ci_low[g]),
+                    float(est.ci_high[g]),
+                    int(est.n[g]),
+                )
+    return figures
+
+
+def test_first_wave_reproduces_the_seed_figures(db):
+    figures = _first_wave_figures(db)
+    misses = {
+        key: (value, figures[key])
+        for key, value in SEED.items()
+        if not figures[key][1] <= value <= figures[key][2]
+    }
+    assert not misses, misses
+    # And the published figures, stored at close, are these.
+    first = waves(db)[0].id
+    for (indicator, by, code), (estimate, low, high, n) in figures.items():
+        stored = db.get(Estimate, (first, indicator, by, code))
+        if stored is not None and not stored.suppressed:
+            assert stored.estimate == pytest.approx(estimate, abs=1e-9)
+            assert (stored.ci_low, stored.ci_high, stored.n) == (
+                pytest.approx(low, abs=1e-9),
+                pytest.approx(high, abs=1e-9),
+                n,
+            )
+
+
+def test_trends_drift_and_the_series_break_shows(db):
+    built = [w.id for w in waves(db)[:4]]
+
+    def series(indicator: str, org: str) -> list[Estimate]:
+        return [db.get(Estimate, (w, indicator, "organisation", org)) for w in built]
+
+    online = [e.estimate for e in series("online", "pol")]
+    assert online == sorted(online) and online[-1] - online[0] > 0.03
+    assert [e.series_break for e in series("satisfied_handling", "pol")] == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    # small groups exist: some figures among the threatened in OM units are suppressed
+    suppressed = db.scalars(
+        select(Estimate).where(Estimate.wave_id == built[0], Estimate.suppressed)
+    ).all()
+    assert suppressed
+
+
+def test_a_generator_bug_fails_loudly(tmp_path, monkeypatch):
+    real = demo_service.generate_wave
+
+    def broken(*args, **kwargs):
+        rows = real(*args, **kwargs)
+        rows[0] = {
+            **rows[0],
+            "escalation": "yes",
+            "threat": "no",
+            "intimidation": "no",
+            "stalking": "no",
+        }
+        return rows
+
+    monkeypatch.setattr(demo_service, "generate_wave", broken)
+    with pytest.raises(DemoGeneratorBroken) as raised:
+        build_demo(f"sqlite:///{tmp_path / 'x.db'}", SURVEY_DEFS, TODAY, scale=0.02)
+    assert "generator" in raised.value.detail and raised.value.errors
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def monitor(db_url, monkeypatch):
+    monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
+    monkeypatch.setenv("MONITOR_SURVEY_DEFS", str(SURVEY_DEFS))
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_demo_command_builds_and_refuses_a_second_run(monitor, db_url):
+    first = monitor("demo", "--scale", "0.05")
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout == ""  # messages go to stderr
+    assert "responses … closed" in first.stderr and "responses … open" in first.stderr
+    assert "try one of these codes on http://127.0.0.1:8000/" in first.stderr
+    printed = first.stderr.split("try one of these codes on http://127.0.0.1:8000/")[1]
+    codes = re.findall(r"^  (\S+)$", printed, flags=re.MULTILINE)
+    assert len(codes) == demo_service.DEMO_CODES
+    engine = create_db_engine(db_url)
+    try:
+        with Session(engine) as session:
+            built = waves(session)
+            assert [w.status for w in built] == ["closed"] * 4 + ["open"]
+            assert session.query(Estimate).count() > 0
+            for code in codes:  # unspent codes of the open wave
+                check_code(session, built[-1].id, code, TODAY)
+    finally:
+        engine.dispose()
+
+    again = monitor("demo", "--scale", "0.05")
+    assert again.exit_code == 1
+    assert "already has 5 wave(s)" in again.stderr
+    remedy = "--replace" if db_url.startswith("sqlite") else "drop and recreate"
+    assert remedy in again.stderr
+    assert "Traceback" not in again.stderr
+
+    replaced = monitor("demo", "--scale", "0.05", "--replace", "--seed", "7")
+    if db_url.startswith("sqlite"):
+        assert replaced.exit_code == 0, replaced.stderr
+        assert "deleting" in replaced.stderr
+    else:
+        assert replaced.exit_code == 1
+        assert "drop and recreate" in replaced.stderr
+
+
+def test_if_empty_leaves_an_existing_demo_alone(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from app.cli import app
+    from app.config import get_settings
+
+    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        first = runner.invoke(app, ["demo", "--scale", "0.05", "--if-empty"])
+        assert first.exit_code == 0, first.stderr
+        again = runner.invoke(app, ["demo", "--scale", "0.05", "--if-empty"])
+        assert again.exit_code == 0 and "not rebuilt" in again.stderr
+    finally:
+        get_settings.cache_clear()

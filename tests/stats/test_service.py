@@ -1,0 +1,244 @@
+"""Figures stored at close: what they are computed from, and trends read back from them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+from sqlalchemy import insert, select, update
+
+from app.db import session_scope
+from app.indicators.definitions import IndicatorsUnavailable, indicator_set
+from app.indicators.derive import derive, load_answers
+from app.problems import Conflict
+from app.questionnaires.service import publish
+from app.stats.estimators import compare, estimate_groups
+from app.stats.models import Estimate, RespondentCount
+from app.stats.service import trend
+from app.stats.suppression import TOTAL, suppress_hierarchy
+from app.stats.weights import post_stratify
+from app.waves.closing import close_wave
+from app.waves.models import Wave
+from app.waves.service import create_wave
+from tests.stats.builders import CELLS, filled_wave, random_answers, submit_all
+from tests.support import FIXTURES, MIN_CELL, close_mini_wave, load_fixture, open_mini_wave
+
+MINI = load_fixture()
+DEFS = indicator_set(FIXTURES / "defs")
+HEADCOUNT = [100, 50, 80, 40, 20]  # tests.support.MINI_FRAME
+GROUPS = {
+    "none": [""],
+    "organisation": ["om", "pol"],
+    "unit": ["om-ams", "pol-ams", "pol-rot"],
+    "function_group": ["om-ovj", "pol-basis", "pol-ops"],
+}
+PARENT = {
+    ("organisation", "om"): TOTAL,
+    ("organisation", "pol"): TOTAL,
+    ("unit", "om-ams"): ("organisation", "om"),
+    ("unit", "pol-ams"): ("organisation", "pol"),
+    ("unit", "pol-rot"): ("organisation", "pol"),
+    ("function_group", "om-ovj"): ("organisation", "om"),
+    ("function_group", "pol-basis"): ("organisation", "pol"),
+    ("function_group", "pol-ops"): ("organisation", "pol"),
+}
+LEVEL = {"organisation": 0, "unit": 1, "function_group": 2}
+
+
+def stored(session, wave_id: str) -> dict[tuple[str, str, str], Estimate]:
+    rows = session.scalars(select(Estimate).where(Estimate.wave_id == wave_id))
+    return {(r.indicator, r.breakdown, r.group_code): r for r in rows}
+
+
+def test_stored_estimates_are_estimate_groups_on_the_same_data(factory, session):
+    filled_wave(factory, "2026", [30, 12, 25, 8, 12], seed=1)
+    figures = stored(session, "2026")
+    table = load_answers(session, "2026", MINI)
+    cell_of = {cell: i for i, cell in enumerate(CELLS)}
+    respondent_cell = np.array(
+        [cell_of[(r["organisation"], r["unit"], r["function_group"])] for r in table.rows]
+    )
+    design = post_stratify(
+        np.array([c[0] for c in CELLS]),
+        np.array([c[1] for c in CELLS]),
+        np.array(HEADCOUNT),
+        respondent_cell,
+    )
+    values = derive(DEFS, MINI, table)
+    published = 0
+    for indicator in DEFS.indicators:
+        n, results = {}, {}
+        for by, codes in GROUPS.items():
+            if by == "none":
+                group = np.zeros(table.size, dtype=int)
+            else:
+                group = np.array([codes.index(CELLS[c][LEVEL[by]]) for c in respondent_cell])
+            result = estimate_groups(
+                values[indicator.id], group, len(codes), design, indicator.kind
+            )
+            for i, code in enumerate(codes):
+                key = TOTAL if by == "none" else (by, code)
+                n[key] = int(result.n[i])
+                results[indicator.id, by, code] = (key, result, i)
+        hidden = suppress_hierarchy(n, PARENT, MIN_CELL)
+        for where, (key, result, i) in results.items():
+            row = figures.pop(where)
+            assert row.suppressed == (key in hidden), where
+            assert not row.series_break
+            if row.suppressed:
+                assert (row.estimate, row.ci_low, row.ci_high, row.se, row.n) == (None,) * 5
+                continue
+            published += 1
+            assert row.n == result.n[i]
+            for field in ("estimate", "se", "ci_low", "ci_high"):
+                expected = getattr(result, field)[i]
+                got = getattr(row, field)
+                assert (got is None and np.isnan(expected)) or got == pytest.approx(
+                    expected, abs=1e-12
+                ), (where, field)
+    assert figures == {}  # nothing else was stored
+    assert published > 50  # the wave has published figures and hidden ones
+    counts = session.execute(select(RespondentCount.respondents, RespondentCount.as_of)).all()
+    assert sorted(c.respondents for c in counts) == sorted([30, 12, 25, 8, 12])
+    assert {c.as_of for c in counts} == {None}  # final counts; no day is kept
+
+
+def test_a_wave_without_responses_closes_with_every_figure_hidden(factory, session):
+    open_mini_wave(factory, "2026")
+    with session_scope(factory) as closing:
+        close_mini_wave(closing, "2026")
+    figures = stored(session, "2026")
+    assert len(figures) == len(DEFS.indicators) * sum(map(len, GROUPS.values()))
+    assert all(f.suppressed and f.n is None for f in figures.values())
+
+
+def test_an_organisation_without_respondents_is_left_out_of_the_weights(factory, session):
+    filled_wave(factory, "2026", [30, 12, 25, 8, 0], seed=2)
+    figures = stored(session, "2026")
+    assert figures["threat_intimidation", "organisation", "om"].suppressed
+    # Its sibling is hidden with it, and the total then covers the police alone.
+    assert figures["threat_intimidation", "organisation", "pol"].suppressed
+    total = figures["threat_intimidation", "none", ""]
+    assert not total.suppressed and total.n == 75
+
+
+def test_a_frame_that_cannot_weight_the_responses_refuses_to_close(factory, session):
+    frame = (
+        "organisation,unit,function_group,headcount\n"
+        "pol,pol-ams,pol-basis,100\nom,om-ams,om-ovj,3\n"
+    )
+    wave = open_mini_wave(factory, "2026", codes=20, frame=frame)
+    rng = np.random.default_rng(3)
+    submit_all(
+        factory,
+        wave,
+        [random_answers(rng, CELLS[0]) for _ in range(10)]
+        + [random_answers(rng, CELLS[4]) for _ in range(5)],
+    )
+    with pytest.raises(Conflict, match="cannot be weighted"), session_scope(factory) as closing:
+        close_mini_wave(closing, "2026")
+    assert session.get(Wave, "2026").status == "open"
+
+
+def test_closing_refuses_definitions_that_do_not_fit_the_version(factory, session):
+    other = MINI.model_copy(update={"id": "mini-2027.1"})
+    open_mini_wave(factory, "2027", questionnaire=other)
+    with pytest.raises(IndicatorsUnavailable), session_scope(factory) as closing:
+        close_wave(closing, "2027", MIN_CELL, DEFS)
+    assert session.get(Wave, "2027").status == "open"
+
+
+# --- trends: change and series breaks ------------------------------------------------------
+
+
+def closed_wave(
+    session,
+    wave_id: str,
+    version: str,
+    opens: date,
+    figures: dict[str, tuple | None],
+    series_break: bool = False,
+) -> None:
+    """A closed wave with stored figures: group -> (estimate, se) or None (suppressed)."""
+    create_wave(session, wave_id, version, opens, opens)
+    session.execute(update(Wave).where(Wave.id == wave_id).values(status="closed"))
+    session.execute(
+        insert(Estimate),
+        [
+            {
+                "wave_id": wave_id,
+                "indicator": "threat",
+                "breakdown": "unit",
+                "group_code": group,
+                "estimate": None if f is None else f[0],
+                "se": None if f is None else f[1],
+                "ci_low": None,
+                "ci_high": None,
+                "n": None if f is None else 50,
+                "suppressed": f is None,
+                "series_break": series_break,
+            }
+            for group, f in figures.items()
+        ],
+    )
+
+
+def test_change_against_the_latest_published_figure_never_across_a_break(session):
+    publish(session, MINI)
+    publish(session, MINI.model_copy(update={"id": "mini-2027.1"}))
+    # Ids out of date order: waves are read in date order.
+    closed_wave(
+        session, "e", "mini-2027.1", date(2028, 3, 1), {"pol-ams": (0.30, 0.02)}, series_break=True
+    )
+    closed_wave(
+        session,
+        "a",
+        "mini-2026.1",
+        date(2024, 3, 1),
+        {"pol-ams": (0.40, 0.02), "pol-rot": (0.5, 0.03)},
+    )
+    closed_wave(
+        session,
+        "c",
+        "mini-2026.1",
+        date(2026, 3, 1),
+        {"pol-ams": (0.45, 0.01), "pol-rot": (0.6, 0.03)},
+    )
+    closed_wave(
+        session, "b", "mini-2026.1", date(2025, 3, 1), {"pol-ams": None, "pol-rot": (0.55, 0.03)}
+    )
+    closed_wave(
+        session,
+        "d",
+        "mini-2027.1",
+        date(2027, 3, 1),
+        {"pol-ams": (0.20, 0.02), "pol-rot": None},
+        series_break=True,
+    )
+    session.flush()
+    points = trend(session, "threat", "unit")
+    assert [(p.wave.id, p.figure.group_code) for p in points] == [
+        ("a", "pol-ams"),
+        ("a", "pol-rot"),
+        ("b", "pol-ams"),
+        ("b", "pol-rot"),
+        ("c", "pol-ams"),
+        ("c", "pol-rot"),
+        ("d", "pol-ams"),
+        ("d", "pol-rot"),
+        ("e", "pol-ams"),
+    ]
+    got = {(p.wave.id, p.figure.group_code): p for p in points}
+    assert got["a", "pol-ams"].change is None
+    assert got["b", "pol-ams"].change is None  # suppressed
+    vs, change = got["c", "pol-ams"].change  # skips the suppressed 2025 figure
+    assert vs == "a" and change == compare(0.45, 0.01, 0.40, 0.02)
+    assert got["c", "pol-rot"].change[0] == "b"
+    # The new wording breaks the series: no change across it, for any group.
+    assert got["d", "pol-ams"].series_break and got["d", "pol-ams"].change is None
+    assert not any(p.series_break for p in points if p.wave.id in "abc")
+    # The next wave on the same version compares with the first one after the break.
+    assert not got["e", "pol-ams"].series_break
+    vs, change = got["e", "pol-ams"].change
+    assert vs == "d" and change.difference == pytest.approx(0.10)
