@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Our own reverse proxies: behind them the client is the last X-Forwarded-For address.
     proxy_addresses: Annotated[list[str], NoDecode] = []
     log_level: str = "info"
+    # Where the survey's "quick exit" button leaves to: a neutral site.
+    quick_exit_url: str = "https://www.rijksoverheid.nl"
 
     @field_validator("cors_origins", "proxy_addresses", mode="before")
     @classmethod

@@ -35,15 +35,25 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     and code hashes.
     """
     if is_sqlite(url):
+        # One connection per process: SQLite has one writer at a time anyway, and
+        # threads queueing on the pool hand over at once, where connections queueing on
+        # SQLite's busy handler poll with sleeps and stall under load.
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False},
             hide_parameters=True,
-            **kwargs,
+            **({"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} | kwargs),
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    # As many connections as request threads (anyio's default 40), so that no request
+    # waits for a connection while its thread is idle.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        **({"pool_size": 20, "max_overflow": 20} | kwargs),
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
-from typing import Annotated
+from functools import wraps
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -25,6 +28,34 @@ def get_settings(request: Request) -> Settings:
 
 def utc_today() -> date:
     return datetime.now(UTC).date()
+
+
+class TransactionalRoute(APIRoute):
+    """Routes whose endpoint commits its session in the endpoint's own thread.
+
+    FastAPI validates a sync endpoint's return value in the thread pool *before* it runs
+    the dependency's exit. Were the session still holding its connection then, a full
+    thread pool (requests waiting for a connection) would wait on that connection forever
+    (fastapi/fastapi#3205, #12066). Committing at the end of the endpoint releases the
+    connection first; the dependency still rolls back on any error and closes.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _committing(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        result = endpoint(*args, **kwargs)
+        for value in kwargs.values():
+            if isinstance(value, Session):
+                value.commit()
+        return result
+
+    return run
 
 
 # scope="function": the transaction commits before the response is sent, so a response

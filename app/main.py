@@ -20,6 +20,8 @@ from app.ratelimit import RespondentRateLimit
 from app.responses.router import router as responses_router
 from app.stats.router import router as stats_router
 from app.waves.router import router as waves_router
+from app.web.router import router as web_router
+from app.web.security import SecurityHeaders
 
 access_log = logging.getLogger("app.access")
 
@@ -123,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness for the reverse proxy and load balancers; touches no database."""
         return {"status": "ok"}
 
-    for router in (questionnaires_router, waves_router, responses_router, stats_router):
+    for router in (questionnaires_router, waves_router, responses_router, stats_router, web_router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limit:
@@ -137,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders)  # outermost: every response gets the headers
     _configure_logging(settings.log_level)
     return app
 

@@ -4,12 +4,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 
-from app.dependencies import SessionDep
+from app.dependencies import SessionDep, TransactionalRoute
 from app.problems import problem_responses
 from app.questionnaires.loader import localized
 from app.questionnaires.service import get_version
 
-router = APIRouter(prefix="/api/v1/questionnaires", tags=["questionnaires"])
+router = APIRouter(prefix="/api/v1/questionnaires", tags=["questionnaires"], route_class=TransactionalRoute)
 
 
 @router.get("/{questionnaire_id}", responses=problem_responses(404))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
 
-from app.dependencies import SessionDep, TodayDep
+from app.dependencies import SessionDep, TodayDep, TransactionalRoute
 from app.problems import problem_responses
 from app.responses import service
 from app.responses.schemas import (
@@ -18,7 +18,7 @@ from app.responses.schemas import (
 )
 from app.stats.dependencies import day_snapshot
 
-router = APIRouter(prefix="/api/v1/waves/{wave_id}", tags=["respondents"])
+router = APIRouter(prefix="/api/v1/waves/{wave_id}", tags=["respondents"], route_class=TransactionalRoute)
 
 
 @router.post(

@@ -69,26 +69,29 @@ def check_code(session: Session, wave_id: str, code: str, today: date) -> CodeSt
 
 
 def submit(session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date) -> None:
-    """Store one response and spend its code in the caller's transaction (404, 409, 403, 422).
+    """Store one response and spend its code (404, 409, 403, 422): both or neither.
 
-    The code is spent first and the answers judged after: invalid answers raise, the
-    caller's transaction rolls back and the code is unspent again. Spending by one DELETE
-    makes concurrent submissions with one code queue on its row: exactly one succeeds.
+    The code is spent first and the answers judged after, inside a savepoint: invalid
+    answers undo the spending, whatever the caller then does with its transaction.
+    Spending by one DELETE makes concurrent submissions with one code queue on its row:
+    exactly one succeeds.
     """
     wave = open_wave_for(session, wave_id, today)
-    spent = session.execute(
-        delete(InvitationCode).where(
-            InvitationCode.code_hash == code_hash(code), InvitationCode.wave_id == wave.id
+    with session.begin_nested():
+        spent = session.execute(
+            delete(InvitationCode).where(
+                InvitationCode.code_hash == code_hash(code), InvitationCode.wave_id == wave.id
+            )
         )
-    )
-    if spent.rowcount != 1:
-        raise Forbidden(CODE_REFUSED)
-    questionnaire = get_version(session, wave.questionnaire_id)
-    kept, errors = validate_answers(questionnaire, answers, FrameMembership(session, wave.id))
-    if errors:
-        raise InvalidInput(f"{len(errors)} answer(s) need attention; nothing was stored", errors)
-    session.execute(delete(ResumeState).where(ResumeState.lookup == _resume_lookup(wave.id, code)))
-    store_responses(session, wave.id, [kept])
+        if spent.rowcount != 1:
+            raise Forbidden(CODE_REFUSED)
+        questionnaire = get_version(session, wave.questionnaire_id)
+        kept, errors = validate_answers(questionnaire, answers, FrameMembership(session, wave.id))
+        if errors:
+            raise InvalidInput(f"{len(errors)} answer(s) need attention; nothing was stored", errors)
+        lookup = _resume_lookup(wave.id, code)
+        session.execute(delete(ResumeState).where(ResumeState.lookup == lookup))
+        store_responses(session, wave.id, [kept])
 
 
 def store_responses(session: Session, wave_id: str, validated: list[dict[str, Any]]) -> None:

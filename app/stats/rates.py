@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from sqlalchemy import delete, exists, insert, select
@@ -51,21 +52,37 @@ def store_counts(
     )
 
 
+# Per session factory (one per app), the (wave, day) snapshots this process knows are
+# kept, so that only the first request of a day pays for the check.
+_known: WeakKeyDictionary[sessionmaker[Session], set[tuple[str, date]]] = WeakKeyDictionary()
+
+
 def snapshot_day_counts(factory: sessionmaker[Session], wave_id: str, today: date) -> None:
     """Keep an open wave's counts as at the start of `today` (UTC), unless already kept."""
+    known = _known.setdefault(factory, set())
+    if (wave_id, today) in known:
+        return
+    if _take_snapshot(factory, wave_id, today):
+        known.add((wave_id, today))
+
+
+def _take_snapshot(factory: sessionmaker[Session], wave_id: str, today: date) -> bool:
+    """Whether the day's snapshot is there now (False: the wave is not open)."""
     with session_scope(factory) as session:
         taken = select(
             exists().where(RespondentCount.wave_id == wave_id, RespondentCount.as_of == today)
         )
         if session.scalar(taken):
-            return
+            return True
         # The row lock makes concurrent first submissions of a day take turns (PostgreSQL;
         # SQLite's BEGIN IMMEDIATE already does); the second then finds the snapshot.
         wave = session.get(Wave, wave_id, with_for_update=True)
-        if wave is None or wave.status != "open" or session.scalar(taken):
-            return
-        table = load_answers(session, wave.id, get_version(session, wave.questionnaire_id))
-        store_counts(session, wave.id, table, frame_cells(session, wave.id), as_of=today)
+        if wave is None or wave.status != "open":
+            return False
+        if not session.scalar(taken):
+            table = load_answers(session, wave.id, get_version(session, wave.questionnaire_id))
+            store_counts(session, wave.id, table, frame_cells(session, wave.id), as_of=today)
+        return True
 
 
 @dataclass(frozen=True)

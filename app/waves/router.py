@@ -5,10 +5,10 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from app.dependencies import SessionDep, TodayDep
+from app.dependencies import SessionDep, TodayDep, TransactionalRoute
 from app.waves.service import open_waves
 
-router = APIRouter(prefix="/api/v1/waves", tags=["waves"])
+router = APIRouter(prefix="/api/v1/waves", tags=["waves"], route_class=TransactionalRoute)
 
 
 class OpenWave(BaseModel):

@@ -166,3 +166,21 @@ def test_same_code_sent_concurrently_records_exactly_one(live_server, factory):
         statuses = list(pool.map(send, range(24)))
     assert sorted(statuses) == [201] + [403] * 23
     assert count(factory, Response) == 1
+
+
+def test_invalid_answers_leave_the_code_unspent_even_if_the_caller_commits(factory):
+    """The service undoes its own spending: a caller that catches the error and commits
+    (as the survey pages do to show the form again) loses nothing."""
+    from app.db import session_scope
+    from app.problems import InvalidInput
+    from app.responses.service import submit
+    from tests.support import TODAY
+
+    wave = open_mini_wave(factory, codes=1)
+    with session_scope(factory) as session:
+        with pytest.raises(InvalidInput):
+            submit(session, wave.id, wave.codes[0], {"threat": "??"}, TODAY)
+    assert count(factory, InvitationCode) == 1
+    with session_scope(factory) as session:
+        submit(session, wave.id, wave.codes[0], answers(), TODAY)
+    assert count(factory, Response) == 1 and count(factory, InvitationCode) == 0

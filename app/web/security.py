@@ -1,0 +1,69 @@
+"""Security headers on every response of the app (a pure ASGI middleware).
+
+The survey pages load nothing from elsewhere and carry no inline script or style, so the
+policy is strict. The only exception is FastAPI's API documentation (/docs, /redoc): it
+loads Swagger UI and ReDoc from a CDN and starts them with an inline script, and those
+assets are not installed here, so those pages get a relaxed policy that allows exactly
+that. They are for developers and operators; no respondent page links to them.
+
+Responses are not stored by browsers or proxies (`Cache-Control: no-store`): survey
+pages are used on shared computers. A response that sets its own header keeps it, and
+the survey pages' own static files are cached (their URLs change with their content).
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+DOCS_CSP = (
+    "default-src 'self'; "
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "worker-src 'self' blob:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+CACHED_PREFIX = "/static/"
+
+COMMON_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (
+        b"permissions-policy",
+        b"accelerometer=(), browsing-topics=(), camera=(), display-capture=(), "
+        b"geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()",
+    ),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        policy = DOCS_CSP if path in DOCS_PATHS else STRICT_CSP
+        defaults = [*COMMON_HEADERS, (b"content-security-policy", policy.encode())]
+        if not path.startswith(CACHED_PREFIX):
+            defaults.append((b"cache-control", b"no-store"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in defaults if h[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

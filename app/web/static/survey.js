@@ -1,0 +1,149 @@
+/* Small enhancements of the survey pages; every page works without them.
+ *
+ * - Quick exit leaves without a trace in this tab's history.
+ * - Follow-up questions appear and disappear as answers change, and lists of options
+ *   follow the organisation chosen on the same page. The server renders every question
+ *   that can appear on the page, with its show_if condition in data-show-if (conditions
+ *   on other pages already replaced by {"const": true|false}); hidden questions are
+ *   disabled, so they are not sent.
+ * - An exclusive option ("none of these") clears the other options and the other way round.
+ */
+(function () {
+  "use strict";
+
+  var INTEGER = /^[+-]?[0-9]{1,18}$/;
+
+  document.querySelectorAll("[data-quick-exit]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      document.body.hidden = true;
+      window.location.replace(link.href);
+    });
+  });
+
+  var form = document.querySelector("form[data-survey-page]");
+  if (!form) {
+    return;
+  }
+  var blocks = Array.prototype.slice.call(form.querySelectorAll("[data-question]"));
+
+  function setShown(element, shown) {
+    element.hidden = !shown;
+    element.querySelectorAll("input, textarea").forEach(function (input) {
+      input.disabled = !shown;
+    });
+  }
+
+  /* The answer as the server would count it for routing: undefined when there is none
+   * or when it is not valid (validate_answers routes on valid answers only). */
+  function answerOf(block) {
+    var kind = block.getAttribute("data-kind");
+    if (kind === "single" || kind === "scale" || kind === "multi") {
+      var chosen = [];
+      block.querySelectorAll("input:checked:enabled").forEach(function (input) {
+        chosen.push(input.value);
+      });
+      if (kind === "multi") {
+        return chosen.length ? chosen : undefined;
+      }
+      return chosen[0];
+    }
+    var field = block.querySelector("[data-answer]");
+    var text = field.value.trim();
+    if (kind === "integer") {
+      if (!INTEGER.test(text)) {
+        return undefined;
+      }
+      var number = parseInt(text, 10);
+      var min = Number(field.getAttribute("data-min"));
+      var max = Number(field.getAttribute("data-max"));
+      return number >= min && number <= max ? number : undefined;
+    }
+    return text === "" ? undefined : text;
+  }
+
+  /* CONTRACT section 2: when the question is hidden or unanswered, every atom on it is
+   * false except answered: false; for a multi question `in` holds when any chosen code
+   * is listed and `not_in` when none is. */
+  function holds(condition, answers) {
+    if ("const" in condition) {
+      return condition["const"];
+    }
+    if ("all" in condition) {
+      return condition.all.every(function (part) { return holds(part, answers); });
+    }
+    if ("any" in condition) {
+      return condition.any.some(function (part) { return holds(part, answers); });
+    }
+    if ("not" in condition) {
+      return !holds(condition.not, answers);
+    }
+    var answer = answers[condition.question];
+    var answered = answer !== undefined;
+    if ("answered" in condition) {
+      return condition.answered === answered;
+    }
+    if (!answered) {
+      return false;
+    }
+    if ("in" in condition || "not_in" in condition) {
+      var codes = condition["in"] || condition.not_in;
+      var given = Array.isArray(answer) ? answer : [answer];
+      var hit = given.some(function (code) { return codes.indexOf(code) !== -1; });
+      return "in" in condition ? hit : !hit;
+    }
+    if (typeof answer !== "number") {
+      return false;
+    }
+    if ("min" in condition && answer < condition.min) {
+      return false;
+    }
+    return !("max" in condition && answer > condition.max);
+  }
+
+  function update() {
+    var answers = {};
+    blocks.forEach(function (block) {
+      var shown = true;
+      var condition = block.getAttribute("data-show-if");
+      if (condition) {
+        shown = holds(JSON.parse(condition), answers);
+      }
+      var choices = block.querySelectorAll(".choice");
+      var bound = block.querySelectorAll(".choice[data-organisation]");
+      var offered = choices.length - bound.length;
+      bound.forEach(function (choice) {
+        if (choice.getAttribute("data-organisation") === answers.organisation) {
+          offered += 1;
+        }
+      });
+      shown = shown && (choices.length === 0 || offered > 0);
+      setShown(block, shown);
+      bound.forEach(function (choice) {
+        var mine = choice.getAttribute("data-organisation") === answers.organisation;
+        setShown(choice, shown && mine);
+        if (!mine) {
+          choice.querySelector("input").checked = false;
+        }
+      });
+      answers[block.getAttribute("data-question")] = shown ? answerOf(block) : undefined;
+    });
+  }
+
+  form.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.type === "checkbox" && input.checked) {
+      var exclusive = input.hasAttribute("data-exclusive");
+      input.closest("[data-question]").querySelectorAll("input[type=checkbox]").forEach(
+        function (other) {
+          if (other !== input && (exclusive || other.hasAttribute("data-exclusive"))) {
+            other.checked = false;
+          }
+        }
+      );
+    }
+    update();
+  });
+  form.addEventListener("input", update);
+  update();
+})();

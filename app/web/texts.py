@@ -1,0 +1,253 @@
+"""The interface texts of the survey pages, in Dutch and English.
+
+Everything a respondent reads about the survey itself (titles, questions, options,
+help, thanks, support) comes from the questionnaire definition; this dictionary holds
+only the words around it: buttons, headings, errors. Dutch as a Dutch government site
+writes it (u-form, short sentences).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Final
+
+from app.problems import FieldError
+from app.questionnaires.schema import DEFAULT_LANGUAGE, LANGUAGES, Question
+
+TEXTS: Final[dict[str, dict[str, str]]] = {
+    "nl": {
+        "language_name": "Nederlands",
+        "skip_link": "Ga direct naar de inhoud",
+        "quick_exit": "Snel weg",
+        "header_nav": "Taal en snel weg",
+        "default_title": "Vragenlijst",
+        "error_title_prefix": "Fout: ",
+        "error_prefix": "Fout:",
+        "error_summary_title": "Er is een probleem",
+        # start page
+        "code_label": "Uw toegangscode",
+        "code_hint": "U vindt de code in uw uitnodiging. Hoofdletters, spaties en streepjes "
+        "maken niet uit.",
+        "resume_hint": "Bent u al eerder begonnen? Vul dan dezelfde code in. U gaat verder "
+        "waar u was gebleven.",
+        "wave_legend": "Welke vragenlijst wilt u invullen?",
+        "start": "Start",
+        "no_wave_title": "Er is nu geen vragenlijst open",
+        "no_wave_text": "U kunt de vragenlijst alleen invullen in de periode die in uw "
+        "uitnodiging staat.",
+        "session_ended": "Vul uw toegangscode opnieuw in om verder te gaan. De antwoorden die "
+        "u al had gegeven, zijn bewaard.",
+        "quick_exit_title": "Snel weg",
+        "quick_exit_text": "Met de knop ‘Snel weg’ bovenaan elke pagina verlaat u deze "
+        "website meteen. U gaat dan naar een andere website.",
+        "shared_computer_text": "Gebruikt u een computer die u met anderen deelt? Open de "
+        "vragenlijst dan in een privévenster. Dan onthoudt de browser niet welke pagina's "
+        "u heeft bekeken.",
+        "code_missing": "Vul uw toegangscode in",
+        "code_refused": "Deze code kunt u niet gebruiken. Controleer of u de code goed heeft "
+        "overgenomen uit uw uitnodiging.",
+        "wave_missing": "Kies een vragenlijst",
+        "wave_closed": "Deze vragenlijst is gesloten. U kunt geen antwoorden meer geven.",
+        # module pages
+        "progress": "Onderdeel {number} van {total}",
+        "optional": "(niet verplicht)",
+        "multi_hint": "U kunt meer antwoorden kiezen.",
+        "integer_hint": "Vul een getal in van {min} tot en met {max}.",
+        "text_hint": "U kunt maximaal {max_length} tekens gebruiken.",
+        "added_title": "Er zijn vragen bijgekomen",
+        "added_text": "Door uw antwoorden zijn er vragen op deze pagina bijgekomen. Wilt u "
+        "ook deze vragen beantwoorden?",
+        "next": "Volgende",
+        "back": "Vorige",
+        "save_and_leave": "Opslaan en later verder",
+        # review
+        "review_title": "Controleer uw antwoorden",
+        "review_intro": "Klopt alles? Verzend dan uw antwoorden. Daarna kunt u ze niet meer "
+        "wijzigen.",
+        "not_answered": "Niet beantwoord",
+        "change": "Wijzigen",
+        "change_hidden": "het antwoord op de vraag: {question}",
+        "submit": "Verzenden",
+        "support_title": "Hulp en steun",
+        # saved, thanks, not found
+        "saved_title": "Uw antwoorden zijn bewaard",
+        "saved_text": "U kunt later verder met dezelfde toegangscode. U gaat dan verder waar u "
+        "was gebleven.",
+        "saved_until": "Dat kan tot en met {date}.",
+        "saved_code_text": "Bewaar uw code goed. Uw antwoorden zijn versleuteld opgeslagen en "
+        "zijn alleen met uw code te lezen. Zonder code kunt u niet verder.",
+        "continue_link": "Verder met de vragenlijst",
+        "thanks_title": "Bedankt voor het invullen",
+        "thanks_sent": "Uw antwoorden zijn verzonden.",
+        "thanks_default": "Uw antwoorden worden samengevoegd met die van anderen. We gebruiken "
+        "ze alleen voor cijfers over groepen. Niemand kan zien welke antwoorden van u zijn.",
+        "thanks_close": "U kunt dit venster nu sluiten.",
+        "not_found_title": "Deze pagina bestaat niet",
+        "to_start": "Naar het begin van de vragenlijst",
+        # validation (codes of app.responses.validation)
+        "required_choice": "Kies een antwoord",
+        "required_multi": "Kies ten minste één antwoord",
+        "required_integer": "Vul een getal in",
+        "required_text": "Vul een antwoord in",
+        "invalid_option": "Kies een van de antwoorden die hier staan",
+        "exclusive_option": "U kunt ‘{label}’ niet combineren met andere antwoorden",
+        "wrong_type_integer": "Vul een heel getal in, zonder letters of leestekens",
+        "out_of_range": "Vul een getal in van {min} tot en met {max}",
+        "too_long": "Gebruik maximaal {max_length} tekens",
+        "invalid_text": "Uw antwoord bevat een teken dat niet is toegestaan",
+        "unknown_cell": "Deze combinatie van organisatie, onderdeel en functiegroep komt in "
+        "dit onderzoek niet voor. Controleer deze antwoorden.",
+        "invalid_answer": "Controleer dit antwoord",
+    },
+    "en": {
+        "language_name": "English",
+        "skip_link": "Skip to main content",
+        "quick_exit": "Quick exit",
+        "header_nav": "Language and quick exit",
+        "default_title": "Questionnaire",
+        "error_title_prefix": "Error: ",
+        "error_prefix": "Error:",
+        "error_summary_title": "There is a problem",
+        "code_label": "Your access code",
+        "code_hint": "You can find the code in your invitation. Capitals, spaces and dashes do "
+        "not matter.",
+        "resume_hint": "Have you started before? Enter the same code and you will continue "
+        "where you left off.",
+        "wave_legend": "Which questionnaire would you like to fill in?",
+        "start": "Start",
+        "no_wave_title": "No questionnaire is open at the moment",
+        "no_wave_text": "You can only fill in the questionnaire during the period stated in "
+        "your invitation.",
+        "session_ended": "Enter your access code again to continue. The answers you had "
+        "already given have been saved.",
+        "quick_exit_title": "Quick exit",
+        "quick_exit_text": "The ‘Quick exit’ button at the top of every page takes you away "
+        "from this website at once, to another website.",
+        "shared_computer_text": "Are you using a computer you share with others? Then open "
+        "the questionnaire in a private window, so that the browser does not remember which "
+        "pages you have viewed.",
+        "code_missing": "Enter your access code",
+        "code_refused": "This code cannot be used. Check that you copied it correctly from "
+        "your invitation.",
+        "wave_missing": "Choose a questionnaire",
+        "wave_closed": "This questionnaire has closed. You can no longer give answers.",
+        "progress": "Part {number} of {total}",
+        "optional": "(optional)",
+        "multi_hint": "You can choose more than one answer.",
+        "integer_hint": "Enter a number from {min} to {max}.",
+        "text_hint": "You can use up to {max_length} characters.",
+        "added_title": "Questions have been added",
+        "added_text": "Your answers have added questions to this page. Would you please answer "
+        "these as well?",
+        "next": "Next",
+        "back": "Back",
+        "save_and_leave": "Save and continue later",
+        "review_title": "Check your answers",
+        "review_intro": "Is everything correct? Then send your answers. After that you cannot "
+        "change them.",
+        "not_answered": "Not answered",
+        "change": "Change",
+        "change_hidden": "the answer to the question: {question}",
+        "submit": "Send",
+        "support_title": "Help and support",
+        "saved_title": "Your answers have been saved",
+        "saved_text": "You can continue later with the same access code. You will continue "
+        "where you left off.",
+        "saved_until": "You can do so until {date} inclusive.",
+        "saved_code_text": "Keep your code safe. Your answers are stored encrypted and can only "
+        "be read with your code. Without the code you cannot continue.",
+        "continue_link": "Continue with the questionnaire",
+        "thanks_title": "Thank you for taking part",
+        "thanks_sent": "Your answers have been sent.",
+        "thanks_default": "Your answers are combined with those of others and used only for "
+        "figures about groups. Nobody can see which answers are yours.",
+        "thanks_close": "You can close this window now.",
+        "not_found_title": "This page does not exist",
+        "to_start": "Go to the start of the questionnaire",
+        "required_choice": "Choose an answer",
+        "required_multi": "Choose at least one answer",
+        "required_integer": "Enter a number",
+        "required_text": "Enter an answer",
+        "invalid_option": "Choose one of the answers shown",
+        "exclusive_option": "You cannot combine ‘{label}’ with other answers",
+        "wrong_type_integer": "Enter a whole number, without letters or punctuation",
+        "out_of_range": "Enter a number from {min} to {max}",
+        "too_long": "Use no more than {max_length} characters",
+        "invalid_text": "Your answer contains a character that is not allowed",
+        "unknown_cell": "This combination of organisation, unit and function group is not part "
+        "of this survey. Please check these answers.",
+        "invalid_answer": "Check this answer",
+    },
+}
+
+MONTHS: Final[dict[str, tuple[str, ...]]] = {
+    "nl": (
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+
+def language(requested: str | None) -> str:
+    return requested if requested in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def other_language(lang: str) -> str:
+    return "en" if lang == "nl" else "nl"
+
+
+def long_date(day: date, lang: str) -> str:
+    """'30 juni 2026' / '30 June 2026'."""
+    return f"{day.day} {MONTHS[lang][day.month - 1]} {day.year}"
+
+
+def error_message(error: FieldError, question: Question, lang: str, value: Any = None) -> str:
+    """A FieldError from validate_answers in words a respondent understands; `value` is
+    what the respondent gave (it names the exclusive option that was combined)."""
+    texts = TEXTS[lang]
+    if error.code == "required" or error.code == "empty_choice":
+        kind = {"single": "choice", "scale": "choice"}.get(question.type, question.type)
+        return texts[f"required_{kind}"]
+    if error.code in ("invalid_option", "duplicate_option") or (
+        error.code == "wrong_type" and question.type != "integer"
+    ):
+        return texts["invalid_option"]
+    if error.code == "wrong_type":
+        return texts["wrong_type_integer"]
+    if error.code == "exclusive_option":
+        chosen = set(value) if isinstance(value, list) else set()
+        exclusive = next(
+            o for o in question.options or () if o.exclusive and (o.code in chosen or not chosen)
+        )
+        return texts["exclusive_option"].format(label=exclusive.label[lang])
+    if error.code == "out_of_range":
+        return texts["out_of_range"].format(min=question.min, max=question.max)
+    if error.code == "too_long":
+        return texts["too_long"].format(max_length=question.max_length)
+    if error.code in ("invalid_text", "unknown_cell"):
+        return texts[error.code]
+    return texts["invalid_answer"]

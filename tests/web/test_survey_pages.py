@@ -1,0 +1,435 @@
+"""The survey pages over plain HTTP, as a browser without JavaScript uses them."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.db import session_scope
+from app.questionnaires.schema import Support
+from app.questionnaires.service import publish
+from app.responses.models import Response, ResumeState
+from app.waves.codes import normalize
+from app.waves.models import InvitationCode
+from app.waves.service import create_wave
+from app.web.security import STRICT_CSP
+from app.web.session import COOKIE
+from tests.support import TODAY, close_mini_wave, load_fixture, open_mini_wave
+from tests.web.pages import Respondent, displayed_questions
+
+BACKGROUND = "/vragenlijst/onderdeel/background"
+SCREENER = "/vragenlijst/onderdeel/screener"
+REVIEW = "/vragenlijst/controleren"
+
+
+def count(factory, model) -> int:
+    with factory() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def stored_answers(factory) -> list[dict]:
+    with factory() as session:
+        return [json.loads(a) for a in session.scalars(select(Response.answers))]
+
+
+def through_background(respondent: Respondent, organisation: str = "pol") -> None:
+    """Answer the background page; without JavaScript the unit and function group
+    appear only once the organisation is known."""
+    unit, group = {"pol": ("pol-ams", "pol-basis"), "om": ("om-ams", "om-ovj")}[organisation]
+    respondent.answer({"organisation": organisation})
+    assert respondent.response.status_code == 200
+    respondent.answer({"unit": unit, "function_group": group})
+    assert respondent.path() == SCREENER
+
+
+@pytest.fixture
+def wave(factory):
+    return open_mini_wave(factory)
+
+
+@pytest.fixture
+def respondent(client) -> Respondent:
+    client.follow_redirects = True
+    return Respondent(client)
+
+
+def test_code_page(respondent, wave):
+    respondent.get("/")
+    page = respondent.page
+    assert page.find("html")["lang"] == "nl"
+    assert page.find("h1").text() == "Mini-monitor"
+    form = page.find("form")
+    assert form["method"] == "post" and form["action"] == "/vragenlijst/start"
+    code = page.by_id("code")
+    assert page.find("label", for_="code").text() == "Uw toegangscode"
+    assert "hint-code" in code["aria-describedby"]
+    assert page.find("input", name="wave")["value"] == wave.id  # the one open wave
+    assert page.find("a", href="/snel-weg").text() == "Snel weg"
+
+
+def test_a_respondent_without_javascript_completes_the_survey(respondent, wave, factory):
+    respondent.start(wave.codes[0])
+    assert respondent.path() == BACKGROUND
+    page = respondent.page
+    assert page.find("p", class_="progress").text() == "Onderdeel 1 van 2"
+    # Routing per page: the unit lists wait for the organisation.
+    assert displayed_questions(page) == ["organisation"]
+    respondent.answer({"organisation": "pol"})
+    page = respondent.page
+    assert respondent.path() == BACKGROUND
+    assert displayed_questions(page) == ["organisation", "unit", "function_group"]
+    assert "Er zijn vragen bijgekomen" in page.find("div", class_="notice").text()
+    offered = [n["value"] for n in page.find_all("input", name="unit") if not n.is_hidden()]
+    assert offered == ["pol-ams", "pol-rot"]  # no OM offices for police staff
+    assert page.by_id("organisation-pol").has("checked")
+    respondent.answer({"unit": "pol-ams", "function_group": "pol-ops"})
+
+    assert respondent.path() == SCREENER
+    assert respondent.page.find("p", class_="progress").text() == "Onderdeel 2 van 2"
+    assert displayed_questions(respondent.page) == ["threat", "comment"]
+    respondent.answer({"threat": "once", "comment": "Op straat\r\nna een aanhouding"})
+    assert displayed_questions(respondent.page) == ["threat", "threat_count", "reasons", "comment"]
+    respondent.answer({"threat_count": "2", "reasons": ["minor", "job"]})
+
+    assert respondent.path() == REVIEW
+    page = respondent.page
+    rows = {
+        row.find("dt").text(): row.find("dd", class_="answers__answer").text()
+        for row in page.find_all("div", class_="answers__row")
+    }
+    assert rows == {
+        "Bij welke organisatie werkt u?": "Politie",
+        "In welke eenheid werkt u?": "Eenheid Amsterdam",
+        "Wat is uw functiegroep?": "Opsporing",
+        "Bent u bedreigd?": "Eén keer",
+        "Hoe vaak?": "2",
+        "Waarom niet gemeld?": "Niet ernstig genoeg Hoort bij het werk",
+        "Toelichting": "Op straat na een aanhouding",
+    }
+    change = page.find("a", href="/vragenlijst/onderdeel/screener?wijzigen=1#vraag-threat_count")
+    assert change is not None and "Wijzigen" in change.text()
+    assert page.find("section", class_="support") is None  # the mini survey has none
+
+    respondent.answer({})
+    assert respondent.response.status_code == 200
+    assert respondent.page.find("h1").text() == "Bedankt voor het invullen"
+    assert "Niemand kan zien welke antwoorden van u zijn" in respondent.page.text()
+    assert COOKIE not in respondent.client.cookies
+    assert stored_answers(factory) == [
+        {
+            "organisation": "pol",
+            "unit": "pol-ams",
+            "function_group": "pol-ops",
+            "threat": "once",
+            "threat_count": 2,
+            "reasons": ["minor", "job"],
+            "comment": "Op straat\nna een aanhouding",
+        }
+    ]
+    assert count(factory, InvitationCode) == len(wave.codes) - 1
+    assert count(factory, ResumeState) == 0
+    # The code is spent: it opens nothing any more.
+    respondent.start(wave.codes[0])
+    assert respondent.response.status_code == 422
+
+
+def test_a_validation_error_is_shown_at_the_top_and_tied_to_its_field(respondent, wave, factory):
+    respondent.start(wave.codes[0])
+    through_background(respondent)
+    respondent.answer({"threat": "several"})
+    respondent.answer({"threat_count": "veel"})
+    assert respondent.response.status_code == 422
+    page = respondent.page
+    assert page.find("title").text().startswith("Fout: ")
+    summary = page.find("div", class_="error-summary")
+    assert summary.has("autofocus") and summary["tabindex"] == "-1"
+    link = summary.find("a")
+    assert link["href"] == "#field-threat_count"
+    assert "Vul een heel getal in" in link.text() and "Hoe vaak?" in link.text()
+    field = page.by_id("field-threat_count")
+    assert field["aria-invalid"] == "true"
+    assert field["value"] == "veel"  # what was typed stays
+    assert "error-threat_count" in field["aria-describedby"].split()
+    assert "Vul een heel getal in" in page.by_id("error-threat_count").text()
+    assert page.find("label", for_="field-threat_count") is not None
+    # Out of range, then right.
+    respondent.answer({"threat_count": "100"})
+    assert (
+        "Vul een getal in van 1 tot en met 99" in respondent.page.by_id("error-threat_count").text()
+    )
+    respondent.answer({"threat_count": "3"})
+    assert respondent.path() == REVIEW
+
+
+def test_a_missing_answer_in_a_choice_group(respondent, wave):
+    respondent.start(wave.codes[0])
+    respondent.answer({})
+    page = respondent.page
+    assert respondent.response.status_code == 422
+    assert page.find("div", class_="error-summary").find("a")["href"] == "#organisation-pol"
+    fieldset = page.by_id("vraag-organisation").find("fieldset")
+    assert fieldset["aria-describedby"] == "error-organisation"
+    assert page.by_id("error-organisation").text() == "Fout: Kies een antwoord"
+    assert all(r["aria-invalid"] == "true" for r in page.find_all("input", name="organisation"))
+
+
+def test_the_errors_speak_english_too(respondent, wave):
+    respondent.start(wave.codes[0], lang="en")
+    respondent.answer({})
+    assert respondent.page.find("title").text().startswith("Error: ")
+    assert respondent.page.by_id("error-organisation").text() == "Error: Choose an answer"
+
+
+def test_changing_an_answer_drops_the_answers_it_hides(respondent, wave, factory):
+    respondent.start(wave.codes[0])
+    through_background(respondent)
+    respondent.answer({"threat": "once"})
+    respondent.answer({"threat_count": "4", "reasons": ["job"]})
+    respondent.get("/vragenlijst/onderdeel/screener?wijzigen=1")
+    assert respondent.page.find("input", name="_changing") is not None
+    respondent.answer({"threat": "no"})
+    assert respondent.path() == REVIEW  # back to the review after a change
+    questions = [dt.text() for dt in respondent.page.find_all("dt")]
+    assert "Hoe vaak?" not in questions and "Waarom niet gemeld?" not in questions
+    respondent.answer({})
+    assert stored_answers(factory)[0]["threat"] == "no"
+    assert "threat_count" not in stored_answers(factory)[0]
+
+
+def test_another_organisation_asks_for_the_unit_again(respondent, wave):
+    respondent.start(wave.codes[0])
+    through_background(respondent)
+    respondent.get(BACKGROUND)
+    # Without JavaScript the police units are still on screen while OM is chosen.
+    respondent.answer({"organisation": "om"})
+    page = respondent.page
+    assert respondent.response.status_code == 200
+    assert page.find("div", class_="error-summary") is None
+    offered = [n["value"] for n in page.find_all("input", name="unit") if not n.is_hidden()]
+    assert offered == ["om-ams"]
+    assert not any(n.has("checked") for n in page.find_all("input", name="unit"))
+    respondent.answer({"unit": "om-ams", "function_group": "om-ovj"})
+    assert respondent.path() == SCREENER
+
+
+def test_save_and_continue_later(respondent, wave, factory):
+    respondent.start(wave.codes[0])
+    through_background(respondent)
+    respondent.answer({"comment": "half af"}, action="stop")
+    assert respondent.path() == "/vragenlijst/bewaard"
+    assert COOKIE not in respondent.client.cookies
+    closes = TODAY + timedelta(days=30)
+    assert f"tot en met {closes.day} " in respondent.page.text()
+    assert count(factory, ResumeState) == 1
+
+    # Another day: the same code, and on where the respondent was.
+    respondent.client.cookies.clear()
+    respondent.start(wave.codes[0].lower().replace("-", " "))
+    assert respondent.path() == SCREENER
+    page = respondent.page
+    assert page.by_id("field-comment").text() == "half af"
+    respondent.get(BACKGROUND)
+    assert respondent.page.by_id("unit-pol-ams").has("checked")
+
+
+def test_a_wrong_code_is_refused_on_the_code_page(respondent, wave, factory):
+    respondent.start("AAAAAA-BBBBBB-CCCCCC")
+    assert respondent.response.status_code == 422
+    page = respondent.page
+    assert page.find("div", class_="error-summary").find("a")["href"] == "#code"
+    assert page.by_id("code")["aria-invalid"] == "true"
+    assert "Deze code kunt u niet gebruiken" in page.by_id("error-code").text()
+    assert COOKIE not in respondent.client.cookies
+    respondent.start("")
+    assert "Vul uw toegangscode in" in respondent.page.by_id("error-code").text()
+
+
+def test_the_respondent_picks_the_wave_when_several_are_open(respondent, factory):
+    first = open_mini_wave(factory, "2026")
+    second = open_mini_wave(factory, "2026-b")
+    respondent.get("/")
+    choices = [n["value"] for n in respondent.page.find_all("input", name="wave")]
+    assert choices == ["2026", "2026-b"]
+    assert respondent.page.find("legend").text() == "Welke vragenlijst wilt u invullen?"
+    respondent.answer({"code": second.codes[0]})
+    assert "Kies een vragenlijst" in respondent.page.by_id("error-wave").text()
+    respondent.start(first.codes[0], wave="2026-b")  # a code of the other wave
+    assert "Deze code kunt u niet gebruiken" in respondent.page.by_id("error-code").text()
+    respondent.start(second.codes[0], wave="2026-b")
+    assert respondent.path() == BACKGROUND
+
+
+def test_no_open_wave(respondent, factory):
+    with session_scope(factory) as session:
+        publish(session, load_fixture())
+        create_wave(session, "draft", "mini-2026.1", TODAY, TODAY + timedelta(days=9))
+    respondent.get("/")
+    assert respondent.page.find("h1").text() == "Er is nu geen vragenlijst open"
+    assert respondent.page.find("form") is None
+
+
+def test_language_switch(respondent, wave):
+    respondent.get("/")
+    switch = respondent.page.find("a", class_="language-switch")
+    assert switch.text() == "English" and switch["lang"] == "en"
+    respondent.get(switch["href"])
+    page = respondent.page
+    assert page.find("html")["lang"] == "en"
+    assert page.find("h1").text() == "Mini monitor"
+    assert page.find("label", for_="code").text() == "Your access code"
+    assert page.find("a", class_="quick-exit").text() == "Quick exit"
+    respondent.start(wave.codes[0], lang="en")
+    assert respondent.response.url.query == b"lang=en"
+    assert respondent.page.find("h1").text() == "Background"
+    assert respondent.page.find("legend").text() == "Which organisation do you work for?"
+    back = respondent.page.find("a", class_="language-switch")
+    assert back.text() == "Nederlands" and back["href"] == BACKGROUND
+
+
+def test_quick_exit_clears_the_cookie_and_leaves(client, respondent, wave):
+    respondent.start(wave.codes[0])
+    assert COOKIE in client.cookies
+    reply = client.get("/snel-weg", follow_redirects=False)
+    assert reply.status_code == 303
+    assert reply.headers["location"] == "https://www.rijksoverheid.nl"
+    assert reply.headers["clear-site-data"] == '"storage"'
+    cleared = reply.headers["set-cookie"]
+    assert cleared.startswith(f'{COOKIE}=""') and "Max-Age=0" in cleared
+    assert "Path=/vragenlijst" in cleared
+    assert COOKIE not in client.cookies
+    # Without the cookie the survey pages lead back to the code page.
+    reply = client.get(SCREENER, follow_redirects=False)
+    assert reply.status_code == 303 and reply.headers["location"] == "/?melding=session"
+
+
+def test_a_form_post_from_another_site_is_refused(client, wave):
+    reply = client.post(
+        "/vragenlijst/start",
+        data={"code": wave.codes[0], "wave": wave.id},
+        headers={"Sec-Fetch-Site": "cross-site"},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 403
+    assert COOKIE not in client.cookies
+
+
+def test_security_headers_on_every_response(client, respondent, wave):
+    respondent.start(wave.codes[0])
+    for url in ("/", BACKGROUND, REVIEW, "/api/v1/waves/open", "/nope", "/openapi.json"):
+        headers = client.get(url).headers
+        assert headers["content-security-policy"] == STRICT_CSP, url
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["x-frame-options"] == "DENY"
+        assert "camera=()" in headers["permissions-policy"]
+        assert headers["cache-control"] == "no-store", url
+    css = client.get(respondent.page.find("link", rel="stylesheet")["href"])
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert css.headers["content-security-policy"] == STRICT_CSP
+    assert "immutable" in css.headers["cache-control"]
+    docs = client.get("/docs").headers["content-security-policy"]
+    assert "https://cdn.jsdelivr.net" in docs and "frame-ancestors 'none'" in docs
+    assert client.get("/static/../../app/main.py").status_code == 404
+
+
+def test_pages_carry_no_inline_script_or_style(respondent, wave):
+    respondent.start(wave.codes[0])
+    for url in ("/", BACKGROUND, SCREENER, REVIEW):
+        respondent.get(url)
+        page = respondent.page
+        assert all(s.has("src") and not s.text() for s in page.find_all("script")), url
+        assert page.find_all("style") == [], url
+        assert not [
+            n for n in page.walk() if n.has("style") or any(a.startswith("on") for a in n.attrs)
+        ]
+
+
+def test_nothing_about_answers_in_cookies_and_the_code_never_in_a_url(respondent, wave):
+    code = wave.codes[0]
+    respondent.start(code)
+    through_background(respondent)
+    respondent.answer({"threat": "several"})
+    respondent.answer({"threat_count": "7", "comment": "geheim"})
+    respondent.get("/vragenlijst/onderdeel/background?wijzigen=1")
+    respondent.answer({})
+    assert respondent.path() == REVIEW
+    respondent.get(SCREENER)
+    respondent.answer({}, action="stop")
+    respondent.start(code)
+    respondent.get(REVIEW)
+    respondent.answer({})
+    assert respondent.page.find("h1").text() == "Bedankt voor het invullen"
+
+    secrets = {code, normalize(code), code.replace("-", "")}
+    for url in respondent.urls + respondent.locations:
+        assert not any(s in url for s in secrets), url
+    session_cookies = [c for c in respondent.set_cookies if c.startswith(f"{COOKIE}=")]
+    assert session_cookies
+    for cookie in respondent.set_cookies:
+        value = cookie.split(";")[0].split("=", 1)[1]
+        assert value in (f"{wave.id}.{normalize(code)}", '""'), cookie
+        assert (
+            "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/vragenlijst" in cookie
+        )
+
+
+def test_support_information_for_those_it_is_meant_for(respondent, factory):
+    questionnaire = load_fixture().model_copy(
+        update={
+            "id": "mini-2026.2",
+            "thanks": {
+                "nl": "Dank u wel. De uitkomsten komen in het voorjaar.",
+                "en": "Thank you.",
+            },
+            "support": Support.model_validate(
+                {
+                    "show_if": {"question": "threat", "in": ["several"]},
+                    "text": {"nl": "Bel de vertrouwenspersoon.", "en": "Call the counsellor."},
+                }
+            ),
+        }
+    )
+    wave = open_mini_wave(factory, questionnaire=questionnaire)
+    respondent.start(wave.codes[0])
+    through_background(respondent)
+    respondent.answer({"threat": "once"})
+    respondent.answer({})
+    assert respondent.path() == REVIEW
+    assert respondent.page.find("section", class_="support") is None
+    respondent.get("/vragenlijst/onderdeel/screener?wijzigen=1")
+    respondent.answer({"threat": "several"})
+    support = respondent.page.find("section", class_="support")
+    assert support.find("h2").text() == "Hulp en steun"
+    assert "Bel de vertrouwenspersoon." in support.text()
+    respondent.answer({})
+    page = respondent.page
+    assert "De uitkomsten komen in het voorjaar." in page.text()  # the questionnaire's thanks
+    assert "Bel de vertrouwenspersoon." in page.find("section", class_="support").text()
+
+    respondent.client.cookies.clear()
+    respondent.start(wave.codes[1])
+    through_background(respondent)
+    respondent.answer({"threat": "no"})
+    respondent.answer({})
+    assert "Bel de vertrouwenspersoon." not in respondent.page.text()
+
+
+def test_a_closed_wave_sends_the_respondent_to_the_code_page(client, respondent, wave, factory):
+    respondent.start(wave.codes[0])
+    with session_scope(factory) as session:
+        close_mini_wave(session, wave.id)
+    reply = client.get(SCREENER, follow_redirects=False)
+    assert reply.headers["location"] == "/?melding=closed"
+    assert COOKIE not in client.cookies
+    respondent.get(reply.headers["location"])
+    assert "Deze vragenlijst is gesloten" in respondent.page.text()
+
+
+def test_an_unknown_module_page(respondent, wave):
+    respondent.start(wave.codes[0])
+    respondent.get("/vragenlijst/onderdeel/nope")
+    assert respondent.response.status_code == 404
+    assert respondent.page.find("h1").text() == "Deze pagina bestaat niet"
