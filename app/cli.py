@@ -228,11 +228,11 @@ def wave_create(
 @handles_problems
 def wave_open(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Start taking responses (the wave needs a frame)."""
-    from app.dependencies import utc_today
+    from app.dependencies import utc_date
     from app.waves.service import open_wave
 
     with unit_of_work() as session:
-        open_wave(session, wave_id, utc_today())
+        open_wave(session, wave_id, utc_date())
     say(f"wave {wave_id} is open")
 
 
@@ -316,7 +316,7 @@ def demo(
     synthetic: their first wave reproduces the 2014 letter's figures.
     """
     from app.demo.service import build_demo
-    from app.dependencies import utc_today
+    from app.dependencies import utc_date
 
     config = settings()
     _ensure_sqlite_folder(config.database_url)
@@ -324,7 +324,7 @@ def demo(
         say("the database already has waves: demo not rebuilt (make clean starts over)")
         return
     result = build_demo(
-        config.database_url, config.survey_defs, utc_today(),
+        config.database_url, config.survey_defs, utc_date(),
         seed=seed, replace=replace, scale=scale, min_cell=config.min_cell, say=say,
     )
     open_wave = result.waves[-1].plan

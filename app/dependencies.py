@@ -21,13 +21,20 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies without I/O are coroutines: FastAPI runs them on the event loop instead of
+# sending each through the thread pool.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def utc_today() -> date:
+def utc_date() -> date:
+    """Today in UTC: waves open and close by the UTC calendar day."""
     return datetime.now(UTC).date()
+
+
+async def utc_today() -> date:
+    return utc_date()
 
 
 class TransactionalRoute(APIRoute):

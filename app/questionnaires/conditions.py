@@ -177,6 +177,9 @@ class AnswerTable:
         """Replace a question's answers (validation keeps only the valid, shown ones)."""
         self._columns[question] = values
 
+    def constant(self, value: bool) -> np.ndarray:
+        return np.full(self.size, value)
+
     def answered(self, question: str) -> np.ndarray:
         return np.fromiter((v is not None for v in self.column(question)), bool, self.size)
 
@@ -196,8 +199,42 @@ class AnswerTable:
         )
 
 
-def evaluate(condition: Condition, table: AnswerTable) -> np.ndarray:
-    """Evaluate a condition for every row of the table at once."""
+class RowAnswers:
+    """One respondent's answers behind the AnswerTable interface, giving numpy scalars
+    instead of arrays: routing one response costs no array per atom."""
+
+    size = 1
+
+    def __init__(self, kinds: Mapping[str, str], answers: dict[str, Any]):
+        self.kinds = kinds
+        self.answers = answers
+
+    def answered(self, question: str) -> np.bool_:
+        return np.bool_(self.answers.get(question) is not None)
+
+    def chosen(self, question: str, codes: Sequence[str]) -> np.bool_:
+        value = self.answers.get(question)
+        if self.kinds.get(question) == "multi":
+            return np.bool_(value is not None and not set(codes).isdisjoint(value))
+        return np.bool_(value in codes)
+
+    def number(self, question: str) -> np.float64:
+        value = self.answers.get(question)
+        return np.float64(np.nan if value is None else value)
+
+    def set_column(self, question: str, values: list[Any]) -> None:
+        if values[0] is None:
+            self.answers.pop(question, None)
+        else:
+            self.answers[question] = values[0]
+
+    def constant(self, value: bool) -> np.bool_:
+        return np.bool_(value)
+
+
+def evaluate(condition: Condition, table: AnswerTable | RowAnswers) -> Any:
+    """Evaluate a condition for every row of the table at once (one boolean per row; a
+    numpy scalar for RowAnswers)."""
     match condition:
         case InCodes(question, codes, negate):
             answered = table.answered(question)
@@ -208,22 +245,22 @@ def evaluate(condition: Condition, table: AnswerTable) -> np.ndarray:
             result = ~np.isnan(values)
             with np.errstate(invalid="ignore"):
                 if low is not None:
-                    result &= values >= low
+                    result = result & (values >= low)
                 if high is not None:
-                    result &= values <= high
+                    result = result & (values <= high)
             return result
         case Answered(question, answered):
             present = table.answered(question)
             return present if answered else ~present
         case AllOf(parts):
-            result = np.ones(table.size, bool)
+            result = table.constant(True)
             for part in parts:
-                result &= evaluate(part, table)
+                result = result & evaluate(part, table)
             return result
         case AnyOf(parts):
-            result = np.zeros(table.size, bool)
+            result = table.constant(False)
             for part in parts:
-                result |= evaluate(part, table)
+                result = result | evaluate(part, table)
             return result
         case Not(part):
             return ~evaluate(part, table)
@@ -232,4 +269,4 @@ def evaluate(condition: Condition, table: AnswerTable) -> np.ndarray:
 
 def holds(condition: Condition, kinds: Mapping[str, str], answers: Mapping[str, Any]) -> bool:
     """Evaluate a condition for one respondent (routing)."""
-    return bool(evaluate(condition, AnswerTable(kinds, [answers]))[0])
+    return bool(evaluate(condition, RowAnswers(kinds, dict(answers))))

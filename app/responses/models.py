@@ -13,7 +13,11 @@ class Response(Base):
     __tablename__ = "response"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), index=True)
+    # No foreign key, on purpose: PostgreSQL checks one by share-locking the wave row,
+    # which writes the inserting transaction into that row's xmax (the wave row would
+    # show when the latest response came) and makes concurrent submissions queue on one
+    # row. Responses are only ever written for an existing, open wave (the intake checks).
+    wave_id: Mapped[str] = mapped_column(String(32), index=True)
     answers: Mapped[str] = mapped_column(Text)
 
 

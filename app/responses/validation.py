@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from app.problems import FieldError
-from app.questionnaires.conditions import AnswerTable, evaluate, holds
+from app.questionnaires.conditions import AnswerTable, RowAnswers, evaluate, holds
 from app.questionnaires.schema import Option, Question, Questionnaire
 
 Cell = tuple[str, str, str]
@@ -104,12 +106,13 @@ def validate_many(
         ]
         for answers in batch
     ]
-    table = AnswerTable(questionnaire.kinds(), kept)
+    kinds = questionnaire.kinds()
+    table = RowAnswers(kinds, kept[0]) if len(batch) == 1 else AnswerTable(kinds, kept)
     for question in questionnaire.questions():
         loc = f"answers.{question.id}"
-        shown = (
-            evaluate(question.show_if, table) if question.show_if is not None
-            else [True] * len(batch)
+        shown = np.broadcast_to(
+            evaluate(question.show_if, table) if question.show_if is not None else True,
+            len(batch),
         )
         for i, answers in enumerate(batch):
             value = answers.get(question.id)

@@ -57,13 +57,16 @@ def store_counts(
 _known: WeakKeyDictionary[sessionmaker[Session], set[tuple[str, date]]] = WeakKeyDictionary()
 
 
+def snapshot_known(factory: sessionmaker[Session], wave_id: str, today: date) -> bool:
+    return (wave_id, today) in _known.get(factory, ())
+
+
 def snapshot_day_counts(factory: sessionmaker[Session], wave_id: str, today: date) -> None:
     """Keep an open wave's counts as at the start of `today` (UTC), unless already kept."""
-    known = _known.setdefault(factory, set())
-    if (wave_id, today) in known:
+    if snapshot_known(factory, wave_id, today):
         return
     if _take_snapshot(factory, wave_id, today):
-        known.add((wave_id, today))
+        _known.setdefault(factory, set()).add((wave_id, today))
 
 
 def _take_snapshot(factory: sessionmaker[Session], wave_id: str, today: date) -> bool:

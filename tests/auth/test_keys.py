@@ -15,7 +15,7 @@ from app.auth.service import create_key, revoke_key
 from app.cli import app
 from app.config import get_settings
 from app.db import session_scope
-from app.dependencies import utc_today
+from app.dependencies import utc_date
 from app.problems import Conflict, InvalidInput, NotFound
 from tests.stats.builders import bearer
 from tests.support import FIXTURES
@@ -112,7 +112,7 @@ def test_last_used_is_a_day_and_every_request_is_audited(client, factory, monito
     assert client.get(ANALYSIS, headers=headers).status_code == 403
     assert client.get(ANALYSIS, headers=admin).status_code == 404  # recorded though it failed
     with factory() as session:
-        assert session.get(ApiKey, "anna").last_used_on == utc_today()
+        assert session.get(ApiKey, "anna").last_used_on == utc_date()
         events = [
             (e.actor, e.action, e.detail)
             for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, text, update
 
 from app.config import Settings
 from app.db import session_scope
-from app.dependencies import utc_today
+from app.dependencies import utc_date, utc_today
 from app.indicators.definitions import indicator_set
 from app.main import create_app
 from app.responses.models import Response
@@ -364,11 +364,11 @@ def test_open_wave_rates_are_those_at_the_start_of_the_day(client, factory):
     url = "/api/v1/waves/2026/responses"
     assert client.post(url, json={"code": wave.codes[0], "answers": answers()}).status_code == 201
     today = rates(client, analyst, "2026", "none")[None]
-    assert today["respondents"] == 12 and today["as_of"] == utc_today().isoformat()
+    assert today["respondents"] == 12 and today["as_of"] == utc_date().isoformat()
     assert client.post(url, json={"code": wave.codes[1], "answers": answers()}).status_code == 201
     assert rates(client, analyst, "2026", "none")[None]["respondents"] == 12
     # Tomorrow the day's first reader counts everything that came today.
-    tomorrow = utc_today() + timedelta(days=1)
+    tomorrow = utc_date() + timedelta(days=1)
     client.app.dependency_overrides[utc_today] = lambda: tomorrow
     later = rates(client, analyst, "2026", "none")[None]
     assert later["respondents"] == 14 and later["as_of"] == tomorrow.isoformat()
