@@ -79,7 +79,9 @@ def settings() -> Settings:
     try:
         return get_settings()
     except ValidationError as exc:
-        problems = "; ".join(f"MONITOR_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"MONITOR_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
         raise fail(f"invalid configuration: {problems}") from None
 
 
@@ -195,7 +197,9 @@ def survey_diff(
     versions = {q.id: q for q in _load_definitions(directory, with_indicators=False).questionnaires}
     missing = [v for v in (old, new) if v not in versions]
     if missing:
-        raise fail(f"unknown version(s): {', '.join(missing)}; known: {', '.join(sorted(versions))}")
+        raise fail(
+            f"unknown version(s): {', '.join(missing)}; known: {', '.join(sorted(versions))}"
+        )
     result = diff(versions[old], versions[new])
     for line in result.lines():
         typer.echo(line)
@@ -221,7 +225,9 @@ def wave_create(
     opens_at, closes_at = _parse_date(opens, "--opens"), _parse_date(closes, "--closes")
     with unit_of_work() as session:
         wave = create_wave(session, wave_id, questionnaire, opens_at, closes_at, title)
-        say(f"wave {wave.id} created ({wave.questionnaire_id}, {wave.opens_at} to {wave.closes_at})")
+        say(
+            f"wave {wave.id} created ({wave.questionnaire_id}, {wave.opens_at} to {wave.closes_at})"
+        )
 
 
 @wave_app.command("open")
@@ -256,7 +262,9 @@ def wave_close(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 @handles_problems
 def frame_load(
     wave_id: Annotated[str, typer.Argument(metavar="ID")],
-    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="organisation,unit,function_group,headcount")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE.csv", help="organisation,unit,function_group,headcount")
+    ],
 ) -> None:
     """Load (or replace) the wave's population frame from a CSV file."""
     from app.waves.service import load_frame
@@ -306,7 +314,9 @@ def demo(
     ] = 1.0,
     if_empty: Annotated[
         bool,
-        typer.Option("--if-empty", help="Do nothing when the database already has waves (make run)"),
+        typer.Option(
+            "--if-empty", help="Do nothing when the database already has waves (make run)"
+        ),
     ] = False,
 ) -> None:
     """Build a demo database: 5 yearly waves (the last open), synthetic responses, codes.
@@ -324,16 +334,26 @@ def demo(
         say("the database already has waves: demo not rebuilt (make clean starts over)")
         return
     result = build_demo(
-        config.database_url, config.survey_defs, utc_date(),
-        seed=seed, replace=replace, scale=scale, min_cell=config.min_cell, say=say,
+        config.database_url,
+        config.survey_defs,
+        utc_date(),
+        seed=seed,
+        replace=replace,
+        scale=scale,
+        min_cell=config.min_cell,
+        say=say,
     )
     open_wave = result.waves[-1].plan
-    say(f"demo ready in {result.seconds:.1f} s: {len(result.waves)} waves, "
+    say(
+        f"demo ready in {result.seconds:.1f} s: {len(result.waves)} waves, "
         f"{sum(w.respondents for w in result.waves):,} responses; wave {open_wave.id} is open "
-        f"until {open_wave.closes}")
+        f"until {open_wave.closes}"
+    )
     if result.codes:
-        say("try one of these codes on http://127.0.0.1:8000/ (wave "
-            f"{open_wave.id}; each works once):")
+        say(
+            "try one of these codes on http://127.0.0.1:8000/ (wave "
+            f"{open_wave.id}; each works once):"
+        )
         for code in result.codes:
             say(f"  {code}")
 
@@ -361,7 +381,10 @@ def retention_apply() -> None:
 
     with unit_of_work() as session:
         result = apply_retention(session)
-    say(f"deleted {result.codes} unspent codes and {result.resume_states} saved answers of closed waves")
+    say(
+        f"deleted {result.codes} unspent codes and {result.resume_states} saved answers "
+        "of closed waves"
+    )
 
 
 # --- server --------------------------------------------------------------------------------

@@ -74,7 +74,11 @@ def open_mini_wave(
     with session_scope(factory) as session:
         publish(session, questionnaire)
         create_wave(
-            session, wave_id, questionnaire.id, TODAY - timedelta(days=7), TODAY + timedelta(days=30)
+            session,
+            wave_id,
+            questionnaire.id,
+            TODAY - timedelta(days=7),
+            TODAY + timedelta(days=30),
         )
         load_frame(session, wave_id, frame)
         open_wave(session, wave_id, TODAY)

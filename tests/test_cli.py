@@ -43,7 +43,17 @@ def monitor(db_url, tmp_path, monkeypatch):
 
 def prepared(monitor, tmp_path: Path, frame: str = MINI_FRAME) -> None:
     monitor("survey", "publish")
-    monitor("wave", "create", "2026", "--questionnaire", "mini-2026.1", "--opens", "2026-01-01", "--closes", "2099-12-31")
+    monitor(
+        "wave",
+        "create",
+        "2026",
+        "--questionnaire",
+        "mini-2026.1",
+        "--opens",
+        "2026-01-01",
+        "--closes",
+        "2099-12-31",
+    )
     (tmp_path / "frame.csv").write_text(frame, encoding="utf-8")
     monitor("frame", "load", "2026", str(tmp_path / "frame.csv"))
 
@@ -67,8 +77,15 @@ def test_validate_lists_problems_and_exits_1(monitor):
 
 def test_diff(monitor):
     new = monitor.defs / "mini2.yaml"
-    new.write_text((monitor.defs / "mini.yaml").read_text().replace("mini-2026.1", "mini-2027.1").replace("Hoe vaak?", "Hoe vaak precies?"))
-    assert monitor("survey", "diff", "mini-2026.1", "mini-2027.1").stdout == "~ threat_count: text\n"
+    new.write_text(
+        (monitor.defs / "mini.yaml")
+        .read_text()
+        .replace("mini-2026.1", "mini-2027.1")
+        .replace("Hoe vaak?", "Hoe vaak precies?")
+    )
+    assert (
+        monitor("survey", "diff", "mini-2026.1", "mini-2027.1").stdout == "~ threat_count: text\n"
+    )
 
 
 def test_wave_lifecycle_and_codes(monitor, tmp_path, factory):
@@ -92,13 +109,33 @@ def test_wave_lifecycle_and_codes(monitor, tmp_path, factory):
 
 def test_opening_needs_a_frame(monitor):
     monitor("survey", "publish")
-    monitor("wave", "create", "2026", "--questionnaire", "mini-2026.1", "--opens", "2026-01-01", "--closes", "2099-12-31")
+    monitor(
+        "wave",
+        "create",
+        "2026",
+        "--questionnaire",
+        "mini-2026.1",
+        "--opens",
+        "2026-01-01",
+        "--closes",
+        "2099-12-31",
+    )
     assert "no frame" in monitor("wave", "open", "2026", ok=False).stderr
 
 
 def test_frame_errors_are_listed_per_line_and_nothing_is_loaded(monitor, tmp_path, factory):
     monitor("survey", "publish")
-    monitor("wave", "create", "2026", "--questionnaire", "mini-2026.1", "--opens", "2026-01-01", "--closes", "2099-12-31")
+    monitor(
+        "wave",
+        "create",
+        "2026",
+        "--questionnaire",
+        "mini-2026.1",
+        "--opens",
+        "2026-01-01",
+        "--closes",
+        "2099-12-31",
+    )
     bad = (
         "organisation,unit,function_group,headcount\n"
         "pol,pol-ams,pol-basis,100\n"
@@ -110,12 +147,23 @@ def test_frame_errors_are_listed_per_line_and_nothing_is_loaded(monitor, tmp_pat
     )
     (tmp_path / "bad.csv").write_text(bad)
     err = monitor("frame", "load", "2026", str(tmp_path / "bad.csv"), ok=False).stderr
-    for expected in ("line 3: unit 'om-ams' does not belong to 'pol'", "line 4: unknown organisation 'kmar'",
-                     "line 5: the same cell is on line 2", "line 6: headcount '-3'", "line 7: expected 4 fields"):
+    for expected in (
+        "line 3: unit 'om-ams' does not belong to 'pol'",
+        "line 4: unknown organisation 'kmar'",
+        "line 5: the same cell is on line 2",
+        "line 6: headcount '-3'",
+        "line 7: expected 4 fields",
+    ):
         assert expected in err
     (tmp_path / "header.csv").write_text("org,unit,fg,n\npol,pol-ams,pol-basis,1\n")
-    assert "first line must be exactly" in monitor("frame", "load", "2026", str(tmp_path / "header.csv"), ok=False).stderr
-    assert "cannot read" in monitor("frame", "load", "2026", str(tmp_path / "missing.csv"), ok=False).stderr
+    assert (
+        "first line must be exactly"
+        in monitor("frame", "load", "2026", str(tmp_path / "header.csv"), ok=False).stderr
+    )
+    assert (
+        "cannot read"
+        in monitor("frame", "load", "2026", str(tmp_path / "missing.csv"), ok=False).stderr
+    )
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(FrameCell)) == 0
 
@@ -123,9 +171,39 @@ def test_frame_errors_are_listed_per_line_and_nothing_is_loaded(monitor, tmp_pat
 @pytest.mark.parametrize(
     "args",
     [
-        ("wave", "create", "2026", "--questionnaire", "nope-2026.1", "--opens", "2026-01-01", "--closes", "2026-02-01"),
-        ("wave", "create", "2026", "--questionnaire", "mini-2026.1", "--opens", "01-01-2026", "--closes", "2026-02-01"),
-        ("wave", "create", "2026", "--questionnaire", "mini-2026.1", "--opens", "2026-03-01", "--closes", "2026-02-01"),
+        (
+            "wave",
+            "create",
+            "2026",
+            "--questionnaire",
+            "nope-2026.1",
+            "--opens",
+            "2026-01-01",
+            "--closes",
+            "2026-02-01",
+        ),
+        (
+            "wave",
+            "create",
+            "2026",
+            "--questionnaire",
+            "mini-2026.1",
+            "--opens",
+            "01-01-2026",
+            "--closes",
+            "2026-02-01",
+        ),
+        (
+            "wave",
+            "create",
+            "2026",
+            "--questionnaire",
+            "mini-2026.1",
+            "--opens",
+            "2026-03-01",
+            "--closes",
+            "2026-02-01",
+        ),
         ("wave", "open", "nope"),
         ("wave", "close", "nope"),
         ("codes", "issue", "nope", "--count", "3"),
@@ -165,7 +243,17 @@ def test_retention_deletes_unspent_codes_of_closed_waves_only(monitor, tmp_path,
     prepared(monitor, tmp_path)
     monitor("wave", "open", "2026")
     monitor("codes", "issue", "2026", "--count", "4")
-    monitor("wave", "create", "2027", "--questionnaire", "mini-2026.1", "--opens", "2026-01-01", "--closes", "2099-12-31")
+    monitor(
+        "wave",
+        "create",
+        "2027",
+        "--questionnaire",
+        "mini-2026.1",
+        "--opens",
+        "2026-01-01",
+        "--closes",
+        "2099-12-31",
+    )
     monitor("frame", "load", "2027", str(tmp_path / "frame.csv"))
     monitor("codes", "issue", "2027", "--count", "2")
     assert "deleted 0 unspent codes" in monitor("retention", "apply").stderr

@@ -95,18 +95,16 @@ def parse_condition(raw: Any) -> Condition:
     if operators in ({"in"}, {"not_in"}):
         (op,) = operators
         codes = raw[op]
-        if (
-            not isinstance(codes, list)
-            or not codes
-            or not all(isinstance(c, str) for c in codes)
-        ):
+        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
             raise ConditionSyntaxError(f"'{op}' needs a non-empty list of option codes")
         return InCodes(question, tuple(codes), negate=op == "not_in")
     if operators and operators <= {"min", "max"}:
         bounds = {}
         for op in ("min", "max"):
             value = raw.get(op)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
                 raise ConditionSyntaxError(f"'{op}' needs a number")
             bounds[op] = value
         return InRange(question, bounds["min"], bounds["max"])

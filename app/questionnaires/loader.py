@@ -70,7 +70,9 @@ def _locate(data: Any, loc: tuple[Any, ...]) -> str:
     return where
 
 
-def parse_questionnaire(data: Any, file: str) -> tuple[Questionnaire | None, list[DefinitionProblem]]:
+def parse_questionnaire(
+    data: Any, file: str
+) -> tuple[Questionnaire | None, list[DefinitionProblem]]:
     if not isinstance(data, dict):
         return None, [DefinitionProblem(file, "file", "invalid_structure", "expected a mapping")]
     try:
@@ -102,8 +104,10 @@ def load_directory(directory: Path) -> LoadResult:
                 if questionnaire.id in seen:
                     problems = [
                         DefinitionProblem(
-                            path.name, questionnaire.id, "duplicate_version",
-                            f"version '{questionnaire.id}' is also defined in {seen[questionnaire.id]}",
+                            path.name,
+                            questionnaire.id,
+                            "duplicate_version",
+                            f"version '{questionnaire.id}' is also in {seen[questionnaire.id]}",
                         )
                     ]
                 else:
@@ -146,8 +150,9 @@ _TEXT_FIELDS = {"title", "intro", "thanks", "text", "help", "label"}
 def _pick_language(node: Any, lang: str) -> Any:
     if isinstance(node, dict):
         return {
-            key: value[lang] if key in _TEXT_FIELDS and isinstance(value, dict) else
-            _pick_language(value, lang)
+            key: value[lang]
+            if key in _TEXT_FIELDS and isinstance(value, dict)
+            else _pick_language(value, lang)
             for key, value in node.items()
         }
     if isinstance(node, list):
@@ -178,8 +183,11 @@ def diff(old: Questionnaire, new: Questionnaire) -> QuestionnaireDiff:
     module_of = {q.id: m.id for m in old.modules for q in m.questions}
     changed: dict[str, list[str]] = {}
     for qid in before.keys() & after.keys():
-        fields = sorted(k for k in before[qid].keys() | after[qid].keys()
-                        if before[qid].get(k) != after[qid].get(k))
+        fields = sorted(
+            k
+            for k in before[qid].keys() | after[qid].keys()
+            if before[qid].get(k) != after[qid].get(k)
+        )
         if module_of[qid] != next(m.id for m in new.modules for q in m.questions if q.id == qid):
             fields.append("module")
         if fields:

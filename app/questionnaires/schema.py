@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
@@ -233,7 +233,9 @@ def _check_condition(
             code = "forward_reference" if atom.question != where else "self_reference"
             problems.append(
                 DefinitionProblem(
-                    file, where, code,
+                    file,
+                    where,
+                    code,
                     f"condition names '{atom.question}', which is not an earlier question",
                 )
             )
@@ -249,7 +251,9 @@ def check_atom(atom: Any, target: Question, where: str, file: str) -> list[Defin
         if target.type not in CHOICE_TYPES:
             problems.append(
                 DefinitionProblem(
-                    file, where, "condition_type_mismatch",
+                    file,
+                    where,
+                    "condition_type_mismatch",
                     f"'in'/'not_in' on '{target.id}', a {target.type} question",
                 )
             )
@@ -257,14 +261,18 @@ def check_atom(atom: Any, target: Question, where: str, file: str) -> list[Defin
             for code in sorted(set(atom.codes) - target.option_codes()):
                 problems.append(
                     DefinitionProblem(
-                        file, where, "unknown_option",
+                        file,
+                        where,
+                        "unknown_option",
                         f"condition uses code '{code}', which '{target.id}' does not have",
                     )
                 )
     elif isinstance(atom, InRange) and target.type != "integer":
         problems.append(
             DefinitionProblem(
-                file, where, "condition_type_mismatch",
+                file,
+                where,
+                "condition_type_mismatch",
                 f"'min'/'max' on '{target.id}', a {target.type} question",
             )
         )
@@ -282,7 +290,9 @@ def _check_background(questions: dict[str, Question], file: str) -> list[Definit
         elif q.type != "single" or not q.required or q.show_if is not None:
             problems.append(
                 DefinitionProblem(
-                    file, qid, "invalid_background",
+                    file,
+                    qid,
+                    "invalid_background",
                     "background questions are required single questions shown to everyone",
                 )
             )

@@ -66,7 +66,9 @@ def get_version(session: Session, questionnaire_id: str) -> Questionnaire:
     cached = _parsed.get((questionnaire_id, digest))
     if cached is None:
         definition = session.scalar(
-            select(QuestionnaireVersion.definition).where(QuestionnaireVersion.id == questionnaire_id)
+            select(QuestionnaireVersion.definition).where(
+                QuestionnaireVersion.id == questionnaire_id
+            )
         )
         cached = _parsed[(questionnaire_id, digest)] = from_canonical(definition)
     return cached

@@ -88,7 +88,9 @@ def submit(session: Session, wave_id: str, code: str, answers: dict[str, Any], t
         questionnaire = get_version(session, wave.questionnaire_id)
         kept, errors = validate_answers(questionnaire, answers, FrameMembership(session, wave.id))
         if errors:
-            raise InvalidInput(f"{len(errors)} answer(s) need attention; nothing was stored", errors)
+            raise InvalidInput(
+                f"{len(errors)} answer(s) need attention; nothing was stored", errors
+            )
         lookup = _resume_lookup(wave.id, code)
         session.execute(delete(ResumeState).where(ResumeState.lookup == lookup))
         store_responses(session, wave.id, [kept])
@@ -98,7 +100,10 @@ def store_responses(session: Session, wave_id: str, validated: list[dict[str, An
     """Insert validated answers as responses: a random id, the wave, the answers; nothing else."""
     session.execute(
         insert(Response),
-        [{"id": uuid.uuid4().hex, "wave_id": wave_id, "answers": canonical_answers(a)} for a in validated],
+        [
+            {"id": uuid.uuid4().hex, "wave_id": wave_id, "answers": canonical_answers(a)}
+            for a in validated
+        ],
     )
 
 
@@ -115,7 +120,9 @@ def _resume_lookup(wave_id: str, code: str) -> str:
     return _derive("resume-lookup", wave_id, code).hex()
 
 
-def save_progress(session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date) -> None:
+def save_progress(
+    session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date
+) -> None:
     wave = open_wave_for(session, wave_id, today)
     require_code(session, wave, code)
     questions = get_version(session, wave.questionnaire_id).question_map()
@@ -123,7 +130,10 @@ def save_progress(session: Session, wave_id: str, code: str, answers: dict[str, 
     if unknown:
         raise InvalidInput(
             "unknown questions in saved answers",
-            [FieldError(f"answers.{q}", "unknown_question", "not a question of this survey") for q in unknown],
+            [
+                FieldError(f"answers.{q}", "unknown_question", "not a question of this survey")
+                for q in unknown
+            ],
         )
     nonce = os.urandom(12)
     sealed = nonce + AESGCM(_derive("resume-key", wave.id, code)).encrypt(
@@ -142,7 +152,9 @@ def load_progress(session: Session, wave_id: str, code: str, today: date) -> dic
         return {}
     nonce, ciphertext = state.sealed[:12], state.sealed[12:]
     try:
-        plain = AESGCM(_derive("resume-key", wave.id, code)).decrypt(nonce, ciphertext, wave.id.encode())
+        plain = AESGCM(_derive("resume-key", wave.id, code)).decrypt(
+            nonce, ciphertext, wave.id.encode()
+        )
     except InvalidTag:  # cannot happen with the right code; treat as nothing saved
         return {}
     answers: dict[str, Any] = json.loads(plain)

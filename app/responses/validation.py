@@ -21,9 +21,7 @@ Cell = tuple[str, str, str]
 def offered_options(question: Question, answers: Mapping[str, Any]) -> list[Option]:
     """The options a respondent sees: those of another organisation are left out."""
     organisation = answers.get("organisation")
-    return [
-        o for o in question.options or () if o.organisation in (None, organisation)
-    ]
+    return [o for o in question.options or () if o.organisation in (None, organisation)]
 
 
 def is_shown(question: Question, kinds: Mapping[str, str], answers: Mapping[str, Any]) -> bool:
@@ -43,7 +41,9 @@ def visible_questions(questionnaire: Questionnaire, answers: Mapping[str, Any]) 
     return shown
 
 
-def _check_value(question: Question, value: Any, answers: Mapping[str, Any]) -> tuple[str, str] | None:
+def _check_value(
+    question: Question, value: Any, answers: Mapping[str, Any]
+) -> tuple[str, str] | None:
     """(code, message) when the value is not a valid answer to the question."""
     kind = question.type
     if kind in ("single", "scale"):
@@ -100,7 +100,9 @@ def validate_many(
     kept: list[dict[str, Any]] = [{} for _ in batch]
     errors: list[list[FieldError]] = [
         [
-            FieldError(f"answers.{qid}", "unknown_question", f"'{qid}' is not a question of this survey")
+            FieldError(
+                f"answers.{qid}", "unknown_question", f"'{qid}' is not a question of this survey"
+            )
             for qid in answers
             if qid not in questions
         ]
@@ -119,7 +121,9 @@ def validate_many(
             if not shown[i]:
                 if value is not None:
                     errors[i].append(
-                        FieldError(loc, "not_shown", "this question is not asked given the other answers")
+                        FieldError(
+                            loc, "not_shown", "this question is not asked given the other answers"
+                        )
                     )
             elif value is None:
                 if question.required:
@@ -136,7 +140,8 @@ def validate_many(
         if None not in cell and cell not in cells:
             errors[i].append(
                 FieldError(
-                    "answers.function_group", "unknown_cell",
+                    "answers.function_group",
+                    "unknown_cell",
                     "this combination of organisation, unit and function group is not in the "
                     "wave's population",
                 )

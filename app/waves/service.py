@@ -37,13 +37,15 @@ def open_waves(session: Session, today: date) -> list[Wave]:
 
 
 def create_wave(
-    session: Session, wave_id: str, questionnaire_id: str, opens: date, closes: date,
+    session: Session,
+    wave_id: str,
+    questionnaire_id: str,
+    opens: date,
+    closes: date,
     title: str | None = None,
 ) -> Wave:
     if not wave_id or len(wave_id) > WAVE_ID_MAX or not wave_id.replace("-", "").isalnum():
-        raise InvalidInput(
-            f"wave id '{wave_id}' must be 1-{WAVE_ID_MAX} letters, digits or dashes"
-        )
+        raise InvalidInput(f"wave id '{wave_id}' must be 1-{WAVE_ID_MAX} letters, digits or dashes")
     if opens > closes:
         raise InvalidInput(f"the wave opens ({opens}) after it closes ({closes})")
     if session.get(Wave, wave_id) is not None:
@@ -93,7 +95,9 @@ def parse_frame(text: str, questionnaire: Questionnaire) -> list[FrameRow]:
             continue
         line = f"line {number}"
         if len(record) != len(FRAME_HEADER):
-            errors.append(FieldError(line, "wrong_field_count", f"expected 4 fields, found {len(record)}"))
+            errors.append(
+                FieldError(line, "wrong_field_count", f"expected 4 fields, found {len(record)}")
+            )
             continue
         organisation, unit, function_group, headcount_text = (f.strip() for f in record)
         line_errors = []
@@ -104,14 +108,22 @@ def parse_frame(text: str, questionnaire: Questionnaire) -> list[FrameRow]:
                 line_errors.append((f"unknown_{qid}", f"unknown {qid} '{value}'"))
             elif owners[qid][value] not in (None, organisation):
                 line_errors.append(
-                    (f"{qid}_organisation_mismatch", f"{qid} '{value}' does not belong to '{organisation}'")
+                    (
+                        f"{qid}_organisation_mismatch",
+                        f"{qid} '{value}' does not belong to '{organisation}'",
+                    )
                 )
         try:
             headcount = int(headcount_text)
             if headcount <= 0:
                 raise ValueError
         except ValueError:
-            line_errors.append(("invalid_headcount", f"headcount '{headcount_text}' is not a positive whole number"))
+            line_errors.append(
+                (
+                    "invalid_headcount",
+                    f"headcount '{headcount_text}' is not a positive whole number",
+                )
+            )
             headcount = 0
         key = (organisation, unit, function_group)
         if key in seen:
@@ -143,7 +155,9 @@ def load_frame(session: Session, wave_id: str, text: str) -> list[FrameRow]:
 
 def frame_cells(session: Session, wave_id: str) -> list[FrameRow]:
     result = session.execute(
-        select(FrameCell.organisation, FrameCell.unit, FrameCell.function_group, FrameCell.headcount)
+        select(
+            FrameCell.organisation, FrameCell.unit, FrameCell.function_group, FrameCell.headcount
+        )
         .where(FrameCell.wave_id == wave_id)
         .order_by(FrameCell.organisation, FrameCell.unit, FrameCell.function_group)
     )
@@ -161,7 +175,10 @@ class FrameMembership:
         if not isinstance(cell, tuple) or len(cell) != 3:
             return False
         organisation, unit, function_group = cell
-        return self.session.get(FrameCell, (self.wave_id, organisation, unit, function_group)) is not None
+        return (
+            self.session.get(FrameCell, (self.wave_id, organisation, unit, function_group))
+            is not None
+        )
 
 
 def open_wave(session: Session, wave_id: str, today: date) -> Wave:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -47,18 +48,14 @@ class TcpRelay:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         self.up = False
         for connection in self.connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.connections.clear()
 
     def restore(self) -> None:
@@ -78,7 +75,7 @@ def test_outage_gives_503_and_the_service_recovers(settings, db_url, factory):
             )
         }
     )
-    post = "/api/v1/waves/{}/responses".format(wave.id)
+    post = f"/api/v1/waves/{wave.id}/responses"
     with TestClient(create_app(relayed), raise_server_exceptions=False) as client:
         assert (
             client.post(post, json={"code": wave.codes[0], "answers": answers()}).status_code == 201

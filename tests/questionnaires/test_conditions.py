@@ -38,12 +38,21 @@ KINDS = {"threat": "single", "count": "integer", "reasons": "multi", "note": "te
         ({"question": "note", "answered": True}, {"note": "x"}, True),
         ({"question": "note", "answered": False}, {}, True),
         ({"question": "note", "answered": False}, {"note": "x"}, False),
-        ({"all": [{"question": "threat", "in": ["once"]}, {"question": "count", "min": 1}]},
-         {"threat": "once", "count": 1}, True),
-        ({"all": [{"question": "threat", "in": ["once"]}, {"question": "count", "min": 1}]},
-         {"threat": "once"}, False),
-        ({"any": [{"question": "threat", "in": ["once"]}, {"question": "count", "min": 1}]},
-         {"count": 4}, True),
+        (
+            {"all": [{"question": "threat", "in": ["once"]}, {"question": "count", "min": 1}]},
+            {"threat": "once", "count": 1},
+            True,
+        ),
+        (
+            {"all": [{"question": "threat", "in": ["once"]}, {"question": "count", "min": 1}]},
+            {"threat": "once"},
+            False,
+        ),
+        (
+            {"any": [{"question": "threat", "in": ["once"]}, {"question": "count", "min": 1}]},
+            {"count": 4},
+            True,
+        ),
     ],
 )
 def test_semantics(condition, answers, expected):
@@ -83,6 +92,11 @@ def test_malformed_conditions_are_refused(raw):
 
 
 def test_dump_is_the_inverse_of_parse():
-    raw = {"all": [{"question": "threat", "not_in": ["no"]}, {"not": {"question": "count", "min": 1, "max": 5}},
-                   {"any": [{"question": "note", "answered": False}]}]}
+    raw = {
+        "all": [
+            {"question": "threat", "not_in": ["no"]},
+            {"not": {"question": "count", "min": 1, "max": 5}},
+            {"any": [{"question": "note", "answered": False}]},
+        ]
+    }
     assert dump_condition(parse_condition(raw)) == raw

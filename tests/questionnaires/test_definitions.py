@@ -32,7 +32,9 @@ def test_the_fixture_is_valid(tmp_path):
 def test_a_definition_with_every_kind_of_mistake(tmp_path):
     broken = MINI.replace("id: mini-2026.1", "id: Mini 2026")
     broken = broken.replace("      - id: comment\n", "      - id: threat\n")  # duplicate id
-    broken = broken.replace("          - {code: several,", "          - {code: once,")  # duplicate option
+    broken = broken.replace(
+        "          - {code: several,", "          - {code: once,"
+    )  # duplicate option
     broken = broken.replace("        min: 1\n        max: 99", "        min: 9\n        max: 1")
     broken = broken.replace("{nl: Toelichting, en: Comment}", "{nl: Toelichting}")
     broken = broken.replace("type: multi", "type: checkbox")
@@ -41,7 +43,7 @@ def test_a_definition_with_every_kind_of_mistake(tmp_path):
         "show_if: {question: reasons, answered: true}",  # a later question
     )
     broken = broken.replace(
-        "show_if: {question: threat, not_in: [\"no\"]}",
+        'show_if: {question: threat, not_in: ["no"]}',
         "show_if: {question: threat, in: [maybe]}",  # unknown code
     )
     found = problems_of(tmp_path, broken)
@@ -67,17 +69,37 @@ def test_a_definition_with_every_kind_of_mistake(tmp_path):
     [
         ("type: integer", "type: scale", "threat_count", "missing_options"),
         ("        max_length: 200\n", "", "comment", "missing_max_length"),
-        ("show_if: {question: threat, in: [once, several]}", "show_if: {question: threat, min: 1}",
-         "threat_count", "condition_type_mismatch"),
-        ("show_if: {question: threat, in: [once, several]}", "show_if: {question: threat, is: 1}",
-         "threat_count", "invalid_structure"),
-        ("organisation: pol, label: {nl: Eenheid Amsterdam", "organisation: kmar, label: {nl: Eenheid Amsterdam",
-         "unit", "unknown_organisation"),
-        ("      - id: function_group\n        type: single", "      - id: function_group\n        type: text",
-         "function_group", "invalid_background"),
+        (
+            "show_if: {question: threat, in: [once, several]}",
+            "show_if: {question: threat, min: 1}",
+            "threat_count",
+            "condition_type_mismatch",
+        ),
+        (
+            "show_if: {question: threat, in: [once, several]}",
+            "show_if: {question: threat, is: 1}",
+            "threat_count",
+            "invalid_structure",
+        ),
+        (
+            "organisation: pol, label: {nl: Eenheid Amsterdam",
+            "organisation: kmar, label: {nl: Eenheid Amsterdam",
+            "unit",
+            "unknown_organisation",
+        ),
+        (
+            "      - id: function_group\n        type: single",
+            "      - id: function_group\n        type: text",
+            "function_group",
+            "invalid_background",
+        ),
         ("id: threat_count", "id: ThreatCount", "ThreatCount", "invalid_id"),
-        ("        required: false\n        text: {nl: Toelichting", "        colour: red\n        text: {nl: Toelichting",
-         "comment", "invalid_structure"),
+        (
+            "        required: false\n        text: {nl: Toelichting",
+            "        colour: red\n        text: {nl: Toelichting",
+            "comment",
+            "invalid_structure",
+        ),
     ],
 )
 def test_single_mistakes_have_stable_codes(tmp_path, old, new, where, code):
@@ -102,11 +124,18 @@ def test_served_json_has_the_contract_shape_in_both_languages():
     assert nl["content_hash"] == content_hash(canonical_json(questionnaire)) == en["content_hash"]
     unit = nl["modules"][0]["questions"][1]
     assert unit["id"] == "unit" and unit["type"] == "single" and unit["required"] is True
-    assert {"code": "pol-ams", "label": "Eenheid Amsterdam", "organisation": "pol"}.items() <= unit["options"][0].items()
+    assert {"code": "pol-ams", "label": "Eenheid Amsterdam", "organisation": "pol"}.items() <= unit[
+        "options"
+    ][0].items()
     count = en["modules"][1]["questions"][1]
     assert count == {
-        "id": "threat_count", "type": "integer", "text": "How often?", "required": False,
-        "min": 1, "max": 99, "show_if": {"question": "threat", "in": ["once", "several"]},
+        "id": "threat_count",
+        "type": "integer",
+        "text": "How often?",
+        "required": False,
+        "min": 1,
+        "max": 99,
+        "show_if": {"question": "threat", "in": ["once", "several"]},
     }
 
 
@@ -121,7 +150,9 @@ def test_canonical_json_ignores_formatting_but_not_content():
 def test_diff_lists_added_removed_and_changed_questions():
     old = load_fixture()
     new = old.model_validate_json(
-        canonical_json(old).replace("Hoe vaak?", "Hoe vaak ongeveer?").replace('"id":"comment"', '"id":"remark"')
+        canonical_json(old)
+        .replace("Hoe vaak?", "Hoe vaak ongeveer?")
+        .replace('"id":"comment"', '"id":"remark"')
     )
     result = diff(old, new)
     assert result.added == ["remark"]

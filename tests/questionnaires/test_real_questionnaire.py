@@ -26,7 +26,15 @@ def test_both_versions_are_valid(versions):
 
 def test_modules_a_to_g(versions):
     modules = [m.id for m in versions["mm-2026.1"].modules]
-    assert modules == ["background", "screener", "incident", "consequences", "reporting", "handling", "perceptions"]
+    assert modules == [
+        "background",
+        "screener",
+        "incident",
+        "consequences",
+        "reporting",
+        "handling",
+        "perceptions",
+    ]
 
 
 def test_background_lists_are_filtered_by_organisation(versions):
@@ -35,7 +43,9 @@ def test_background_lists_are_filtered_by_organisation(versions):
     for qid in ("unit", "function_group"):
         owners = {o.organisation for o in questionnaire.question(qid).options or ()}
         assert owners == {"pol", "om"}
-    units = {o.code for o in questionnaire.question("unit").options or () if o.organisation == "pol"}
+    units = {
+        o.code for o in questionnaire.question("unit").options or () if o.organisation == "pol"
+    }
     assert len(units) >= 12  # 10 regional units, Landelijke Eenheid, PDC
 
 
@@ -58,6 +68,11 @@ def test_nobody_sees_incident_questions_without_an_incident(versions):
 
 def test_a_threatened_respondent_is_asked_about_the_incident(versions):
     questionnaire = versions["mm-2026.1"]
-    answers = {"organisation": "pol", "unit": "pol-ams", "function_group": "pol-basis", "threat": "once"}
+    answers = {
+        "organisation": "pol",
+        "unit": "pol-ams",
+        "function_group": "pol-basis",
+        "threat": "once",
+    }
     shown = {q.id for q in visible_questions(questionnaire, answers)}
     assert {"escalation", "private_sphere", "sick_leave_days", "satisfaction"} <= shown

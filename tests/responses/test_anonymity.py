@@ -40,13 +40,18 @@ def all_text_in_database(engine) -> str:
 def test_responses_carry_no_time_sequence_or_request_data(engine):
     columns = {c["name"]: c for c in inspect(engine).get_columns("response")}
     assert set(columns) == {"id", "wave_id", "answers"}
-    assert not any(isinstance(c["type"], DateTime | Date | Time | Integer) for c in columns.values())
+    assert not any(
+        isinstance(c["type"], DateTime | Date | Time | Integer) for c in columns.values()
+    )
 
 
 def test_response_ids_are_random(client, factory):
     wave = open_mini_wave(factory, codes=20)
     for code in wave.codes:
-        assert client.post(URL.format(wave.id), json={"code": code, "answers": answers()}).status_code == 201
+        assert (
+            client.post(URL.format(wave.id), json={"code": code, "answers": answers()}).status_code
+            == 201
+        )
     with factory() as session:
         ids = list(session.scalars(select(Response.id)))
     assert len(ids) == 20 and all(len(i) == 32 for i in ids)
@@ -56,7 +61,10 @@ def test_response_ids_are_random(client, factory):
 def test_codes_are_stored_only_as_hashes_and_a_spent_code_leaves_no_trace(client, factory, engine):
     wave = open_mini_wave(factory, codes=3)
     spent, unspent = wave.codes[0], wave.codes[1]
-    assert client.post(URL.format(wave.id), json={"code": spent, "answers": answers()}).status_code == 201
+    assert (
+        client.post(URL.format(wave.id), json={"code": spent, "answers": answers()}).status_code
+        == 201
+    )
     everything = all_text_in_database(engine)
     for code in wave.codes:
         assert code not in everything and code.replace("-", "") not in everything
@@ -69,28 +77,44 @@ def test_sqlite_file_holds_no_code_nor_spent_hash(client, factory, db_url, engin
     if not db_url.startswith("sqlite"):
         pytest.skip("file-level check for SQLite")
     wave = open_mini_wave(factory, codes=2)
-    assert client.post(URL.format(wave.id), json={"code": wave.codes[0], "answers": answers()}).status_code == 201
+    assert (
+        client.post(
+            URL.format(wave.id), json={"code": wave.codes[0], "answers": answers()}
+        ).status_code
+        == 201
+    )
     path = Path(db_url.removeprefix("sqlite:///"))
     raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
     assert code_hash(wave.codes[0]).encode() not in raw  # secure_delete overwrote it
     assert wave.codes[0].encode() not in raw
 
 
-def test_postgres_response_shares_no_xmin_with_anything_naming_its_code(client, factory, db_url, engine):
+def test_postgres_response_shares_no_xmin_with_anything_naming_its_code(
+    client, factory, db_url, engine
+):
     if db_url.startswith("sqlite"):
         pytest.skip("xmin is PostgreSQL's")
     wave = open_mini_wave(factory, codes=4)
     with session_scope(factory) as session:
         save_progress(session, wave.id, wave.codes[0], {"organisation": "pol"}, TODAY)
-    assert client.post(URL.format(wave.id), json={"code": wave.codes[0], "answers": answers()}).status_code == 201
+    assert (
+        client.post(
+            URL.format(wave.id), json={"code": wave.codes[0], "answers": answers()}
+        ).status_code
+        == 201
+    )
     with engine.connect() as connection:
         response_xmins = set(connection.execute(text("SELECT xmin::text FROM response")).scalars())
         others = set()
         # Every other table, the wave's row included (no foreign key share-locks it).
         for table in inspect(connection).get_table_names():
             if table != "response":
-                others |= set(connection.execute(text(f'SELECT xmin::text FROM "{table}"')).scalars())
-                others |= set(connection.execute(text(f'SELECT xmax::text FROM "{table}"')).scalars())
+                others |= set(
+                    connection.execute(text(f'SELECT xmin::text FROM "{table}"')).scalars()
+                )
+                others |= set(
+                    connection.execute(text(f'SELECT xmax::text FROM "{table}"')).scalars()
+                )
     assert response_xmins and not response_xmins & others
 
 
@@ -105,7 +129,9 @@ def arrival_order_after_close(factory, engine, wave, n: int) -> list[int]:
     scrub_dead_rows(engine)
     physical = "rowid" if engine.dialect.name == "sqlite" else "ctid"
     with engine.connect() as connection:
-        rows = connection.execute(text(f"SELECT id, answers FROM response ORDER BY {physical}")).all()
+        rows = connection.execute(
+            text(f"SELECT id, answers FROM response ORDER BY {physical}")
+        ).all()
     assert not ids_before & {row.id for row in rows}  # new ids
     return [json.loads(row.answers)["threat_count"] for row in rows]
 
@@ -128,7 +154,9 @@ def test_resume_data_is_sealed_and_deleted_on_submit_and_close(factory, engine):
     wave = open_mini_wave(factory, codes=3)
     secret = "Mijn teamleider heet Jansen"
     with session_scope(factory) as session:
-        save_progress(session, wave.id, wave.codes[0], {"organisation": "pol", "comment": secret}, TODAY)
+        save_progress(
+            session, wave.id, wave.codes[0], {"organisation": "pol", "comment": secret}, TODAY
+        )
         save_progress(session, wave.id, wave.codes[1], {"organisation": "om"}, TODAY)
     with factory() as session:
         sealed = list(session.scalars(select(ResumeState.sealed)))
@@ -160,7 +188,9 @@ def test_served_app_logs_no_address_and_no_code(db_url, factory, tmp_path):
     with log.open("w") as sink:
         server = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            env=env, stdout=sink, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -172,8 +202,12 @@ def test_served_app_logs_no_address_and_no_code(db_url, factory, tmp_path):
                 except httpx.TransportError:
                     assert time.monotonic() < deadline, log.read_text()
                     time.sleep(0.1)
-            good = httpx.post(base + URL.format(wave.id), json={"code": wave.codes[0], "answers": answers()})
-            bad = httpx.post(base + URL.format(wave.id), json={"code": wave.codes[1], "answers": {"threat": 1}})
+            good = httpx.post(
+                base + URL.format(wave.id), json={"code": wave.codes[0], "answers": answers()}
+            )
+            bad = httpx.post(
+                base + URL.format(wave.id), json={"code": wave.codes[1], "answers": {"threat": 1}}
+            )
             assert (good.status_code, bad.status_code) == (201, 422)
         finally:
             server.send_signal(signal.SIGTERM)

@@ -26,7 +26,10 @@ def count(session_factory, model, **where) -> int:
 
 def test_valid_submission_is_recorded_and_spends_the_code(client, factory):
     wave = open_mini_wave(factory)
-    reply = client.post(URL.format(wave.id), json={"code": wave.codes[0], "answers": answers(threat="once", threat_count=2)})
+    reply = client.post(
+        URL.format(wave.id),
+        json={"code": wave.codes[0], "answers": answers(threat="once", threat_count=2)},
+    )
     assert reply.status_code == 201
     assert reply.json() == {"status": "recorded"}
     assert count(factory, Response) == 1
@@ -78,19 +81,29 @@ def test_every_problem_is_listed_and_nothing_is_stored(client, factory):
         ({"threat": "sometimes"}, "answers.threat", "invalid_option"),
         ({"comment": "x" * 201}, "answers.comment", "too_long"),
         ({"comment": "a\x00b"}, "answers.comment", "invalid_text"),
-        ({"unit": "pol-rot", "function_group": "pol-basis", "organisation": "om"}, "answers.unit", "invalid_option"),
+        (
+            {"unit": "pol-rot", "function_group": "pol-basis", "organisation": "om"},
+            "answers.unit",
+            "invalid_option",
+        ),
     ],
 )
 def test_invalid_answers(client, factory, overrides, loc, code):
     wave = open_mini_wave(factory)
-    reply = client.post(URL.format(wave.id), json={"code": wave.codes[0], "answers": answers(**overrides)})
+    reply = client.post(
+        URL.format(wave.id), json={"code": wave.codes[0], "answers": answers(**overrides)}
+    )
     assert reply.status_code == 422
     assert (loc, code) in {(e["loc"], e["code"]) for e in reply.json()["errors"]}
     assert count(factory, Response) == 0
 
 
 def test_cell_must_exist_in_the_frame(client, factory):
-    frame = "organisation,unit,function_group,headcount\npol,pol-ams,pol-basis,100\nom,om-ams,om-ovj,20\n"
+    frame = (
+        "organisation,unit,function_group,headcount\n"
+        "pol,pol-ams,pol-basis,100\n"
+        "om,om-ams,om-ovj,20\n"
+    )
     wave = open_mini_wave(factory, frame=frame)
     reply = client.post(
         URL.format(wave.id),
@@ -103,7 +116,9 @@ def test_cell_must_exist_in_the_frame(client, factory):
 def test_unicode_text_is_kept_exactly(client, factory):
     wave = open_mini_wave(factory)
     text = "Één 👮‍♀️ — ‘quote’ \u200b ﷽"
-    reply = client.post(URL.format(wave.id), json={"code": wave.codes[0], "answers": answers(comment=text)})
+    reply = client.post(
+        URL.format(wave.id), json={"code": wave.codes[0], "answers": answers(comment=text)}
+    )
     assert reply.status_code == 201
     with factory() as session:
         assert json.loads(session.scalar(select(Response.answers)))["comment"] == text
@@ -112,7 +127,12 @@ def test_unicode_text_is_kept_exactly(client, factory):
 def test_unknown_foreign_and_spent_codes_get_the_same_403(client, factory):
     wave = open_mini_wave(factory, "2026")
     other = open_mini_wave(factory, "2027")
-    assert client.post(URL.format(wave.id), json={"code": wave.codes[0], "answers": answers()}).status_code == 201
+    assert (
+        client.post(
+            URL.format(wave.id), json={"code": wave.codes[0], "answers": answers()}
+        ).status_code
+        == 201
+    )
     replies = [
         client.post(URL.format(wave.id), json={"code": code, "answers": answers()})
         for code in ("AAAAAA-BBBBBB-CCCCCC", other.codes[0], wave.codes[0])
@@ -132,14 +152,28 @@ def test_code_is_judged_before_answers_and_wave_before_code(client, factory):
 def test_codes_are_forgiving_about_case_spaces_and_dashes(client, factory):
     wave = open_mini_wave(factory)
     typed = " " + wave.codes[0].replace("-", " ").lower()
-    assert client.post(URL.format(wave.id), json={"code": typed, "answers": answers()}).status_code == 201
+    assert (
+        client.post(URL.format(wave.id), json={"code": typed, "answers": answers()}).status_code
+        == 201
+    )
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"code": 5, "answers": {}}', b'{"answers": {}}',
-                                  b'{"code": "x", "answers": {}, "extra": 1}', b'{"code": "x", "answers": []}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[]",
+        b'{"code": 5, "answers": {}}',
+        b'{"answers": {}}',
+        b'{"code": "x", "answers": {}, "extra": 1}',
+        b'{"code": "x", "answers": []}',
+    ],
+)
 def test_malformed_bodies_are_problems(client, factory, body):
     wave = open_mini_wave(factory)
-    reply = client.post(URL.format(wave.id), content=body, headers={"content-type": "application/json"})
+    reply = client.post(
+        URL.format(wave.id), content=body, headers={"content-type": "application/json"}
+    )
     assert reply.status_code == 422
     assert reply.headers["content-type"] == "application/problem+json"
     assert set(reply.json()) >= {"type", "title", "status", "detail"}
@@ -148,7 +182,9 @@ def test_malformed_bodies_are_problems(client, factory, body):
 def test_huge_body_gets_413(client, factory):
     wave = open_mini_wave(factory)
     body = json.dumps({"code": wave.codes[0], "answers": answers(comment="x" * (1024 * 1024))})
-    reply = client.post(URL.format(wave.id), content=body, headers={"content-type": "application/json"})
+    reply = client.post(
+        URL.format(wave.id), content=body, headers={"content-type": "application/json"}
+    )
     assert reply.status_code == 413
     assert reply.json()["status"] == 413
     assert count(factory, InvitationCode) == len(wave.codes)
@@ -177,9 +213,8 @@ def test_invalid_answers_leave_the_code_unspent_even_if_the_caller_commits(facto
     from tests.support import TODAY
 
     wave = open_mini_wave(factory, codes=1)
-    with session_scope(factory) as session:
-        with pytest.raises(InvalidInput):
-            submit(session, wave.id, wave.codes[0], {"threat": "??"}, TODAY)
+    with session_scope(factory) as session, pytest.raises(InvalidInput):
+        submit(session, wave.id, wave.codes[0], {"threat": "??"}, TODAY)
     assert count(factory, InvitationCode) == 1
     with session_scope(factory) as session:
         submit(session, wave.id, wave.codes[0], answers(), TODAY)
