@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Below this, complementary suppression cannot protect small groups: refuse to start.
@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     # Our own reverse proxies: behind them the client is the last X-Forwarded-For address.
     proxy_addresses: Annotated[list[str], NoDecode] = []
     log_level: str = "info"
+    # Intranet single sign-on (optional): analysts and admins may send a JWT from the
+    # intranet's identity provider instead of an API key. It is checked against the keys
+    # in this JWKS file, its issuer and audience; its role comes from this claim (a dotted
+    # path, e.g. "realm_access.roles"; values "analyst" / "admin").
+    jwks_file: Path | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_role_claim: str = "role"
     # Where the survey's "quick exit" button leaves to: a neutral site.
     quick_exit_url: str = "https://www.rijksoverheid.nl"
 
@@ -36,6 +44,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _sso_is_complete(self) -> Settings:
+        if self.jwks_file is not None and not (self.jwt_issuer and self.jwt_audience):
+            # Without both, a token meant for another application would be accepted.
+            raise ValueError(
+                "MONITOR_JWKS_FILE needs MONITOR_JWT_ISSUER and MONITOR_JWT_AUDIENCE as well"
+            )
+        return self
 
 
 @lru_cache

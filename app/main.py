@@ -20,6 +20,7 @@ from app.ratelimit import RespondentRateLimit
 from app.responses.router import router as responses_router
 from app.stats.router import router as stats_router
 from app.waves.router import router as waves_router
+from app.web.dashboard import mount_dashboard
 from app.web.router import router as web_router
 from app.web.security import SecurityHeaders
 
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (questionnaires_router, waves_router, responses_router, stats_router, web_router):
         app.include_router(router)
+    mount_dashboard(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limit:
         proxies = frozenset(settings.proxy_addresses)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -67,14 +68,23 @@ class ServiceUnavailable(ProblemError):
     status, title, type_slug = 503, "Service unavailable", "service-unavailable"
 
 
+class ProblemItem(BaseModel):
+    """One of several problems: where (`answers.threat_count`), a stable code, a message."""
+
+    loc: str
+    code: str
+    message: str
+
+
 class Problem(BaseModel):
-    """The problem body, for the OpenAPI description."""
+    """The problem body (RFC 9457), for the OpenAPI description; `errors` where there
+    are several."""
 
     type: str
     title: str
     status: int
     detail: str
-    errors: list[dict[str, str]] | None = None
+    errors: list[ProblemItem] | None = None
 
 
 def problem_response(
@@ -89,15 +99,43 @@ def problem_response(
     }
     if errors:
         body["errors"] = [e.__dict__ for e in errors]
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return ProblemResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class ProblemResponse(JSONResponse):
+    """A problem body that can always be sent: a detail that quotes the request may hold
+    an unpaired surrogate (valid in JSON text, not in UTF-8); it goes out escaped."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(
+            content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+        ).encode("utf-8", errors="backslashreplace")
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: the problem bodies it can answer with."""
-    return {
-        status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Problem"}
-        for status in statuses
-    }
+    return {status: {"model": Problem, "description": "Problem"} for status in statuses}
+
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def describe_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI description as the handlers answer: every 4xx/5xx response of every
+    operation is a Problem in application/problem+json (FastAPI would describe its own
+    422 body and put declared models under application/json)."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if status[0] in "45":
+                    if status == "422":
+                        response["description"] = "Invalid input"
+                    response["content"] = {PROBLEM_JSON: {"schema": dict(_PROBLEM_REF)}}
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Problem", Problem.model_json_schema())
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema
 
 
 def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
@@ -116,7 +154,28 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     return errors
 
 
+def _unreadable_body(cause: BaseException) -> str | None:
+    """Why a received body could not be read as JSON, if that is what went wrong."""
+    if isinstance(cause, UnicodeDecodeError):
+        return "the body is not valid UTF-8 text"
+    if isinstance(cause, RecursionError):
+        return "the body is nested too deeply"
+    if isinstance(cause, ValueError):  # e.g. a number with thousands of digits
+        return "the body is not JSON that can be read"
+    return None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    """The handlers, and an OpenAPI description that shows the bodies they send."""
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = describe_problems(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.exception_handler(ProblemError)
     async def _problem(_request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(
@@ -131,7 +190,22 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+        cause = exc.__cause__
+        if exc.status_code == 400 and cause is not None:
+            # FastAPI could not read the body. A body it cannot decode is a bad payload,
+            # like malformed JSON: 422 as that is. Anything else failed while receiving it
+            # (the body limit, say): the middleware that raised it answers.
+            reason = _unreadable_body(cause)
+            if reason is None:
+                raise cause
+            return problem_response(
+                422, "Invalid input", "invalid-input", f"The request is not valid: body: {reason}",
+                [FieldError("body", "json_invalid", reason)],
+            )
+        titles = {
+            400: "Bad request", 404: "Not found", 405: "Method not allowed",
+            413: "Payload too large",
+        }  # fmt: skip
         title = titles.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem_response(

@@ -29,7 +29,8 @@ QUESTION_TYPES = ("single", "multi", "scale", "integer", "text")
 CHOICE_TYPES = ("single", "multi", "scale")
 BACKGROUND_QUESTIONS = ("organisation", "unit", "function_group")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+# Option codes end up in frames (32-character columns) and analysis-file column names.
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 VERSION_PATTERN = re.compile(r"^[a-z][a-z0-9-]*-\d{4}\.\d+$")
 
 
@@ -46,6 +47,11 @@ ConditionField = Annotated[
 # A translated text: {"nl": "...", "en": "..."}; completeness is checked by meaning, so
 # that a missing translation is reported with its own code next to every other problem.
 Text = dict[str, str]
+
+
+def text_in(text: Text | None, lang: str) -> str:
+    """A translated text in one language ('' when there is none)."""
+    return (text or {}).get(lang, "")
 
 
 class _Frozen(BaseModel):
@@ -189,7 +195,10 @@ def _check_question(q: Question, earlier: dict[str, Question], file: str, check_
                 problem("duplicate_option", f"option code '{option.code}' is used twice")
             seen.add(option.code)
             if not CODE_PATTERN.match(option.code):
-                problem("invalid_option_code", f"option code '{option.code}' is not a plain code")
+                problem(
+                    "invalid_option_code",
+                    f"option code '{option.code}' is not a plain code of at most 32 characters",
+                )
             check_text(q.id, f"label of option '{option.code}'", option.label)
             if option.organisation is not None and option.organisation not in (
                 earlier["organisation"].option_codes() if "organisation" in earlier else ()

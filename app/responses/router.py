@@ -17,8 +17,11 @@ from app.responses.schemas import (
     SubmissionBody,
 )
 from app.stats.dependencies import day_snapshot
+from app.waves.schemas import WaveId
 
-router = APIRouter(prefix="/api/v1/waves/{wave_id}", tags=["respondents"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/api/v1/waves/{wave_id}", tags=["respondents"], route_class=TransactionalRoute
+)
 
 
 @router.post(
@@ -29,27 +32,35 @@ router = APIRouter(prefix="/api/v1/waves/{wave_id}", tags=["respondents"], route
     # response of a day is stored, in a transaction of its own.
     dependencies=[Depends(day_snapshot)],
 )
-def submit_response(wave_id: str, body: SubmissionBody, session: SessionDep, today: TodayDep) -> Recorded:
+def submit_response(
+    wave_id: WaveId, body: SubmissionBody, session: SessionDep, today: TodayDep
+) -> Recorded:
     """Record one anonymous response and spend its code, both or neither."""
     service.submit(session, wave_id, body.code, body.answers, today)
     return Recorded()
 
 
 @router.post("/codes/check", responses=problem_responses(403, 404, 409, 422))
-def check_code(wave_id: str, body: CodeBody, session: SessionDep, today: TodayDep) -> CodeAccepted:
+def check_code(
+    wave_id: WaveId, body: CodeBody, session: SessionDep, today: TodayDep
+) -> CodeAccepted:
     """Whether a code can be used, before the first question; spends nothing."""
     result = service.check_code(session, wave_id, body.code, today)
     return CodeAccepted(resume_available=result.resume_available)
 
 
 @router.put("/progress", responses=problem_responses(403, 404, 409, 422))
-def save_progress(wave_id: str, body: ProgressBody, session: SessionDep, today: TodayDep) -> Saved:
+def save_progress(
+    wave_id: WaveId, body: ProgressBody, session: SessionDep, today: TodayDep
+) -> Saved:
     """Save unfinished answers, sealed with the code; replaced on every save."""
     service.save_progress(session, wave_id, body.code, body.answers, today)
     return Saved()
 
 
 @router.post("/progress/load", responses=problem_responses(403, 404, 409, 422))
-def load_progress(wave_id: str, body: CodeBody, session: SessionDep, today: TodayDep) -> SavedAnswers:
+def load_progress(
+    wave_id: WaveId, body: CodeBody, session: SessionDep, today: TodayDep
+) -> SavedAnswers:
     """The answers saved with this code ({} when nothing was saved)."""
     return SavedAnswers(answers=service.load_progress(session, wave_id, body.code, today))

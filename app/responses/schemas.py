@@ -2,19 +2,58 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _unpaired_surrogates(value: Any, where: str) -> list[str]:
+    """Where the value holds a lone surrogate: JSON may escape one ("\\ud800"), but it is
+    not a character, cannot be stored as text (PostgreSQL refuses it) nor hashed."""
+    if isinstance(value, str):
+        return [where] if any("\ud800" <= c <= "\udfff" for c in value) else []
+    if isinstance(value, list):
+        return [w for item in value for w in _unpaired_surrogates(item, where)]
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            # The key is named escaped, so that the message itself can be sent.
+            at = f"{where}.{str(key).encode('utf-8', 'backslashreplace').decode('utf-8')}"
+            found += _unpaired_surrogates(key, at) + _unpaired_surrogates(item, at)
+        return found
+    return []
+
+
+def _refuse_surrogates(value: Any, where: str) -> Any:
+    found = sorted(set(_unpaired_surrogates(value, where)))
+    if found:
+        raise PydanticCustomError(
+            "invalid_text",
+            "not valid Unicode text (an unpaired surrogate) at {where}",
+            {"where": ", ".join(found)},
+        )
+    return value
+
+
 class CodeBody(_Strict):
     code: str = Field(description="The invitation code, as printed (case, spaces and dashes do not matter)")
+
+    @field_validator("code")
+    @classmethod
+    def _code_is_text(cls, value: str) -> str:
+        return _refuse_surrogates(value, "code")
 
 
 class SubmissionBody(CodeBody):
     answers: dict[str, Any] = Field(description="Question id -> answer")
+
+    @field_validator("answers")
+    @classmethod
+    def _answers_are_text(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _refuse_surrogates(value, "answers")
 
 
 class ProgressBody(SubmissionBody):

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.auth.dependencies import AdminKey, AnalystKey
-from app.dependencies import SessionDep, SettingsDep, TodayDep
+from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRoute
 from app.indicators.definitions import Indicator, IndicatorSet, indicator_set
 from app.problems import NotFound, problem_responses
-from app.questionnaires.schema import Text
-from app.stats import service
-from app.stats.export import analysis_file
+from app.questionnaires.schema import text_in
+from app.questionnaires.service import get_version
+from app.stats import service, spss
+from app.stats.export import Table, analysis_table, estimates_table, group_names, to_csv
 from app.stats.rates import response_rates, snapshot_day_counts
 from app.stats.schemas import (
     By,
@@ -26,9 +27,10 @@ from app.stats.schemas import (
     Trend,
     TrendPoint,
 )
+from app.waves.schemas import WaveId, WaveIdQuery
 from app.waves.service import get_wave
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=TransactionalRoute)
 T = TypeVar("T", bound=Trend)
 
 
@@ -91,7 +93,7 @@ def read_trend(
     responses=problem_responses(401, 403, 404, 422),
 )
 def read_response_rates(
-    wave_id: str,
+    wave_id: WaveId,
     _key: AnalystKey,
     request: Request,
     session: SessionDep,
@@ -115,7 +117,7 @@ def read_response_rates(
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 def read_preview(
-    wave_id: str,
+    wave_id: WaveId,
     indicator: str,
     _key: AdminKey,
     session: SessionDep,
@@ -148,26 +150,95 @@ def read_preview(
     return _body(Preview, found, by, lang, points, wave=wave.id)
 
 
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+FileFormat = Literal["csv", "sav"]
+
+
+def _download(table: Table, file_format: FileFormat, name: str) -> Response:
+    if file_format == "sav":
+        content: str | bytes = spss.to_sav(table)
+        media_type = spss.MEDIA_TYPE
+    else:
+        content, media_type = to_csv(table), CSV_MEDIA_TYPE
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{file_format}"'},
+    )
+
+
+def _file_responses(description: str, *formats: str) -> dict[int | str, dict[str, object]]:
+    media = {"csv": "text/csv", "sav": spss.MEDIA_TYPE}
+    return {
+        200: {"content": {media[f]: {} for f in formats}, "description": description},
+        **problem_responses(401, 403, 404, 409, 422, 503),
+    }
+
+
 @router.get(
     "/waves/{wave_id}/analysis-file",
     tags=["admin"],
     response_class=Response,
-    responses={
-        200: {"content": {"text/csv": {}}, "description": "One row per response, random order"},
-        **problem_responses(401, 403, 404, 409, 503),
-    },
+    responses=_file_responses("One row per response, random order", "csv", "sav"),
 )
 def download_analysis_file(
-    wave_id: str, _key: AdminKey, session: SessionDep, defs: IndicatorsDep
+    wave_id: WaveId,
+    _key: AdminKey,
+    session: SessionDep,
+    defs: IndicatorsDep,
+    file_format: Annotated[
+        FileFormat, Query(alias="format", description="csv (default) or sav (SPSS)")
+    ] = "csv",
+    lang: Lang = "nl",
 ) -> Response:
-    """CSV for analysts' own tools: cell, weight, indicator values and coded answers of
-    every response, in random order; no ids, no times, no free text."""
+    """For analysts' own tools: cell, weight, indicator values and coded answers of every
+    response, in random order; no ids, no times, no free text. As CSV, or as an SPSS file
+    with the question texts as variable labels and the option labels as value labels
+    (`lang` chooses their language)."""
     wave = get_wave(session, wave_id)
-    return Response(
-        analysis_file(session, wave, defs),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="analysis-{wave.id}.csv"'},
-    )
+    return _download(analysis_table(session, wave, defs, lang), file_format, f"analysis-{wave.id}")
+
+
+_ESTIMATES_DOC = """Every published figure: one row per closed wave x indicator x breakdown x
+group, with estimate, interval, se, n, suppression, series break and the change against
+an earlier wave (suppressed figures empty). `wave` limits it to one closed wave (changes
+still compare with the waves before it); `lang` chooses the labels."""
+
+
+@router.get(
+    "/exports/estimates.csv",
+    tags=["analysis"],
+    response_class=Response,
+    responses=_file_responses("Published figures", "csv"),
+    description=_ESTIMATES_DOC,
+)
+def export_estimates_csv(
+    _key: AnalystKey,
+    session: SessionDep,
+    defs: IndicatorsDep,
+    wave: WaveIdQuery = None,
+    lang: Lang = "nl",
+) -> Response:
+    table = estimates_table(session, defs, wave, lang)
+    return _download(table, "csv", f"estimates-{wave}" if wave else "estimates")
+
+
+@router.get(
+    "/exports/estimates.sav",
+    tags=["analysis"],
+    response_class=Response,
+    responses=_file_responses("Published figures", "sav"),
+    description=_ESTIMATES_DOC + " As an SPSS file with variable and value labels.",
+)
+def export_estimates_sav(
+    _key: AnalystKey,
+    session: SessionDep,
+    defs: IndicatorsDep,
+    wave: WaveIdQuery = None,
+    lang: Lang = "nl",
+) -> Response:
+    table = estimates_table(session, defs, wave, lang)
+    return _download(table, "sav", f"estimates-{wave}" if wave else "estimates")
 
 
 def _find(defs: IndicatorSet, indicator_id: str) -> Indicator:
@@ -177,15 +248,11 @@ def _find(defs: IndicatorSet, indicator_id: str) -> Indicator:
     return found
 
 
-def _text(text: Text | None, lang: str) -> str:
-    return (text or {}).get(lang, "")
-
-
 def _indicator_out(indicator: Indicator, lang: str) -> IndicatorOut:
     return IndicatorOut(
         id=indicator.id,
-        label=_text(indicator.label, lang),
-        description=_text(indicator.description, lang),
+        label=text_in(indicator.label, lang),
+        description=text_in(indicator.description, lang),
         kind=indicator.kind,
         denominator=indicator.denominator,
         public=indicator.public,
@@ -199,8 +266,8 @@ def _body(
         indicator=indicator.id,
         by=by,
         points=points,
-        label=_text(indicator.label, lang),
-        description=_text(indicator.description, lang),
+        label=text_in(indicator.label, lang),
+        description=text_in(indicator.description, lang),
         kind=indicator.kind,
         denominator=indicator.denominator,
         **extra,
@@ -209,11 +276,13 @@ def _body(
 
 def _trend(session: Session, indicator: Indicator, by: By, lang: str, min_cell: int) -> Trend:
     rates: dict[str, dict[str | None, float | None]] = {}
+    names: dict[str, dict[str, str]] = {}
     points = []
     for point in service.trend(session, indicator.id, by):
         wave, figure = point.wave, point.figure
         if wave.id not in rates:
             rates[wave.id] = {r.group: r.rate for r in response_rates(session, wave, by, min_cell)}
+            names[wave.id] = group_names(get_version(session, wave.questionnaire_id), lang)
         group = None if by == "none" else figure.group_code
         rule = indicator.versions.get(wave.questionnaire_id)
         note = rule.break_note if point.series_break and rule is not None else None
@@ -240,8 +309,9 @@ def _trend(session: Session, indicator: Indicator, by: By, lang: str, min_cell: 
                 suppressed=figure.suppressed,
                 series_break=point.series_break,
                 change=change,
-                break_note=_text(note, lang) if note else None,
+                break_note=text_in(note, lang) if note else None,
                 response_rate=rates[wave.id].get(group),
+                group_label=names[wave.id].get(group) if group else None,
             )
         )
     return _body(Trend, indicator, by, lang, points)

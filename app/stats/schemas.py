@@ -47,6 +47,11 @@ class TrendPoint(BaseModel):
         default=None,
         description="Added: the group's response rate in the wave (null when suppressed).",
     )
+    group_label: str | None = Field(
+        default=None,
+        description="Added: the group's name in the chosen language, as the wave's "
+        "questionnaire words it (null when `group` is).",
+    )
 
 
 class Trend(BaseModel):

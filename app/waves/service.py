@@ -18,6 +18,9 @@ from app.waves.models import FrameCell, InvitationCode, Wave
 
 FRAME_HEADER = ["organisation", "unit", "function_group", "headcount"]
 WAVE_ID_MAX = 32
+TITLE_MAX = 200
+# Far above any real cell (the police has about 65,000 staff in all), far below the column's limit.
+HEADCOUNT_MAX = 1_000_000
 
 
 def get_wave(session: Session, wave_id: str) -> Wave:
@@ -51,9 +54,12 @@ def create_wave(
     if session.get(Wave, wave_id) is not None:
         raise Conflict(f"wave {wave_id} already exists")
     questionnaire = get_version(session, questionnaire_id)
+    title = title or f"{questionnaire.title['nl']} {wave_id}"
+    if not title.strip() or len(title) > TITLE_MAX:
+        raise InvalidInput(f"the wave's title must be 1-{TITLE_MAX} characters")
     wave = Wave(
         id=wave_id,
-        title=title or f"{questionnaire.title['nl']} {wave_id}",
+        title=title,
         questionnaire_id=questionnaire_id,
         opens_at=opens,
         closes_at=closes,
@@ -115,13 +121,14 @@ def parse_frame(text: str, questionnaire: Questionnaire) -> list[FrameRow]:
                 )
         try:
             headcount = int(headcount_text)
-            if headcount <= 0:
+            if not 0 < headcount <= HEADCOUNT_MAX:
                 raise ValueError
         except ValueError:
             line_errors.append(
                 (
                     "invalid_headcount",
-                    f"headcount '{headcount_text}' is not a positive whole number",
+                    f"headcount '{headcount_text}' is not a whole number from 1 to "
+                    f"{HEADCOUNT_MAX:,}",
                 )
             )
             headcount = 0

@@ -32,7 +32,9 @@ def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MONITOR_DATABASE_URL": db_url, "MONITOR_RATE_LIMIT": "0"}
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
     while True:
@@ -57,7 +59,9 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged(db_url, factory):
         code = wave.codes[i]
         body = {"code": code, "answers": answers(threat="once", threat_count=1 + i % 99)}
         try:
-            reply = httpx.post(f"http://127.0.0.1:{port}/api/v1/waves/{wave.id}/responses", json=body, timeout=10)
+            reply = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/waves/{wave.id}/responses", json=body, timeout=10
+            )
         except httpx.TransportError:
             return  # the server died under this request: not acknowledged
         if reply.status_code == 201:

@@ -93,6 +93,12 @@ def test_a_definition_with_every_kind_of_mistake(tmp_path):
             "function_group",
             "invalid_background",
         ),
+        (
+            "{code: once,",
+            "{code: once-upon-a-time-in-the-west-of-the-country,",
+            "threat",
+            "invalid_option_code",
+        ),
         ("id: threat_count", "id: ThreatCount", "ThreatCount", "invalid_id"),
         (
             "        required: false\n        text: {nl: Toelichting",

@@ -118,3 +118,19 @@ def open_tab(chromium: Any, live_server: str, request: pytest.FixtureRequest) ->
     for tab in tabs:
         if not tab.closed:
             tab.close()
+
+
+# --- added for tests/dashboard: one browser per session -----------------------------------
+# Playwright's sync API can run only once per thread. While the browser of this directory
+# is open, tests elsewhere (tests/dashboard/conftest.py) use it instead of their own; it is
+# published on the session for them. Nothing here changes what the fixtures above do.
+SHARED_BROWSER = "monitor_shared_chromium"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    result = yield
+    browser = getattr(item, "funcargs", {}).get("chromium")
+    if browser is not None:
+        setattr(item.session, SHARED_BROWSER, browser)
+    return result

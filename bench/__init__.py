@@ -1,0 +1,1 @@
+"""Benchmarks: measured on this machine, reproducible with the command in each module."""

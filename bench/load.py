@@ -1,0 +1,307 @@
+"""Load: 200 concurrent respondents submitting against `monitor serve`, beside the same
+server's trivial endpoint and a bare ASGI app, measured with wrk in one run.
+
+    python -m bench.load                      # SQLite (default database), 1 worker
+    python -m bench.load --backend postgres   # PostgreSQL, 2 workers (MONITOR_BENCH_POSTGRES_URL)
+
+Each submission is a fresh code with the answers of a synthetic respondent of the demo
+generator (valid, routed, 25-45% of staff per cell). After the run the database is
+checked: every acknowledged submission is stored and no other (zero lost, zero extra).
+Results go to stdout as a Markdown table and to bench/results/load-<backend>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from app.db import create_db_engine, session_scope
+from app.demo.generator import generate_wave
+from app.demo.population import base_frame, frame_csv
+from app.migrate import upgrade
+from app.questionnaires.loader import load_directory
+from app.questionnaires.service import publish
+from app.responses.models import Response
+from app.waves.service import create_wave, issue_codes, load_frame, open_wave
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+LUA = ROOT / "bench" / "submit.lua"
+WAVE = "load"
+QUESTIONNAIRE = "mm-2026.1"
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def database(backend: str, workdir: Path) -> Any:
+    """A fresh, migrated database of the backend; dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / 'load.db'}"
+        return
+    admin_url = os.environ.get("MONITOR_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"monitor_load_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def prepare(url: str, submissions: int, threads: int, workdir: Path, seed: int) -> Path:
+    """An open wave on the real questionnaire and demo frame, and per-thread files of
+    request bodies (fresh code + a synthetic respondent's answers)."""
+    upgrade(url)
+    engine = create_db_engine(url)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    questionnaire = next(
+        q for q in load_directory(ROOT / "survey_defs").questionnaires if q.id == QUESTIONNAIRE
+    )
+    cells = base_frame()
+    headcount = np.array([c.headcount for c in cells], dtype=float)
+    counts = np.random.default_rng(seed).multinomial(submissions, headcount / headcount.sum())
+    answers = generate_wave(questionnaire, cells, counts, 0, np.random.default_rng(seed))
+    today = date.today()
+    with session_scope(factory) as session:
+        publish(session, questionnaire)
+        create_wave(
+            session, WAVE, QUESTIONNAIRE, today - timedelta(days=1), today + timedelta(days=30)
+        )
+        load_frame(session, WAVE, frame_csv(cells))
+        open_wave(session, WAVE, today)
+        codes = issue_codes(session, WAVE, len(answers))
+    engine.dispose()
+    prefix = workdir / "bodies-"
+    for thread in range(1, threads + 1):
+        with open(f"{prefix}{thread}.jsonl", "w", encoding="utf-8") as out:
+            for code, answer in list(zip(codes, answers, strict=True))[thread - 1 :: threads]:
+                out.write(
+                    json.dumps({"code": code, "answers": answer}, separators=(",", ":")) + "\n"
+                )
+    return prefix
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Any:
+    with log.open("w") as sink:
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+            break
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"server did not start:\n{log.read_text()[-2000:]}") from None
+            time.sleep(0.1)
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wrk(
+    url: str, connections: int, threads: int, seconds: int, *script_args: str
+) -> dict[str, Any]:
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        *script_args,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"^RESULT (.*)$", output, re.MULTILINE)
+    if match is None:
+        raise SystemExit(f"wrk gave no result:\n{output}")
+    result: dict[str, Any] = json.loads(match.group(1))
+    seconds_run = result["duration_us"] / 1e6
+    result["per_second"] = result["requests"] / seconds_run
+    ok = sum(n for status, n in result["statuses"].items() if status.startswith("2"))
+    result["ok"] = ok
+    result["errors"] = result["requests"] - ok + result["socket_errors"]
+    return result
+
+
+def run(
+    backend: str, workers: int, connections: int, seconds: int, threads: int, seed: int
+) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    # Enough prepared submissions that no code runs out: generously above what 2 cores reach.
+    submissions = 2500 * seconds
+    with tempfile.TemporaryDirectory() as tmp, database(backend, Path(tmp)) as url:
+        workdir = Path(tmp)
+        print(f"preparing {submissions:,} submissions on {backend} ...", file=sys.stderr)
+        prefix = prepare(url, submissions, threads, workdir, seed)
+        env = {
+            **os.environ,
+            "MONITOR_DATABASE_URL": url,
+            "MONITOR_RATE_LIMIT": "0",
+            "MONITOR_LOG_LEVEL": "warning",
+        }
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        serve = [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
+        with server(serve, env, port, workdir / "server.log"):
+            wrk(base, connections, threads, 3, "GET", "/api/v1/health")  # warm-up
+            print("trivial endpoint ...", file=sys.stderr)
+            trivial = wrk(base, connections, threads, seconds, "GET", "/api/v1/health")
+            print("submissions ...", file=sys.stderr)
+            submit = wrk(
+                base,
+                connections,
+                threads,
+                seconds,
+                "POST",
+                f"/api/v1/waves/{WAVE}/responses",
+                str(prefix),
+            )
+        bare_port = free_port()
+        bare_cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--port",
+            str(bare_port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+        with server(bare_cmd, {**os.environ}, bare_port, workdir / "bare.log"):
+            print("bare app ...", file=sys.stderr)
+            bare = wrk(
+                f"http://127.0.0.1:{bare_port}",
+                connections,
+                threads,
+                seconds,
+                "GET",
+                "/api/v1/health",
+            )
+        engine = create_db_engine(url)
+        with engine.connect() as connection:
+            stored = connection.scalar(select(func.count()).select_from(Response))
+        engine.dispose()
+    acknowledged = submit["statuses"].get("201", 0)
+    return {
+        "backend": backend,
+        "workers": workers,
+        "connections": connections,
+        "seconds": seconds,
+        "machine": f"{os.cpu_count()} cores",
+        "trivial": trivial,
+        "submit": submit,
+        "bare": bare,
+        "acknowledged": acknowledged,
+        "stored": stored,
+        # Requests still in flight when wrk stops are stored without their reply being read:
+        # stored may exceed acknowledged by at most one per connection, never fall short.
+        "lost": max(acknowledged - stored, 0),
+        "unacknowledged_stored": max(stored - acknowledged, 0),
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    def row(name: str, r: dict[str, Any]) -> str:
+        return (
+            f"| {name} | {r['per_second']:.0f} | {r['p50_us'] / 1000:.1f} "
+            f"| {r['p95_us'] / 1000:.1f} | {r['p99_us'] / 1000:.1f} | {r['errors']} |"
+        )
+
+    submit, trivial = result["submit"], result["trivial"]
+    return "\n".join(
+        [
+            f"{result['backend']}, {result['workers']} worker(s), "
+            f"{result['connections']} connections, {result['seconds']} s per run, "
+            f"{result['machine']}",
+            "",
+            "| endpoint | requests/s | p50 ms | p95 ms | p99 ms | errors |",
+            "|---|---|---|---|---|---|",
+            row("POST responses (submission)", submit),
+            row("GET /api/v1/health (trivial, same server)", trivial),
+            row("bare ASGI app (client ceiling)", result["bare"]),
+            "",
+            f"acknowledged {result['acknowledged']:,}, stored {result['stored']:,}, lost "
+            f"{result['lost']} (in flight when the run stopped, stored but not acknowledged: "
+            f"{result['unacknowledged_stored']}, at most one per connection); "
+            "submissions/s vs trivial: "
+            f"{submit['per_second'] / trivial['per_second']:.2f} (target >= 0.5); "
+            f"p99 vs trivial: {submit['p99_us'] / max(trivial['p99_us'], 1):.2f} (target <= 2)",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--workers", type=int, help="server workers (default: 1 SQLite, 2 PostgreSQL)"
+    )
+    parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    workers = args.workers or (1 if args.backend == "sqlite" else 2)
+    result = run(args.backend, workers, args.connections, args.seconds, args.threads, args.seed)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"load-{args.backend}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(report(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,578 @@
+// The public dashboard: reads the monitor's public trend API and shows, per indicator,
+// the trend over the waves and the latest wave per organisation, unit or job group, each
+// chart with a data table. Plain ES modules, no build step, no third-party code.
+//
+// Where the API is: <meta name="monitor-api" content="/api/v1"> in index.html (a path on
+// this server or a full URL). `?api=/other/prefix` overrides it for a path on this same
+// server only; an address on another server in a link is ignored, so that nobody can
+// send round a link to this dashboard that shows someone else's figures.
+// The page state lives in its URL: ?lang=en&indicator=…&by=unit&group=… (all optional).
+
+import { Format, fill, language, otherLanguage, texts } from "./i18n.js";
+import { changeText, drawBars, drawTrend } from "./charts.js";
+
+const BREAKDOWNS = ["organisation", "unit", "function_group"];
+const DENOMINATORS = ["all", "threatened", "victims"];
+const TIMEOUT_MS = 15000;
+const PRINT_WIDTH = 680;
+
+const $ = (id) => document.getElementById(id);
+
+class ApiError extends Error {}
+
+function apiBase() {
+  const meta = document.querySelector('meta[name="monitor-api"]');
+  let base = new URL((meta && meta.content) || "/api/v1", document.baseURI);
+  const override = new URLSearchParams(location.search).get("api");
+  if (override) {
+    try {
+      const candidate = new URL(override, document.baseURI);
+      if (candidate.origin === location.origin) base = candidate;
+    } catch {
+      // not a URL: keep the configured one
+    }
+  }
+  return base.href.replace(/\/+$/, "");
+}
+
+const API = apiBase();
+const params = new URLSearchParams(location.search);
+const state = {
+  lang: language(params.get("lang")),
+  indicator: params.get("indicator") || "",
+  by: BREAKDOWNS.includes(params.get("by")) ? params.get("by") : "organisation",
+  group: params.get("group") || "",
+  indicators: [],
+};
+const responses = new Map();
+let generation = 0;
+
+// --- fetching ---------------------------------------------------------------------------
+
+async function fetchJson(path) {
+  const url = `${API}${path}`;
+  if (!responses.has(url)) {
+    const request = (async () => {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+      let response;
+      try {
+        response = await fetch(url, {
+          headers: { Accept: "application/json" },
+          credentials: "omit",
+          signal: controller.signal,
+        });
+      } catch (error) {
+        throw new ApiError(error.name === "AbortError" ? "timeout" : "network error");
+      } finally {
+        clearTimeout(timer);
+      }
+      if (!response.ok) {
+        let detail = `HTTP ${response.status}`;
+        try {
+          const problem = await response.json();
+          if (problem && problem.title) detail += ` ${problem.title}`;
+        } catch {
+          // not a problem document
+        }
+        throw new ApiError(detail);
+      }
+      try {
+        return await response.json();
+      } catch {
+        throw new ApiError("invalid JSON");
+      }
+    })();
+    responses.set(url, request);
+    request.catch(() => responses.delete(url));
+  }
+  return responses.get(url);
+}
+
+function trendPath(indicator, by, lang = state.lang) {
+  return `/public/trends/${encodeURIComponent(indicator)}?by=${by}&lang=${lang}`;
+}
+
+// --- small DOM helpers --------------------------------------------------------------------
+
+function element(name, attrs = {}, content = null) {
+  const node = document.createElement(name);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value !== null && value !== undefined && value !== false) node.setAttribute(key, String(value));
+  }
+  if (content !== null) node.append(content);
+  return node;
+}
+
+function cell(tag, content, attrs = {}) {
+  return element(tag, attrs, content);
+}
+
+// A tiny SVG swatch for the legends.
+function swatch(kind) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  for (const [k, v] of Object.entries({ width: 28, height: 16, viewBox: "0 0 28 16", "aria-hidden": "true", class: "swatch" })) {
+    svg.setAttribute(k, String(v));
+  }
+  const add = (name, attrs) => {
+    const n = document.createElementNS(ns, name);
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
+    svg.appendChild(n);
+  };
+  if (kind === "line") {
+    add("line", { x1: 2, x2: 26, y1: 8, y2: 8, class: "line" });
+    add("circle", { cx: 14, cy: 8, r: 4, class: "point" });
+  } else if (kind === "band") {
+    add("rect", { x: 2, y: 2, width: 24, height: 12, class: "band" });
+    add("line", { x1: 2, x2: 26, y1: 2, y2: 2, class: "band-edge" });
+    add("line", { x1: 2, x2: 26, y1: 14, y2: 14, class: "band-edge" });
+  } else if (kind === "sig") {
+    add("path", { d: "M8,2 L14,13 L2,13 Z", class: "point sig" });
+    add("path", { d: "M20,14 L26,3 L14,3 Z", class: "point sig" });
+  } else if (kind === "break") {
+    add("line", { x1: 14, x2: 14, y1: 0, y2: 16, class: "break-line" });
+  } else if (kind === "bar") {
+    add("rect", { x: 2, y: 3, width: 22, height: 10, class: "bar" });
+  } else if (kind === "whisker") {
+    add("line", { x1: 4, x2: 24, y1: 8, y2: 8, class: "whisker-solo" });
+    add("line", { x1: 4, x2: 4, y1: 3, y2: 13, class: "whisker-solo" });
+    add("line", { x1: 24, x2: 24, y1: 3, y2: 13, class: "whisker-solo" });
+  } else if (kind === "suppressed") {
+    add("rect", { x: 2.5, y: 3.5, width: 22, height: 9, class: "no-bar" });
+  }
+  return svg;
+}
+
+function legend(target, entries) {
+  const list = element("ul", { class: "legend__list" });
+  for (const [kind, text] of entries) {
+    const item = element("li", { class: "legend__item" });
+    item.append(swatch(kind), element("span", {}, text));
+    list.append(item);
+  }
+  target.replaceChildren(list);
+}
+
+// --- charts: drawn at their container's width, again when it changes or for print --------
+
+const charts = new Map();
+const drawnWidth = new WeakMap();
+let printing = false;
+
+function chart(container, draw) {
+  charts.set(container, draw);
+  redraw(container);
+}
+
+function redraw(container, width = null) {
+  const draw = charts.get(container);
+  if (!draw) return;
+  const w = width ?? (printing ? PRINT_WIDTH : Math.floor(container.getBoundingClientRect().width));
+  if (w <= 0) return;
+  drawnWidth.set(container, w);
+  draw(w);
+}
+
+const resized = new Set();
+const observer = new ResizeObserver((entries) => {
+  for (const entry of entries) resized.add(entry.target);
+  // Drawn in the next frame, so that a redraw never feeds back into this callback.
+  requestAnimationFrame(() => {
+    for (const container of resized) {
+      const width = Math.floor(container.getBoundingClientRect().width);
+      if (!printing && width > 0 && width !== drawnWidth.get(container)) redraw(container, width);
+    }
+    resized.clear();
+  });
+});
+
+// Printed: every table open, charts drawn at the width of an A4 page.
+const openedForPrint = [];
+window.addEventListener("beforeprint", () => {
+  printing = true;
+  for (const details of document.querySelectorAll("details:not([open])")) {
+    details.open = true;
+    openedForPrint.push(details);
+  }
+  for (const container of charts.keys()) redraw(container, PRINT_WIDTH);
+});
+window.addEventListener("afterprint", () => {
+  printing = false;
+  while (openedForPrint.length) openedForPrint.pop().open = false;
+  for (const container of charts.keys()) redraw(container);
+});
+
+// --- texts, URL, states ---------------------------------------------------------------------
+
+function applyTexts() {
+  const t = texts(state.lang);
+  document.documentElement.lang = state.lang;
+  document.title = t.doc_title;
+  for (const node of document.querySelectorAll("[data-t]")) node.textContent = t[node.dataset.t];
+  for (const node of document.querySelectorAll("[data-t-label]")) {
+    node.setAttribute("aria-label", t[node.dataset.tLabel]);
+  }
+  const other = otherLanguage(state.lang);
+  const link = $("language-switch");
+  link.textContent = texts(other).language_name;
+  link.lang = other;
+  link.hreflang = other;
+  link.href = pageUrl({ lang: other });
+  const method = $("method-body");
+  method.replaceChildren(
+    ...t.method.map(([title, body]) => {
+      const part = element("div", { class: "method__part" });
+      part.append(element("h3", {}, title), element("p", {}, body));
+      return part;
+    }),
+  );
+}
+
+function pageUrl(overrides = {}) {
+  const s = { ...state, ...overrides };
+  const query = new URLSearchParams(location.search);
+  const set = (key, value, fallback) => (value && value !== fallback ? query.set(key, value) : query.delete(key));
+  set("lang", s.lang, "nl");
+  set("indicator", s.indicator, "");
+  set("by", s.by, "organisation");
+  set("group", s.group, "");
+  const search = query.toString();
+  return `${location.pathname}${search ? `?${search}` : ""}`;
+}
+
+function remember() {
+  history.replaceState(null, "", pageUrl());
+  $("language-switch").href = pageUrl({ lang: otherLanguage(state.lang) });
+}
+
+/** Loading is shown; "updated" is only announced (screen readers), not shown. */
+function setStatus(text, quiet = false) {
+  $("status").textContent = text;
+  $("status").classList.toggle("visually-hidden", quiet);
+}
+
+function showError(error) {
+  const t = texts(state.lang);
+  $("results").hidden = true;
+  $("empty").hidden = true;
+  $("error").hidden = false;
+  $("error-detail").textContent = fill(t.error_detail, { detail: error.message || String(error) });
+  $("controls").hidden = state.indicators.length === 0;
+  setStatus("");
+}
+
+function showEmpty(text) {
+  $("results").hidden = true;
+  $("error").hidden = true;
+  $("empty").hidden = false;
+  $("empty").textContent = text;
+  setStatus("");
+}
+
+// --- groups ---------------------------------------------------------------------------------
+
+function groupLabel(point) {
+  return point.group_label || point.group || "";
+}
+
+/** The groups of a breakdown, each with its organisation where that is known: from the
+ * API (`organisation`) or, failing that, from a code that starts with an organisation's
+ * code and a hyphen (pol-ams). Sorted by organisation, then by name. */
+function groupsOf(breakdown, organisations) {
+  const orgs = new Map();
+  for (const p of organisations.points) orgs.set(p.group, groupLabel(p));
+  const seen = new Map();
+  for (const p of breakdown.points) seen.set(p.group, p); // the latest wave's wording wins
+  const groups = [...seen.values()].map((p) => {
+    let org = null;
+    if (breakdown.by !== "organisation") {
+      const prefix = String(p.group).split("-")[0];
+      org = p.organisation ?? (orgs.has(prefix) && p.group !== prefix ? prefix : null);
+    }
+    return { code: p.group, label: groupLabel(p), org, orgLabel: org ? orgs.get(org) || org : null };
+  });
+  const sectioned = groups.length > 0 && groups.every((g) => g.org);
+  const collator = new Intl.Collator(texts(state.lang).locale);
+  groups.sort(
+    (a, b) =>
+      (sectioned ? collator.compare(a.orgLabel, b.orgLabel) : 0) || collator.compare(a.label, b.label),
+  );
+  return { groups, sectioned };
+}
+
+// --- rendering ------------------------------------------------------------------------------
+
+function renderControls() {
+  const t = texts(state.lang);
+  const select = $("indicator");
+  const groups = DENOMINATORS.map((d) => {
+    const og = element("optgroup", { label: t[`among_${d}`] });
+    for (const i of state.indicators.filter((x) => x.denominator === d)) {
+      og.append(element("option", { value: i.id }, i.label));
+    }
+    return og;
+  }).filter((og) => og.children.length);
+  select.replaceChildren(...groups);
+  select.value = state.indicator;
+  $("breakdown").value = state.by;
+  $("controls").hidden = false;
+}
+
+function renderGroupPicker(grouping) {
+  const t = texts(state.lang);
+  const select = $("group");
+  const options = [element("option", { value: "" }, t.all_staff)];
+  if (grouping.sectioned) {
+    const sections = new Map();
+    for (const g of grouping.groups) {
+      if (!sections.has(g.org)) sections.set(g.org, element("optgroup", { label: g.orgLabel }));
+      sections.get(g.org).append(element("option", { value: g.code }, g.label));
+    }
+    options.push(...sections.values());
+  } else {
+    for (const g of grouping.groups) options.push(element("option", { value: g.code }, g.label));
+  }
+  select.replaceChildren(...options);
+  select.value = state.group;
+}
+
+function headerRow(t, first, kind) {
+  const row = element("tr");
+  row.append(
+    cell("th", first, { scope: "col" }),
+    cell("th", t[`kind_${kind}`], { scope: "col", class: "num" }),
+    cell("th", t.col_interval, { scope: "col", class: "num" }),
+    cell("th", t.col_n, { scope: "col", class: "num" }),
+    cell("th", t.col_rate, { scope: "col", class: "num" }),
+    cell("th", t.col_change, { scope: "col" }),
+  );
+  return element("thead", {}, row);
+}
+
+function figureRow(t, fmt, heading, point, headingClass = null) {
+  const row = element("tr", { "data-wave": point.wave, "data-group": point.group ?? "" });
+  row.append(cell("th", heading, { scope: "row", class: headingClass }));
+  if (point.suppressed || point.estimate === null) {
+    row.append(
+      cell("td", t.too_few, { class: "num suppressed" }),
+      cell("td", t.none, { class: "num" }),
+      cell("td", t.none, { class: "num" }),
+      cell("td", t.none, { class: "num" }),
+    );
+  } else {
+    row.append(
+      cell("td", fmt.value(point.estimate), { class: "num estimate" }),
+      cell("td", fmt.interval(point.ci_low, point.ci_high), { class: "num" }),
+      cell("td", fmt.count(point.n), { class: "num" }),
+      cell("td", fmt.rate(point.response_rate), { class: "num" }),
+    );
+  }
+  const change = element("td", { class: "change" });
+  const c = point.change;
+  if (c) {
+    if (c.significant) {
+      change.append(element("span", { class: "sig-mark", "aria-hidden": "true" }, c.difference > 0 ? "▲ " : "▼ "));
+    }
+    change.append(
+      `${fill(t.change_is, { diff: fmt.difference(c.difference), wave: c.vs_wave })} (${c.significant ? t.significant : t.not_significant})`,
+    );
+  } else {
+    change.append(changeText(point, fmt, t) || t.none);
+  }
+  row.append(change);
+  return row;
+}
+
+function breakNotes(points, t) {
+  const notes = new Map();
+  for (const p of points) {
+    if (p.series_break && p.break_note && !notes.has(p.wave)) notes.set(p.wave, p.break_note);
+    else if (p.series_break && !notes.has(p.wave)) notes.set(p.wave, "");
+  }
+  return [...notes].map(([wave, note]) => `${fill(t.break_note, { wave })} ${note}`.trim());
+}
+
+function showNote(target, notes) {
+  target.hidden = notes.length === 0;
+  target.replaceChildren(...notes.map((n) => element("p", {}, n)));
+}
+
+function render(indicator, total, breakdown, organisations) {
+  const t = texts(state.lang);
+  const fmt = new Format(state.lang, indicator.kind);
+  const per = t[`per_${state.by}`];
+  const grouping = groupsOf(breakdown, organisations);
+  if (state.group && !grouping.groups.some((g) => g.code === state.group)) state.group = "";
+  renderControls();
+  renderGroupPicker(grouping);
+
+  $("error").hidden = true;
+  $("empty").hidden = true;
+  $("indicator-label").textContent = total.label || indicator.label;
+  $("indicator-description").textContent = total.description || indicator.description;
+  $("json-link").href = `${API}${trendPath(indicator.id, state.by)}`;
+
+  if (total.points.length === 0) {
+    $("results").hidden = true;
+    showEmpty(t.no_waves);
+    return;
+  }
+  $("results").hidden = false;
+
+  // The trend: all staff, or the chosen group.
+  const chosen = grouping.groups.find((g) => g.code === state.group);
+  const groupName = chosen ? (chosen.orgLabel ? `${chosen.label} (${chosen.orgLabel})` : chosen.label) : t.all_staff;
+  const series = chosen ? breakdown.points.filter((p) => p.group === chosen.code) : total.points;
+  $("trend-heading").textContent = `${t.trend_heading}: ${groupName}`;
+  chart($("trend-chart"), (width) =>
+    drawTrend($("trend-chart"), series, {
+      fmt,
+      t,
+      width,
+      group: groupName,
+      name: fill(t.trend_caption, { label: total.label, group: groupName }),
+      hintId: "chart-hint",
+    }),
+  );
+  const trendEntries = [
+    ["line", t.legend_line],
+    ["band", t.legend_band],
+    ["sig", t.legend_sig],
+  ];
+  if (series.some((p) => p.series_break)) trendEntries.push(["break", t.legend_break]);
+  if (series.some((p) => p.suppressed)) trendEntries.push(["suppressed", t.legend_suppressed]);
+  legend($("trend-legend"), trendEntries);
+  showNote($("trend-note"), breakNotes(series, t));
+  const trendTable = $("trend-table");
+  const trendBody = element("tbody");
+  for (const p of series) trendBody.append(figureRow(t, fmt, p.wave, p));
+  trendTable.replaceChildren(
+    element("caption", { id: "trend-caption" }, fill(t.trend_caption, { label: total.label, group: groupName })),
+    headerRow(t, t.col_wave, indicator.kind),
+    trendBody,
+  );
+
+  // The latest wave per group, with all staff on top.
+  const waves = breakdown.points.map((p) => p.wave);
+  const latest = waves.length ? waves[waves.length - 1] : total.points[total.points.length - 1].wave;
+  const byCode = new Map(breakdown.points.filter((p) => p.wave === latest).map((p) => [p.group, p]));
+  const overall = total.points.find((p) => p.wave === latest);
+  const rows = [];
+  if (overall) rows.push({ type: "total", label: t.total_row, point: overall });
+  let section = null;
+  for (const g of grouping.groups) {
+    const point = byCode.get(g.code);
+    if (!point) continue;
+    if (grouping.sectioned && g.org !== section) {
+      section = g.org;
+      rows.push({ type: "section", label: g.orgLabel });
+    }
+    rows.push({ type: "group", label: g.label, point });
+  }
+  $("latest-heading").textContent = fill(t.latest_heading, { per, wave: latest });
+  chart($("latest-chart"), (width) =>
+    drawBars($("latest-chart"), rows, {
+      fmt,
+      t,
+      width,
+      name: fill(t.latest_caption, { label: total.label, per, wave: latest }),
+      hintId: "chart-hint",
+    }),
+  );
+  const latestPoints = rows.filter((r) => r.point).map((r) => r.point);
+  const latestEntries = [
+    ["bar", t.legend_bar],
+    ["whisker", t.legend_whisker],
+    ["sig", t.legend_sig],
+  ];
+  if (latestPoints.some((p) => p.suppressed)) latestEntries.push(["suppressed", t.legend_suppressed]);
+  legend($("latest-legend"), latestEntries);
+  showNote($("latest-note"), breakNotes(latestPoints, t));
+
+  const latestTable = $("latest-table");
+  const bodies = [];
+  let body = element("tbody");
+  for (const r of rows) {
+    if (r.type === "section") {
+      if (body.children.length) bodies.push(body);
+      body = element("tbody");
+      const head = element("tr");
+      head.append(cell("th", r.label, { scope: "rowgroup", colspan: 6, class: "section" }));
+      body.append(head);
+    } else {
+      body.append(figureRow(t, fmt, r.label, r.point, r.type === "total" ? "total" : null));
+    }
+  }
+  if (body.children.length) bodies.push(body);
+  latestTable.replaceChildren(
+    element("caption", { id: "latest-caption" }, fill(t.latest_caption, { label: total.label, per, wave: latest })),
+    headerRow(t, t.col_group, indicator.kind),
+    ...bodies,
+  );
+}
+
+async function refresh(announce = false) {
+  const mine = ++generation;
+  const t = texts(state.lang);
+  $("results").setAttribute("aria-busy", "true");
+  setStatus(t.loading);
+  try {
+    const indicators = await fetchJson(`/public/indicators?lang=${state.lang}`);
+    if (mine !== generation) return;
+    state.indicators = indicators;
+    if (indicators.length === 0) {
+      $("controls").hidden = true;
+      showEmpty(t.no_indicators);
+      return;
+    }
+    if (!indicators.some((i) => i.id === state.indicator)) state.indicator = indicators[0].id;
+    const indicator = indicators.find((i) => i.id === state.indicator);
+    const [total, breakdown, organisations] = await Promise.all([
+      fetchJson(trendPath(indicator.id, "none")),
+      fetchJson(trendPath(indicator.id, state.by)),
+      fetchJson(trendPath(indicator.id, "organisation")),
+    ]);
+    if (mine !== generation) return;
+    render(indicator, total, breakdown, organisations);
+    remember();
+    setStatus(announce ? fill(t.updated, { label: indicator.label, per: t[`per_${state.by}`] }) : "", true);
+  } catch (error) {
+    if (mine === generation) showError(error);
+  } finally {
+    if (mine === generation) $("results").removeAttribute("aria-busy");
+  }
+}
+
+function start() {
+  applyTexts();
+  for (const id of ["trend-chart", "latest-chart"]) observer.observe($(id));
+  $("controls").addEventListener("submit", (event) => event.preventDefault());
+  $("indicator").addEventListener("change", (event) => {
+    state.indicator = event.target.value;
+    refresh(true);
+  });
+  $("breakdown").addEventListener("change", (event) => {
+    state.by = event.target.value;
+    state.group = "";
+    refresh(true);
+  });
+  $("group").addEventListener("change", (event) => {
+    state.group = event.target.value;
+    refresh(true);
+  });
+  $("language-switch").addEventListener("click", (event) => {
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    state.lang = otherLanguage(state.lang);
+    applyTexts();
+    refresh(false);
+  });
+  $("retry").addEventListener("click", () => {
+    $("error").hidden = true;
+    refresh(true);
+  });
+  refresh(false);
+}
+
+start();

@@ -1,0 +1,355 @@
+"""Exports for analysts: the published figures as CSV and SPSS, and the admin analysis
+file as SPSS with the same rows and values as its CSV. Read back with pyreadstat."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyreadstat
+import pytest
+from sqlalchemy import select
+
+from app.auth.models import AuditEvent
+from app.indicators.definitions import indicator_set
+from app.stats.models import BREAKDOWNS
+from app.stats.spss import spss_names
+from tests.stats.builders import bearer, filled_wave
+from tests.support import FIXTURES, load_fixture, open_mini_wave
+
+ESTIMATES = "/api/v1/exports/estimates.{}"
+ANALYSIS = "/api/v1/waves/{}/analysis-file"
+HEADER = [
+    "wave", "wave_title", "indicator", "indicator_label", "kind", "denominator",
+    "breakdown", "group", "group_label",
+    "estimate", "ci_low", "ci_high", "se", "n", "suppressed", "series_break",
+    "change_vs_wave", "change_difference", "change_se", "change_p_value", "change_significant",
+]  # fmt: skip
+FIGURES = ("estimate", "ci_low", "ci_high", "se", "n")
+INDICATORS = [i.id for i in indicator_set(FIXTURES / "defs").indicators]
+
+
+@pytest.fixture
+def two_waves(factory):
+    """Two closed waves (the later one created first); om is small in the second, so
+    some of its figures are suppressed."""
+    filled_wave(factory, "w2", [30, 12, 25, 8, 6], seed=31, opens=date(2027, 3, 1))
+    filled_wave(factory, "w1", [28, 14, 22, 10, 13], seed=32, opens=date(2026, 3, 1))
+
+
+def read_sav(content: bytes, tmp_path: Path, name: str = "file.sav"):
+    """Columns as lists, system missing as NaN."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    data, meta = pyreadstat.read_sav(path, output_format="dict")
+    for name_, kind in meta.readstat_variable_types.items():
+        if kind == "double":
+            data[name_] = [math.nan if v is None else float(v) for v in data[name_]]
+    return data, meta
+
+
+def csv_rows(text: str) -> tuple[list[str], list[list[str]]]:
+    rows = list(csv.reader(io.StringIO(text)))
+    return rows[0], rows[1:]
+
+
+def number(text: str) -> float:
+    return math.nan if text == "" else float(text)
+
+
+def same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+# --- the published figures ---------------------------------------------------------------------
+
+
+def test_estimates_csv_holds_every_published_figure(client, factory, two_waves):
+    analyst = bearer(factory, "analyst")
+    reply = client.get(ESTIMATES.format("csv"), headers=analyst)
+    assert reply.status_code == 200
+    assert reply.headers["content-type"] == "text/csv; charset=utf-8"
+    assert reply.headers["content-disposition"] == 'attachment; filename="estimates.csv"'
+    header, body = csv_rows(reply.text)
+    assert header == HEADER
+    rows = [dict(zip(header, row, strict=True)) for row in body]
+    # Waves in date order, then indicator (definition order), breakdown and group.
+    assert [r["wave"] for r in rows] == sorted((r["wave"] for r in rows), key=["w1", "w2"].index)
+    assert list(dict.fromkeys(r["indicator"] for r in rows)) == INDICATORS
+    # 1 total + 2 organisations + 3 units + 3 function groups, per indicator and wave.
+    assert len(rows) == 2 * len(INDICATORS) * 9
+    compared = suppressed = 0
+    for indicator in ("threat_intimidation", "escalation", "sick_leave_days"):
+        for by in BREAKDOWNS:
+            points = client.get(f"/api/v1/trends/{indicator}?by={by}", headers=analyst).json()
+            mine = [r for r in rows if r["indicator"] == indicator and r["breakdown"] == by]
+            assert [(r["wave"], r["group"] or None) for r in mine] == [
+                (p["wave"], p["group"]) for p in points["points"]
+            ]
+            for row, point in zip(mine, points["points"], strict=True):
+                assert row["suppressed"] == str(int(point["suppressed"]))
+                assert row["series_break"] == str(int(point["series_break"]))
+                for field in FIGURES:
+                    if point[field] is None:
+                        assert row[field] == ""
+                    else:
+                        assert float(row[field]) == point[field]  # full precision
+                change = point["change"]
+                if change is None:
+                    assert [row[f"change_{f}"] for f in ("vs_wave", "difference", "se")] == [""] * 3
+                else:
+                    assert row["change_vs_wave"] == change["vs_wave"]
+                    assert float(row["change_difference"]) == change["difference"]
+                    assert float(row["change_p_value"]) == change["p_value"]
+                    assert row["change_significant"] == str(int(change["significant"]))
+                suppressed += point["suppressed"]
+                compared += 1
+    assert compared > 0 and suppressed > 0
+    for row in rows:
+        if row["suppressed"] == "1":  # suppressed stays empty, change included
+            assert all(row[f] == "" for f in (*FIGURES, "change_difference", "change_se"))
+    total = next(r for r in rows if r["indicator"] == "threat" and r["wave"] == "w1")
+    assert total["group"] == "" and total["group_label"] == ""
+    assert total["indicator_label"] == "Bedreiging" and total["kind"] == "proportion"
+    pol = next(r for r in rows if r["group"] == "pol-ams")
+    assert pol["group_label"] == "Eenheid Amsterdam" and pol["breakdown"] == "unit"
+
+
+def test_estimates_sav_has_the_csv_values_labels_and_missing_suppressed_figures(
+    client, factory, two_waves, tmp_path
+):
+    analyst = bearer(factory, "analyst")
+    text = client.get(ESTIMATES.format("csv"), headers=analyst).text
+    reply = client.get(ESTIMATES.format("sav"), headers=analyst)
+    assert reply.status_code == 200
+    assert reply.headers["content-type"] == "application/x-spss-sav"
+    assert reply.headers["content-disposition"] == 'attachment; filename="estimates.sav"'
+    data, meta = read_sav(reply.content, tmp_path)
+    header, body = csv_rows(text)
+    assert meta.column_names == header and meta.number_rows == len(body)
+    for i, name in enumerate(header):
+        column = data[name]
+        if meta.readstat_variable_types[name] == "double":
+            assert all(same(number(row[i]), v) for row, v in zip(body, column, strict=True)), name
+        else:
+            assert [row[i] for row in body] == list(column), name
+    # Suppressed figures are system missing, never a number.
+    hidden = [j for j, s in enumerate(data["suppressed"]) if s == 1]
+    assert hidden
+    for j in hidden:
+        assert all(math.isnan(data[f][j]) for f in FIGURES)
+    labels = meta.column_names_to_labels
+    assert labels["estimate"] == "Schatting (gewogen)"
+    assert labels["ci_low"] == "Ondergrens 95%-betrouwbaarheidsinterval"
+    values = meta.variable_value_labels
+    assert values["suppressed"] == {0: "Nee", 1: "Ja"}
+    assert values["indicator"]["threat_intimidation"] == "Bedreigd"
+    assert values["group"]["om"] == "Openbaar Ministerie"
+    assert values["breakdown"]["function_group"] == "Functiegroep"
+    assert values["wave"] == {"w1": "Mini-monitor w1", "w2": "Mini-monitor w2"}
+    assert meta.variable_measure["estimate"] == "scale"
+    assert meta.original_variable_types["n"] == "F8.0"
+    assert meta.file_label == "Gepubliceerde cijfers per meting, indicator en groep"
+    english = read_sav(
+        client.get(ESTIMATES.format("sav") + "?lang=en", headers=analyst).content, tmp_path
+    )[1]
+    assert english.column_names_to_labels["estimate"] == "Estimate (weighted)"
+    assert english.variable_value_labels["indicator"]["threat_intimidation"] == "Threatened"
+
+
+def test_one_wave_with_its_changes_against_the_waves_before(client, factory, two_waves, tmp_path):
+    analyst = bearer(factory, "analyst")
+    reply = client.get(ESTIMATES.format("csv") + "?wave=w2", headers=analyst)
+    assert reply.headers["content-disposition"] == 'attachment; filename="estimates-w2.csv"'
+    header, body = csv_rows(reply.text)
+    rows = [dict(zip(header, row, strict=True)) for row in body]
+    assert {r["wave"] for r in rows} == {"w2"} and len(rows) == len(INDICATORS) * 9
+    assert any(r["change_vs_wave"] == "w1" for r in rows)
+    data, _ = read_sav(
+        client.get(ESTIMATES.format("sav") + "?wave=w2", headers=analyst).content, tmp_path
+    )
+    assert set(data["wave"]) == {"w2"} and len(data["wave"]) == len(rows)
+
+
+def test_estimates_refusals(client, factory, two_waves):
+    analyst = bearer(factory, "analyst")
+    open_mini_wave(factory, "w3", codes=1, questionnaire=load_fixture())
+    for suffix in ("csv", "sav"):
+        url = ESTIMATES.format(suffix)
+        assert client.get(url).status_code == 401
+        missing = client.get(url + "?wave=nope", headers=analyst)
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+        still_open = client.get(url + "?wave=w3", headers=analyst)
+        assert (
+            still_open.status_code == 409 and "stored when it closes" in still_open.json()["detail"]
+        )
+        assert client.get(url + "?lang=fr", headers=analyst).status_code == 422
+
+
+def test_exports_are_audited(client, factory, two_waves):
+    analyst = bearer(factory, "analyst", "anna")
+    admin = bearer(factory, "admin", "root")
+    client.get(ESTIMATES.format("sav") + "?wave=w1", headers=analyst)
+    client.get(ANALYSIS.format("w1") + "?format=sav", headers=admin)
+    client.get(ANALYSIS.format("w1") + "?format=sav", headers=analyst)
+    with factory() as session:
+        events = [(e.actor, e.action, e.detail) for e in session.scalars(select(AuditEvent))]
+    assert events == [
+        ("anna", "GET /api/v1/exports/estimates.sav", "/api/v1/exports/estimates.sav?wave=w1"),
+        (
+            "root",
+            "GET /api/v1/waves/{wave_id}/analysis-file",
+            f"{ANALYSIS.format('w1')}?format=sav",
+        ),
+        (
+            "anna",
+            "GET /api/v1/waves/{wave_id}/analysis-file",
+            f"{ANALYSIS.format('w1')}?format=sav (refused: admin only)",
+        ),
+    ]
+
+
+def test_without_closed_waves_the_files_are_empty_but_well_formed(client, factory, tmp_path):
+    analyst = bearer(factory, "analyst")
+    assert client.get(ESTIMATES.format("csv"), headers=analyst).text == ",".join(HEADER) + "\n"
+    _, meta = read_sav(client.get(ESTIMATES.format("sav"), headers=analyst).content, tmp_path)
+    assert meta.column_names == HEADER and meta.number_rows == 0
+
+
+# --- the analysis file as SPSS -------------------------------------------------------------------
+
+
+def test_the_analysis_file_as_sav_has_exactly_the_csv_rows(client, factory, tmp_path):
+    filled_wave(factory, "2026", [30, 12, 25, 8, 12], seed=33)
+    admin = bearer(factory, "admin")
+    text = client.get(ANALYSIS.format("2026"), headers=admin).text
+    assert (
+        client.get(ANALYSIS.format("2026") + "?format=csv", headers=admin).text.split("\n")[0]
+        == (text.split("\n")[0])
+    )
+    reply = client.get(ANALYSIS.format("2026") + "?format=sav", headers=admin)
+    assert reply.status_code == 200
+    assert reply.headers["content-type"] == "application/x-spss-sav"
+    assert reply.headers["content-disposition"] == 'attachment; filename="analysis-2026.sav"'
+    assert b"Jansen" not in reply.content  # no free text
+    data, meta = read_sav(reply.content, tmp_path)
+    header, body = csv_rows(text)
+    assert meta.column_names == header  # no comment, no ids, no times
+    kinds = meta.readstat_variable_types
+
+    def cell(name: str, value: object) -> object:
+        if kinds[name] == "double":
+            return "nan" if math.isnan(value) else repr(float(value))  # type: ignore[arg-type]
+        return value
+
+    from_sav = sorted(
+        tuple(cell(name, data[name][j]) for name in header) for j in range(meta.number_rows)
+    )
+    from_csv = sorted(
+        tuple(
+            cell(name, number(value)) if kinds[name] == "double" else value
+            for name, value in zip(header, row, strict=True)
+        )
+        for row in body
+    )
+    assert from_sav == from_csv  # the same rows, value for value (order is random in each)
+    assert {kinds[n] for n in ("weight", "q_threat_count", "q_reasons__job", "ind_escalation")} == {
+        "double"
+    }
+    assert kinds["q_threat"] == kinds["unit"] == "string"
+
+
+def test_the_analysis_file_labels(client, factory, tmp_path):
+    filled_wave(factory, "2026", [30, 12, 25, 8, 12], seed=34)
+    reply = client.get(ANALYSIS.format("2026") + "?format=sav", headers=bearer(factory, "admin"))
+    data, meta = read_sav(reply.content, tmp_path)
+    labels = meta.column_names_to_labels
+    assert labels["q_threat"] == "Bent u bedreigd?"
+    assert labels["organisation"] == "Bij welke organisatie werkt u?"
+    assert labels["q_reasons__minor"] == "Waarom niet gemeld?: Niet ernstig genoeg"
+    assert labels["ind_threat_intimidation"] == "Bedreigd"
+    assert labels["ind_sick_leave_days"] == "Aantal keer (gemiddeld)"
+    assert labels["weight"].startswith("Weegfactor")
+    assert labels["stratum_headcount"] == "Populatieomvang van het stratum (N_h)"
+    values = meta.variable_value_labels
+    assert values["q_threat"] == {"no": "Nee", "once": "Eén keer", "several": "Meerdere keren"}
+    assert values["unit"]["pol-ams"] == "Eenheid Amsterdam"
+    assert values["ind_escalation"] == {0: "Nee", 1: "Ja"}
+    assert values["q_reasons__none"] == {0: "Niet gekozen", 1: "Gekozen"}
+    assert "ind_sick_leave_days" not in values  # a mean has no categories
+    assert meta.variable_measure["weight"] == "scale"
+    assert meta.variable_measure["q_threat"] == "nominal"
+    assert sum(data["weight"]) == pytest.approx(290)
+    # Outside the denominator or not asked: system missing, as empty in the CSV.
+    assert any(math.isnan(v) for v in data["ind_escalation"])
+    assert any(math.isnan(v) for v in data["q_threat_count"])
+    assert meta.file_label.startswith("Analysebestand 2026")
+    english = read_sav(
+        client.get(
+            ANALYSIS.format("2026") + "?format=sav&lang=en", headers=bearer(factory, "admin", "x")
+        ).content,
+        tmp_path,
+    )[1]
+    assert english.column_names_to_labels["q_threat"] == "Have you been threatened?"
+
+
+def test_the_analysis_file_format_is_checked(client, factory):
+    filled_wave(factory, "2026", [12, 0, 0, 0, 12], seed=35)
+    admin = bearer(factory, "admin")
+    reply = client.get(ANALYSIS.format("2026") + "?format=xlsx", headers=admin)
+    assert reply.status_code == 422 and reply.json()["errors"][0]["loc"] == "query.format"
+    assert client.get(ANALYSIS.format("nope") + "?format=sav", headers=admin).status_code == 404
+
+
+def test_spss_names_are_valid_and_unique():
+    names = ["q_a__b-c", "q_a__b_c", "Q_A__B_C", "and", "1x", "x" * 70, "x" * 71, "a.", "ok"]
+    assert spss_names(names) == [
+        "q_a__b_c_1",  # the name as it is goes to the column that has it
+        "q_a__b_c",
+        "Q_A__B_C_2",  # SPSS ignores case
+        "and_",
+        "v_1x",
+        "x" * 64,
+        "x" * 62 + "_1",
+        "a",
+        "ok",
+    ]
+    assert len({n.upper() for n in spss_names(names)}) == len(names)
+
+
+def test_empty_analysis_file_as_sav(client, factory, tmp_path):
+    open_mini_wave(factory, "2026", codes=1)
+    reply = client.get(ANALYSIS.format("2026") + "?format=sav", headers=bearer(factory, "admin"))
+    assert reply.status_code == 200
+    data, meta = read_sav(reply.content, tmp_path)
+    assert meta.number_rows == 0 and "weight" in meta.column_names
+    assert np.asarray(data["weight"]).size == 0
+
+
+def test_the_exports_are_described_in_openapi(client):
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path, media in (
+        ("/api/v1/exports/estimates.csv", {"text/csv"}),
+        ("/api/v1/exports/estimates.sav", {"application/x-spss-sav"}),
+        ("/api/v1/waves/{wave_id}/analysis-file", {"text/csv", "application/x-spss-sav"}),
+    ):
+        responses = paths[path]["get"]["responses"]
+        assert set(responses["200"]["content"]) == media
+        assert {"401", "403", "404", "422"} <= set(responses)
+    # Every error of every route is described as the problem body it is.
+    for operations in paths.values():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                if status >= "400":
+                    assert response["content"] == {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    }
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
