@@ -361,3 +361,23 @@ def test_if_empty_leaves_an_existing_demo_alone(tmp_path, monkeypatch):
         assert again.exit_code == 0 and "not rebuilt" in again.stderr
     finally:
         get_settings.cache_clear()
+
+
+def test_the_api_publishes_the_seed_figures_for_the_first_wave(demo):
+    """What a dashboard viewer or analyst reads: the first wave's published figures, through
+    the public trend API, contain the 2014 letter's figures in their 95% intervals."""
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    engine, _ = demo
+    url = engine.url.render_as_string(hide_password=False)
+    with TestClient(create_app(Settings(database_url=url, survey_defs=SURVEY_DEFS))) as client:
+        for (indicator, by, group), seed in SEED.items():
+            reply = client.get(f"/api/v1/public/trends/{indicator}?by={by}")
+            assert reply.status_code == 200, reply.text
+            points = [p for p in reply.json()["points"] if p["group"] == group]
+            first = points[0]  # waves in date order
+            assert not first["suppressed"]
+            assert first["ci_low"] <= seed <= first["ci_high"], (indicator, group, first)
