@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from app.questionnaires.conditions import AnswerTable
@@ -12,7 +14,39 @@ from app.waves.service import FrameRow
 
 def respondent_cells(table: AnswerTable) -> list[tuple[str, str, str]]:
     """Each respondent's (organisation, unit, function_group)."""
-    return list(zip(*(table.column(q) for q in BACKGROUND_QUESTIONS), strict=True))
+    try:
+        keys, inverse = _distinct_cells(table)
+    except TypeError:
+        return list(zip(*(table.column(q) for q in BACKGROUND_QUESTIONS), strict=True))
+    shared = np.empty(len(keys), dtype=object)
+    for i, key in enumerate(keys):
+        shared[i] = key
+    return shared[inverse].tolist()  # type: ignore[no-any-return]
+
+
+def respondent_frame_cells(table: AnswerTable, frame: list[FrameRow]) -> np.ndarray:
+    """Each respondent's index into the frame's cells, -1 where the cell is not in it."""
+    position = {(c.organisation, c.unit, c.function_group): i for i, c in enumerate(frame)}
+    keys, inverse = _distinct_cells(table)
+    return np.array([position.get(key, -1) for key in keys], dtype=np.intp)[inverse]
+
+
+def _distinct_cells(table: AnswerTable) -> tuple[list[tuple[Any, ...]], np.ndarray]:
+    """The distinct (organisation, unit, function_group) of the respondents, and each
+    respondent's index among them: from the coded columns, without a tuple per row."""
+    coded = [table.codes(q) for q in BACKGROUND_QUESTIONS]
+    combined = np.zeros(table.size, dtype=np.intp)
+    for distinct, index in coded:
+        combined = combined * len(distinct) + index
+    unique, inverse = np.unique(combined, return_inverse=True)
+    keys = []
+    for code in unique.tolist():
+        parts = []
+        for distinct, _ in reversed(coded):
+            code, i = divmod(code, len(distinct))
+            parts.append(distinct[i])
+        keys.append(tuple(reversed(parts)))
+    return keys, inverse.reshape(-1)
 
 
 def cell_groups(frame: list[FrameRow], by: str) -> tuple[list[str], np.ndarray]:

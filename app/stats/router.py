@@ -281,8 +281,11 @@ def _trend(session: Session, indicator: Indicator, by: By, lang: str, min_cell: 
     for point in service.trend(session, indicator.id, by):
         wave, figure = point.wave, point.figure
         if wave.id not in rates:
-            rates[wave.id] = {r.group: r.rate for r in response_rates(session, wave, by, min_cell)}
-            names[wave.id] = group_names(get_version(session, wave.questionnaire_id), lang)
+            rates[wave.id] = service.group_rates(session, wave, by, min_cell)
+        if wave.questionnaire_id not in names:
+            names[wave.questionnaire_id] = group_names(
+                get_version(session, wave.questionnaire_id), lang
+            )
         group = None if by == "none" else figure.group_code
         rule = indicator.versions.get(wave.questionnaire_id)
         note = rule.break_note if point.series_break and rule is not None else None
@@ -311,7 +314,7 @@ def _trend(session: Session, indicator: Indicator, by: By, lang: str, min_cell: 
                 change=change,
                 break_note=text_in(note, lang) if note else None,
                 response_rate=rates[wave.id].get(group),
-                group_label=names[wave.id].get(group) if group else None,
+                group_label=names[wave.questionnaire_id].get(group) if group else None,
             )
         )
     return _body(Trend, indicator, by, lang, points)
