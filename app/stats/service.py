@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.indicators.definitions import Indicator, IndicatorSet
 from app.indicators.derive import derive, load_answers
 from app.problems import Conflict
-from app.questionnaires.conditions import AnswerTable
+from app.questionnaires.conditions import AnswerTable, collector_paused
 from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import get_version
 from app.stats.estimators import ALPHA, Change, GroupEstimates, estimate_groups
@@ -160,10 +160,14 @@ def _published(value: float, shown: bool) -> float | None:
 def store_wave_estimates(session: Session, wave: Wave, defs: IndicatorSet, min_cell: int) -> None:
     """At close: the wave's figures, and its final respondent counts (replacing the day's
     snapshot). Computed once; trends only read them."""
-    sample = wave_sample(session, wave)
-    figures = compute_figures(sample, defs, min_cell)
-    session.execute(insert(Estimate), [{"wave_id": wave.id, **asdict(f)} for f in figures])
-    store_counts(session, wave.id, sample.table, sample.frame, as_of=None)
+    # The cyclic garbage collector would walk the wave's answers (a million lists of
+    # choices, columns of a million) on each of its full passes; nothing here makes
+    # cycles, so it waits until the wave's figures are stored.
+    with collector_paused():
+        sample = wave_sample(session, wave)
+        figures = compute_figures(sample, defs, min_cell)
+        session.execute(insert(Estimate), [{"wave_id": wave.id, **asdict(f)} for f in figures])
+        store_counts(session, wave.id, sample.table, sample.frame, as_of=None)
 
 
 def preview(

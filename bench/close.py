@@ -1,0 +1,709 @@
+"""Closing a wave, and reading the trends: wall times, where the time goes, and svy on the
+same figures, each on a fresh database.
+
+    python -m bench.close                                # SQLite, 65,000 and 1,000,000
+    python -m bench.close --backend postgres             # PostgreSQL (MONITOR_BENCH_POSTGRES_URL)
+    python -m bench.close --sizes 65000 --no-trend       # one close only
+
+What it does, per size in --sizes (each in a new database, dropped afterwards):
+
+1. builds an open wave on the real questionnaire (mm-2026.1) and the demo's frame with every
+   headcount multiplied so that 25-45% per cell (`respondents_per_cell`) comes to the size,
+   filled with synthetic respondents of the demo generator. Waves up to 100,000 responses
+   are validated in full with `validate_many` and what it keeps is stored; above that a
+   random 5% of every generated batch is validated (and must come back unchanged) and the
+   batch is stored as generated. Responses go in through `store_responses`, 20,000 a call;
+2. closes it as `monitor wave close` does: `close_wave` (shuffle rewrite, every indicator x
+   every breakdown, suppression, store) in one transaction, commit, `scrub_dead_rows`.
+   The wall time is the headline; the phases are timed from the outside, by wrapping the
+   functions `close_wave` calls (no timing code in the app): load/parse answers
+   (`load_answers`), the rest of placing and weighting the sample, derive indicators
+   (`derive`), estimates (`estimate_groups`), suppression and assembling the figures,
+   shuffle rewrite (`seal_closed_wave`), store (insert of the figures and counts, and
+   freeing the parsed answers as `store_wave_estimates` returns), commit, scrub.
+   `--profile` adds a cProfile run of the largest close (slower; its top functions go to
+   bench/results/close-<backend>-profile.txt);
+3. reads the closed wave back (`wave_sample`) and computes the same figures twice: ours
+   (`compute_figures`: derive + estimates + suppression, from the parsed answers) and svy
+   0.35 (`Design(stratum, wgt, pop_size, singleton="skip")`, `prop(..., by=group,
+   ci_method="korn-graubard")` / `mean`, as in tests/stats/test_estimators_vs_svy.py), for
+   every indicator x every breakdown, and checks that every published figure agrees to 1e-6.
+
+Then, in one more fresh database, 10 waves of the demo's size (25-45% of ~71,000 staff,
+three on mm-2026.1 and seven on mm-2027.1) are closed the same way, `monitor serve` is
+started as a real uvicorn process (1 worker) and a sequential httpx client sends, after 50
+warm-up requests, 500 requests each to GET /api/v1/public/trends/threat_intimidation with
+by=none and by=unit; latency is measured by the client, per request, connection kept alive.
+
+Results: a Markdown table on stdout and bench/results/close-<backend>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import math
+import os
+import platform
+import pstats
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+import app.stats.service as stats_service
+import app.waves.closing as closing
+from app.db import create_db_engine, session_scope
+from app.demo.generator import N_WAVES, generate_wave
+from app.demo.population import Cell, base_frame, frame_csv, respondents_per_cell, wave_frame
+from app.indicators.definitions import IndicatorSet, indicator_set
+from app.indicators.derive import derive
+from app.migrate import upgrade
+from app.questionnaires.loader import load_directory
+from app.questionnaires.schema import Questionnaire
+from app.questionnaires.service import publish
+from app.responses.models import Response
+from app.responses.service import store_responses
+from app.responses.validation import validate_many
+from app.stats.groups import cell_groups
+from app.stats.models import BREAKDOWNS
+from app.stats.service import Figure, compute_figures, wave_sample
+from app.waves.closing import close_wave, scrub_dead_rows
+from app.waves.service import create_wave, get_wave, load_frame, open_wave
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+QUESTIONNAIRE = "mm-2026.1"
+MIN_CELL = 10
+BATCH = 20_000  # responses per store_responses call
+CHUNK = 100_000  # responses generated at a time
+FULL_VALIDATION_UP_TO = 100_000
+SAMPLE_VALIDATION = 0.05
+TOLERANCE = 1e-6
+TREND_INDICATOR = "threat_intimidation"
+TREND_WAVES = 10
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- databases and waves -------------------------------------------------------------------
+
+
+@contextmanager
+def database(backend: str, workdir: Path, label: str) -> Iterator[str]:
+    """A fresh, migrated database of the backend; dropped (or deleted) afterwards."""
+    if backend == "sqlite":
+        path = workdir / f"{label}.db"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for leftover in (path, path.with_name(path.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+        return
+    admin_url = os.environ.get("MONITOR_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"monitor_close_{label}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def questionnaires() -> dict[str, Questionnaire]:
+    return {q.id: q for q in load_directory(ROOT / "survey_defs").questionnaires}
+
+
+def scaled_frame(size: int, rng: np.random.Generator) -> tuple[list[Cell], np.ndarray]:
+    """The demo's base frame, every headcount multiplied so that the demo's response rates
+    (25-45% per cell) give `size` respondents; then exactly `size`, adjusted on the largest
+    cells within their headcount."""
+    base = base_frame()
+    factor = size / (0.35 * sum(c.headcount for c in base))
+    cells = [
+        Cell(c.organisation, c.unit, c.function_group, max(5, round(c.headcount * factor)))
+        for c in base
+    ]
+    counts = respondents_per_cell(cells, rng)
+    headcount = np.array([c.headcount for c in cells])
+    order = np.argsort(-headcount)
+    while (gap := size - int(counts.sum())) != 0:
+        step = np.sign(gap)
+        for i in order[: abs(gap)]:
+            counts[i] = min(max(counts[i] + step, 0), headcount[i])
+    return cells, counts
+
+
+def fill_wave(
+    factory: sessionmaker[Session],
+    wave_id: str,
+    questionnaire: Questionnaire,
+    cells: list[Cell],
+    counts: np.ndarray,
+    generator_wave: int,
+    opens: date,
+    rng: np.random.Generator,
+) -> dict[str, int]:
+    """Create, load and open a wave and store synthetic responses (see the module docstring)."""
+    with session_scope(factory) as session:
+        create_wave(session, wave_id, questionnaire.id, opens, opens + timedelta(days=41))
+        load_frame(session, wave_id, frame_csv(cells))
+        open_wave(session, wave_id, opens)
+    keys = {(c.organisation, c.unit, c.function_group) for c in cells}
+    total = int(counts.sum())
+    full = total <= FULL_VALIDATION_UP_TO
+    parts = max(1, math.ceil(total / CHUNK))
+    validated = stored = 0
+    for part in range(parts):
+        chunk = counts // parts + (part < counts % parts)
+        rows = generate_wave(questionnaire, cells, chunk, generator_wave, rng)
+        if full:
+            sample = list(range(len(rows)))
+        else:
+            sample = sorted(
+                rng.choice(len(rows), math.ceil(SAMPLE_VALIDATION * len(rows)), replace=False)
+            )
+        checked = validate_many(questionnaire, [rows[i] for i in sample], keys)
+        broken = [errors for _, errors in checked if errors]
+        if broken:
+            raise SystemExit(f"{len(broken)} generated responses are invalid, e.g. {broken[0]}")
+        if full:
+            rows = [kept for kept, _ in checked]
+        elif any(kept != rows[i] for i, (kept, _) in zip(sample, checked, strict=True)):
+            raise SystemExit("validation changed a generated response")
+        validated += len(sample)
+        with session_scope(factory) as session:
+            for start in range(0, len(rows), BATCH):
+                store_responses(session, wave_id, rows[start : start + BATCH])
+        stored += len(rows)
+    return {"responses": stored, "validated": validated}
+
+
+# --- timing the close from the outside -------------------------------------------------------
+
+
+class Phases:
+    """Wall time spent inside chosen functions, by wrapping them where they are looked up."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    @contextmanager
+    def wrapping(self, targets: dict[str, tuple[ModuleType, str]]) -> Iterator[None]:
+        originals = []
+        for label, (module, name) in targets.items():
+            original = getattr(module, name)
+            setattr(module, name, self._timed(label, original))
+            originals.append((module, name, original))
+        try:
+            yield
+        finally:
+            for module, name, original in originals:
+                setattr(module, name, original)
+
+    def _timed(self, label: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[label] += time.perf_counter() - start
+                self.calls[label] += 1
+
+        return timed
+
+
+CLOSE_TARGETS = {
+    "seal": (closing, "seal_closed_wave"),
+    "store_wave_estimates": (closing, "store_wave_estimates"),
+    "wave_sample": (stats_service, "wave_sample"),
+    "load_answers": (stats_service, "load_answers"),
+    "compute_figures": (stats_service, "compute_figures"),
+    "derive": (stats_service, "derive"),
+    "estimate_groups": (stats_service, "estimate_groups"),
+    "store_counts": (stats_service, "store_counts"),
+}
+
+
+def timed_close(
+    engine: Engine, factory: sessionmaker[Session], wave_id: str, defs: IndicatorSet
+) -> dict[str, Any]:
+    """`monitor wave close`, timed as a whole and per phase."""
+    phases = Phases()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with phases.wrapping(CLOSE_TARGETS):
+        start = time.perf_counter()
+        session = factory()
+        try:
+            close_wave(session, wave_id, MIN_CELL, defs)
+            closed = time.perf_counter()
+            session.commit()
+        finally:
+            session.close()
+        committed = time.perf_counter()
+        scrub_dead_rows(engine)
+        end = time.perf_counter()
+    s = phases.seconds
+    breakdown = {
+        "load and parse answers (SELECT, JSON)": s["load_answers"],
+        "place and weight the sample (cells, strata)": s["wave_sample"] - s["load_answers"],
+        "derive indicators": s["derive"],
+        "estimates (estimate_groups)": s["estimate_groups"],
+        "suppression and figures": s["compute_figures"] - s["derive"] - s["estimate_groups"],
+        "shuffle rewrite (seal_closed_wave)": s["seal"],
+        "store figures and counts, free the answers": s["store_wave_estimates"]
+        - s["wave_sample"]
+        - s["compute_figures"],
+        "commit": committed - closed,
+        "scrub dead rows (VACUUM)": end - committed,
+    }
+    breakdown["other"] = (end - start) - sum(breakdown.values())
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "seconds": end - start,
+        "phases": breakdown,
+        # The process's peak resident memory before and after the close (kB): a higher
+        # "after" is the close's own peak.
+        "max_rss_kb_before": rss_before,
+        "max_rss_kb_after": rss_after,
+        "estimate_groups_calls": phases.calls["estimate_groups"],
+    }
+
+
+def profiled_close(
+    engine: Engine, factory: sessionmaker[Session], wave_id: str, defs: IndicatorSet, out: Path
+) -> float:
+    profile = cProfile.Profile()
+    start = time.perf_counter()
+    profile.enable()
+    with session_scope(factory) as session:
+        close_wave(session, wave_id, MIN_CELL, defs)
+    scrub_dead_rows(engine)
+    profile.disable()
+    seconds = time.perf_counter() - start
+    report = io.StringIO()
+    pstats.Stats(profile, stream=report).sort_stats("cumulative").print_stats(40)
+    out.write_text(
+        f"cProfile of closing {wave_id} ({seconds:.1f} s under the profiler)\n{report.getvalue()}"
+    )
+    return seconds
+
+
+# --- the same figures with svy ----------------------------------------------------------------
+
+
+def svy_comparison(
+    factory: sessionmaker[Session], wave_id: str, defs: IndicatorSet
+) -> dict[str, Any]:
+    """Ours (compute_figures) and svy, every indicator x breakdown of the closed wave."""
+    import polars as pl
+    import svy
+
+    with session_scope(factory) as session:
+        sample = wave_sample(session, get_wave(session, wave_id))
+    assert sample.design is not None
+    phases = Phases()
+    with phases.wrapping({"estimate_groups": (stats_service, "estimate_groups")}):
+        start = time.perf_counter()
+        figures = compute_figures(sample, defs, MIN_CELL)
+        ours = time.perf_counter() - start
+
+    values = derive(defs, sample.questionnaire, sample.table)  # svy's input, not timed
+    design = sample.design
+    groups = {by: cell_groups(sample.frame, by) for by in BREAKDOWNS}
+    start = time.perf_counter()
+    columns: dict[str, Any] = {
+        "stratum": design.stratum,
+        "wgt": design.weight,
+        "pop": design.population[design.stratum],
+    }
+    columns |= {f"y_{key}": value for key, value in values.items()}
+    columns |= {f"g_{by}": of_cell[sample.cell] for by, (_, of_cell) in groups.items()}
+    reference = svy.Sample(
+        pl.DataFrame(columns),
+        svy.Design(stratum="stratum", wgt="wgt", pop_size="pop", singleton="skip"),
+    )
+    setup = time.perf_counter() - start
+    calls: dict[tuple[str, str], float] = {}
+    results: dict[tuple[str, str], Any] = {}
+    for indicator in defs.indicators:
+        for by in BREAKDOWNS:
+            group = None if by == "none" else f"g_{by}"
+            start = time.perf_counter()
+            if indicator.kind == "proportion":
+                estimated = reference.estimation.prop(
+                    f"y_{indicator.id}", by=group, ci_method="korn-graubard", drop_nulls=True
+                )
+            else:
+                estimated = reference.estimation.mean(
+                    f"y_{indicator.id}", by=group, drop_nulls=True
+                )
+            result = estimated.to_polars()  # type: ignore[union-attr]
+            calls[indicator.id, by] = time.perf_counter() - start
+            results[indicator.id, by] = result
+    svy_seconds = setup + sum(calls.values())
+    compared, worst = _agreement(figures, results, groups, defs)
+    return {
+        "figures": len(figures),
+        "published_compared": compared,
+        "max_abs_difference": worst,
+        "agrees": worst <= TOLERANCE,
+        "ours_seconds": ours,
+        "ours_estimate_groups_seconds": phases.seconds["estimate_groups"],
+        "svy_seconds": svy_seconds,
+        "svy_setup_seconds": setup,
+        "svy_calls": len(calls),
+        "ratio_svy_over_ours": svy_seconds / ours,
+        "ratio_svy_over_our_estimators": svy_seconds / phases.seconds["estimate_groups"],
+    }
+
+
+def _agreement(
+    figures: list[Figure],
+    results: dict[tuple[str, str], Any],
+    groups: dict[str, Any],
+    defs: IndicatorSet,
+) -> tuple[int, float]:
+    """Compare every published figure with svy's; the largest absolute difference."""
+    import polars as pl
+
+    kinds = {i.id: i.kind for i in defs.indicators}
+    compared, worst = 0, 0.0
+    for figure in figures:
+        if figure.suppressed or figure.estimate is None:
+            continue
+        result = results[figure.indicator, figure.breakdown]
+        y = f"y_{figure.indicator}"
+        if figure.breakdown != "none":
+            codes = groups[figure.breakdown][0]
+            result = result.filter(
+                pl.col(f"g_{figure.breakdown}") == codes.index(figure.group_code)
+            )
+        flip = False
+        if kinds[figure.indicator] == "proportion":
+            ones = result.filter(pl.col(y) == 1.0)
+            flip = ones.height == 0  # svy gives no row to a level that occurs nowhere
+            result = result.filter(pl.col(y) == 0.0) if flip else ones
+        row = result.row(0, named=True)
+        ours = (figure.estimate, figure.se, figure.ci_low, figure.ci_high)
+        theirs = (
+            (1 - row["est"], row["se"], 1 - row["uci"], 1 - row["lci"])
+            if flip
+            else (row["est"], row["se"], row["lci"], row["uci"])
+        )
+        if row["n"] != figure.n:
+            worst = max(worst, math.inf)
+        for a, b in zip(ours, theirs, strict=True):
+            if a is not None:
+                worst = max(worst, abs(a - b))
+        compared += 1
+    return compared, worst
+
+
+# --- one close ---------------------------------------------------------------------------------
+
+
+def close_benchmark(
+    backend: str, workdir: Path, size: int, seed: int, profile: bool
+) -> dict[str, Any]:
+    qs = questionnaires()
+    defs = indicator_set(ROOT / "survey_defs")
+    rng = np.random.default_rng(seed)
+    with database(backend, workdir, f"c{size}") as url:
+        upgrade(url)
+        engine = create_db_engine(url)
+        factory = sessionmaker(engine, expire_on_commit=False)
+        try:
+            with session_scope(factory) as session:
+                publish(session, qs[QUESTIONNAIRE])
+            cells, counts = scaled_frame(size, rng)
+            say(f"{backend}: {size:,} responses: generating and storing ...")
+            start = time.perf_counter()
+            filled = fill_wave(
+                factory, "close", qs[QUESTIONNAIRE], cells, counts, 0, date(2026, 3, 1), rng
+            )
+            prepared = time.perf_counter() - start
+            if profile:
+                # A twin wave for the profiler, so the timed close runs on an untouched one.
+                fill_wave(
+                    factory, "profiled", qs[QUESTIONNAIRE], cells, counts, 0, date(2026, 3, 1), rng
+                )
+            say(f"{backend}: {size:,} responses: closing ...")
+            close = timed_close(engine, factory, "close", defs)
+            with engine.connect() as connection:
+                stored = connection.scalar(
+                    select(func.count()).select_from(Response).where(Response.wave_id == "close")
+                )
+            assert stored == size, (stored, size)
+            profiled = None
+            if profile:
+                say(f"{backend}: {size:,} responses: profiled close ...")
+                out = RESULTS / f"close-{backend}-profile.txt"
+                profiled = {
+                    "seconds": profiled_close(engine, factory, "profiled", defs, out),
+                    "file": str(out.relative_to(ROOT)),
+                }
+            say(f"{backend}: {size:,} responses: svy on the same figures ...")
+            comparison = svy_comparison(factory, "close", defs)
+        finally:
+            engine.dispose()
+    return {
+        "responses": size,
+        "frame_headcount": int(sum(c.headcount for c in cells)),
+        "frame_cells": len(cells),
+        "validated": filled["validated"],
+        "prepare_seconds": prepared,
+        "close": close,
+        "profiled": profiled,
+        "svy": comparison,
+    }
+
+
+# --- trend latency -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(url: str, log: Path) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "MONITOR_DATABASE_URL": url,
+        "MONITOR_RATE_LIMIT": "0",
+        "MONITOR_LOG_LEVEL": "warning",
+    }
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"]
+    base = f"http://127.0.0.1:{port}"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{base}/api/v1/health", timeout=1)
+            break
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise SystemExit(f"server did not start:\n{log.read_text()[-2000:]}") from None
+            time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def trend_benchmark(
+    backend: str, workdir: Path, seed: int, requests: int, warmup: int
+) -> dict[str, Any]:
+    qs = questionnaires()
+    defs = indicator_set(ROOT / "survey_defs")
+    rng = np.random.default_rng(seed)
+    base = base_frame()
+    waves = []
+    with database(backend, workdir, "trend") as url:
+        upgrade(url)
+        engine = create_db_engine(url)
+        factory = sessionmaker(engine, expire_on_commit=False)
+        try:
+            with session_scope(factory) as session:
+                for questionnaire in qs.values():
+                    publish(session, questionnaire)
+            for k in range(TREND_WAVES):
+                version = "mm-2026.1" if k < 3 else "mm-2027.1"
+                cells = wave_frame(base, k, rng)
+                counts = respondents_per_cell(cells, rng)
+                wave_id = str(2016 + k)
+                say(f"{backend}: trend wave {wave_id} ({version}, {int(counts.sum()):,} answered)")
+                fill_wave(
+                    factory,
+                    wave_id,
+                    qs[version],
+                    cells,
+                    counts,
+                    min(k, N_WAVES - 1),
+                    date(2016 + k, 3, 1),
+                    rng,
+                )
+                with session_scope(factory) as session:
+                    close_wave(session, wave_id, MIN_CELL, defs)
+                scrub_dead_rows(engine)
+                waves.append(
+                    {"id": wave_id, "questionnaire": version, "responses": int(counts.sum())}
+                )
+        finally:
+            engine.dispose()
+        endpoints = {}
+        with (
+            server(url, workdir / "server.log") as base_url,
+            httpx.Client(base_url=base_url, timeout=30) as client,
+        ):
+            for by in ("none", "unit"):
+                path = f"/api/v1/public/trends/{TREND_INDICATOR}?by={by}"
+                for _ in range(warmup):
+                    client.get(path).raise_for_status()
+                seconds = []
+                for _ in range(requests):
+                    start = time.perf_counter()
+                    response = client.get(path)
+                    seconds.append(time.perf_counter() - start)
+                    response.raise_for_status()
+                ms = np.array(seconds) * 1000
+                endpoints[by] = {
+                    "path": path,
+                    "requests": requests,
+                    "points": len(response.json()["points"]),
+                    "bytes": len(response.content),
+                    "p50_ms": float(np.percentile(ms, 50)),
+                    "p95_ms": float(np.percentile(ms, 95)),
+                    "p99_ms": float(np.percentile(ms, 99)),
+                    "mean_ms": float(ms.mean()),
+                    "max_ms": float(ms.max()),
+                }
+    return {"waves": waves, "warmup": warmup, "endpoints": endpoints}
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def report(result: dict[str, Any]) -> str:
+    lines = [
+        f"`{result['command']}`: {result['backend']}, {result['machine']}",
+        "",
+        "| responses | close (wall) | load+parse | place+weight | derive | estimates "
+        "| suppression+figures | shuffle rewrite | store, free | commit | scrub | other |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in result["closes"]:
+        p = run["close"]["phases"]
+        lines.append(
+            f"| {run['responses']:,} | **{run['close']['seconds']:.1f} s** | "
+            + " | ".join(f"{v:.1f}" for v in p.values())
+            + " |"
+        )
+    lines += [
+        "",
+        "Peak memory (max RSS of the benchmark process, before -> after the close): "
+        + ", ".join(
+            f"{run['responses']:,}: {run['close']['max_rss_kb_before'] / 1e6:.1f} -> "
+            f"{run['close']['max_rss_kb_after'] / 1e6:.1f} GB"
+            for run in result["closes"]
+        ),
+    ]
+    lines += [
+        "",
+        "| responses | figures (published, vs svy) | ours: compute_figures "
+        "| ours: estimate_groups only | svy 0.35 | svy / ours | svy / our estimators "
+        "| max abs difference |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run in result["closes"]:
+        s = run["svy"]
+        lines.append(
+            f"| {run['responses']:,} | {s['figures']:,} ({s['published_compared']:,}) "
+            f"| {s['ours_seconds']:.2f} s "
+            f"| {s['ours_estimate_groups_seconds']:.2f} s | {s['svy_seconds']:.1f} s "
+            f"| **{s['ratio_svy_over_ours']:.0f}x** | {s['ratio_svy_over_our_estimators']:.0f}x "
+            f"| {s['max_abs_difference']:.1e} |"
+        )
+    trend = result.get("trend")
+    if trend:
+        lines += [
+            "",
+            f"Trend endpoint, {len(trend['waves'])} closed waves "
+            f"({sum(w['responses'] for w in trend['waves']):,} responses), uvicorn 1 worker, "
+            f"sequential httpx client, {trend['warmup']} warm-up + "
+            f"{next(iter(trend['endpoints'].values()))['requests']} requests each:",
+            "",
+            "| request | points | p50 ms | p95 ms | p99 ms | mean ms | max ms |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for e in trend["endpoints"].values():
+            lines.append(
+                f"| GET {e['path']} | {e['points']} | {e['p50_ms']:.1f} | **{e['p95_ms']:.1f}** "
+                f"| {e['p99_ms']:.1f} | {e['mean_ms']:.1f} | {e['max_ms']:.1f} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--sizes", default="65000,1000000", help="responses per closed wave, comma-separated"
+    )
+    parser.add_argument("--seed", type=int, default=2014)
+    parser.add_argument(
+        "--requests", type=int, default=500, help="timed trend requests per endpoint"
+    )
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--no-trend", action="store_true", help="skip the trend endpoint")
+    parser.add_argument(
+        "--profile", action="store_true", help="also a cProfile run of the largest close"
+    )
+    args = parser.parse_args()
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {
+        "backend": args.backend,
+        "command": "python -m bench.close " + " ".join(sys.argv[1:]),
+        "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"load average at start {os.getloadavg()[0]:.1f}",
+        "closes": [],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            profile = args.profile and size == max(sizes)
+            result["closes"].append(
+                close_benchmark(args.backend, Path(tmp), size, args.seed, profile)
+            )
+        if not args.no_trend:
+            result["trend"] = trend_benchmark(
+                args.backend, Path(tmp), args.seed, args.requests, args.warmup
+            )
+    result["load_average_at_end"] = os.getloadavg()[0]
+    (RESULTS / f"close-{args.backend}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(report(result))
+
+
+if __name__ == "__main__":
+    main()
