@@ -50,12 +50,10 @@ import platform
 import pstats
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -66,8 +64,8 @@ from typing import Any
 
 import httpx
 import numpy as np
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import app.stats.service as stats_service
@@ -89,10 +87,9 @@ from app.stats.models import BREAKDOWNS
 from app.stats.service import Figure, compute_figures, wave_sample
 from app.waves.closing import close_wave, scrub_dead_rows
 from app.waves.service import create_wave, get_wave, load_frame, open_wave
+from bench.common import ROOT, database, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 QUESTIONNAIRE = "mm-2026.1"
 MIN_CELL = 10
 BATCH = 20_000  # responses per store_responses call
@@ -109,30 +106,6 @@ def say(message: str) -> None:
 
 
 # --- databases and waves -------------------------------------------------------------------
-
-
-@contextmanager
-def database(backend: str, workdir: Path, label: str) -> Iterator[str]:
-    """A fresh, migrated database of the backend; dropped (or deleted) afterwards."""
-    if backend == "sqlite":
-        path = workdir / f"{label}.db"
-        try:
-            yield f"sqlite:///{path}"
-        finally:
-            for leftover in (path, path.with_name(path.name + "-journal")):
-                leftover.unlink(missing_ok=True)
-        return
-    admin_url = os.environ.get("MONITOR_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"monitor_close_{label}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def questionnaires() -> dict[str, Questionnaire]:
@@ -486,12 +459,6 @@ def close_benchmark(
 
 
 # --- trend latency -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

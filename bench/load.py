@@ -18,12 +18,10 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,8 +29,7 @@ from typing import Any
 
 import httpx
 import numpy as np
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from app.db import create_db_engine, session_scope
@@ -43,38 +40,12 @@ from app.questionnaires.loader import load_directory
 from app.questionnaires.service import publish
 from app.responses.models import Response
 from app.waves.service import create_wave, issue_codes, load_frame, open_wave
+from bench.common import ROOT, database, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 LUA = ROOT / "bench" / "submit.lua"
 WAVE = "load"
 QUESTIONNAIRE = "mm-2026.1"
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def database(backend: str, workdir: Path) -> Any:
-    """A fresh, migrated database of the backend; dropped afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / 'load.db'}"
-        return
-    admin_url = os.environ.get("MONITOR_BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"monitor_load_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def prepare(url: str, submissions: int, threads: int, workdir: Path, seed: int) -> Path:
@@ -170,7 +141,7 @@ def run(
         raise SystemExit("wrk is needed: apt-get install wrk")
     # Enough prepared submissions that no code runs out: generously above what 2 cores reach.
     submissions = 2500 * seconds
-    with tempfile.TemporaryDirectory() as tmp, database(backend, Path(tmp)) as url:
+    with tempfile.TemporaryDirectory() as tmp, database(backend, Path(tmp), "load") as url:
         workdir = Path(tmp)
         print(f"preparing {submissions:,} submissions on {backend} ...", file=sys.stderr)
         prefix = prepare(url, submissions, threads, workdir, seed)
