@@ -17,6 +17,7 @@ from app.db import create_db_engine
 from app.problems import install_problem_handlers, problem_response
 from app.questionnaires.router import router as questionnaires_router
 from app.ratelimit import RespondentRateLimit
+from app.responses.intake import Intake
 from app.responses.router import router as responses_router
 from app.stats.router import router as stats_router
 from app.waves.router import router as waves_router
@@ -107,9 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_db_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+        app.state.intake = Intake(app.state.sessionmaker)
         try:
             yield
         finally:
+            app.state.intake.close()
             engine.dispose()
 
     app = FastAPI(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
 from app.dependencies import SessionDep, TodayDep, TransactionalRoute
 from app.problems import problem_responses
 from app.responses import service
+from app.responses.intake import Intake
 from app.responses.schemas import (
     CodeAccepted,
     CodeBody,
@@ -32,11 +33,10 @@ router = APIRouter(
     # response of a day is stored, in a transaction of its own.
     dependencies=[Depends(day_snapshot)],
 )
-def submit_response(
-    wave_id: WaveId, body: SubmissionBody, session: SessionDep, today: TodayDep
-) -> Recorded:
+async def submit_response(wave_id: WaveId, body: SubmissionBody, request: Request) -> Recorded:
     """Record one anonymous response and spend its code, both or neither."""
-    service.submit(session, wave_id, body.code, body.answers, today)
+    intake: Intake = request.app.state.intake
+    await intake.submit(service.Submission(wave_id, body.code, body.answers))
     return Recorded()
 
 

@@ -39,7 +39,9 @@ def _refuse_surrogates(value: Any, where: str) -> Any:
 
 
 class CodeBody(_Strict):
-    code: str = Field(description="The invitation code, as printed (case, spaces and dashes do not matter)")
+    code: str = Field(
+        description="The invitation code, as printed (case, spaces and dashes do not matter)"
+    )
 
     @field_validator("code")
     @classmethod

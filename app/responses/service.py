@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,13 +20,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, exists, insert, select, text
 from sqlalchemy.orm import Session
 
-from app.problems import Conflict, FieldError, Forbidden, InvalidInput
+from app.problems import Conflict, FieldError, Forbidden, InvalidInput, ProblemError
 from app.questionnaires.service import get_version
 from app.responses.models import Response, ResumeState
-from app.responses.validation import validate_answers
+from app.responses.validation import validate_many
 from app.waves.codes import code_hash, normalize
 from app.waves.models import InvitationCode, Wave
-from app.waves.service import FrameMembership, accepts_responses, get_wave
+from app.waves.service import accepts_responses, frame_cell_set, get_wave, hold_wave
 
 # One message for unknown, foreign and spent codes: it tells an attacker nothing.
 CODE_REFUSED = "This code cannot be used for this survey."
@@ -35,8 +36,16 @@ def canonical_answers(answers: dict[str, Any]) -> str:
     return json.dumps(answers, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def open_wave_for(session: Session, wave_id: str, today: date) -> Wave:
-    """The wave, if it takes responses now: 404, then 409."""
+def open_wave_for(
+    session: Session, wave_id: str, today: date, *, for_writing: bool = False
+) -> Wave:
+    """The wave, if it takes responses now: 404, then 409.
+
+    Writers hold the wave (`hold_wave`) before they read it: a close waits for them, and
+    they see a close that came first.
+    """
+    if for_writing:
+        hold_wave(session, wave_id, exclusive=False)
     wave = get_wave(session, wave_id)
     if not accepts_responses(wave, today):
         raise Conflict(f"wave {wave_id} is not open for responses")
@@ -68,32 +77,103 @@ def check_code(session: Session, wave_id: str, code: str, today: date) -> CodeSt
     return CodeStatus(resume_available=saved)
 
 
-def submit(session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date) -> None:
-    """Store one response and spend its code (404, 409, 403, 422): both or neither.
+@dataclass(frozen=True)
+class Submission:
+    """One respondent's answers as sent: held in memory only until they are recorded."""
 
-    The code is spent first and the answers judged after, inside a savepoint: invalid
-    answers undo the spending, whatever the caller then does with its transaction.
-    Spending by one DELETE makes concurrent submissions with one code queue on its row:
-    exactly one succeeds.
+    wave_id: str
+    code: str
+    answers: dict[str, Any]
+
+
+def submit(session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date) -> None:
+    """Store one response and spend its code (404, 409, 403, 422): both or neither."""
+    refused = record(session, [Submission(wave_id, code, answers)], today)[0]
+    if refused is not None:
+        raise refused
+
+
+def record(
+    session: Session, submissions: Sequence[Submission], today: date
+) -> list[ProblemError | None]:
+    """Judge and store submissions together: for each, None when its response is stored
+    and its code spent, or the problem that refused it (404, 409, 403, 422), in which case
+    nothing of it is stored.
+
+    A code is checked before the answers: an unusable code gets 403 whatever the answers.
+    Codes are spent by one DELETE: of several submissions with one code, whether in this
+    batch or in concurrent transactions, exactly one is stored.
     """
-    wave = open_wave_for(session, wave_id, today)
-    with session.begin_nested():
-        spent = session.execute(
-            delete(InvitationCode).where(
-                InvitationCode.code_hash == code_hash(code), InvitationCode.wave_id == wave.id
+    outcomes: list[ProblemError | None] = [None] * len(submissions)
+    by_wave: dict[str, list[int]] = {}
+    for i, submission in enumerate(submissions):
+        by_wave.setdefault(submission.wave_id, []).append(i)
+    for wave_id, indexes in by_wave.items():
+        try:
+            wave = open_wave_for(session, wave_id, today, for_writing=True)
+        except ProblemError as refused:
+            for i in indexes:
+                outcomes[i] = refused
+            continue
+        judged = _record_for_wave(session, wave, [submissions[i] for i in indexes])
+        for i, outcome in zip(indexes, judged, strict=True):
+            outcomes[i] = outcome
+    return outcomes
+
+
+def _record_for_wave(
+    session: Session, wave: Wave, submissions: list[Submission]
+) -> list[ProblemError | None]:
+    questionnaire = get_version(session, wave.questionnaire_id)
+    judged = validate_many(
+        questionnaire, [s.answers for s in submissions], frame_cell_set(session, wave.id)
+    )
+    digests = [code_hash(s.code) for s in submissions]
+    invalid = {digests[k] for k, (_, errors) in enumerate(judged) if errors}
+    claims: dict[str, int] = {}  # the first valid submission for each code
+    for k, (_, errors) in enumerate(judged):
+        if not errors:
+            claims.setdefault(digests[k], k)
+    of_wave = InvitationCode.wave_id == wave.id
+    known = (
+        set(
+            session.scalars(
+                select(InvitationCode.code_hash).where(
+                    of_wave, InvitationCode.code_hash.in_(invalid)
+                )
             )
         )
-        if spent.rowcount != 1:
-            raise Forbidden(CODE_REFUSED)
-        questionnaire = get_version(session, wave.questionnaire_id)
-        kept, errors = validate_answers(questionnaire, answers, FrameMembership(session, wave.id))
-        if errors:
-            raise InvalidInput(
-                f"{len(errors)} answer(s) need attention; nothing was stored", errors
+        if invalid
+        else set()
+    )
+    spent = (
+        set(
+            session.scalars(
+                delete(InvitationCode)
+                .where(of_wave, InvitationCode.code_hash.in_(claims))
+                .returning(InvitationCode.code_hash)
             )
-        lookup = _resume_lookup(wave.id, code)
-        session.execute(delete(ResumeState).where(ResumeState.lookup == lookup))
-        store_responses(session, wave.id, [kept])
+        )
+        if claims
+        else set()
+    )
+    outcomes: list[ProblemError | None] = []
+    stored: list[int] = []
+    for k, (_, errors) in enumerate(judged):
+        if errors and digests[k] in known:
+            outcomes.append(
+                InvalidInput(f"{len(errors)} answer(s) need attention; nothing was stored", errors)
+            )
+        elif not errors and claims[digests[k]] == k and digests[k] in spent:
+            outcomes.append(None)
+            stored.append(k)
+        else:
+            outcomes.append(Forbidden(CODE_REFUSED))
+    if stored:
+        lookups = [_resume_lookup(wave.id, submissions[k].code) for k in stored]
+        session.execute(delete(ResumeState).where(ResumeState.lookup.in_(lookups)))
+        store_responses(session, wave.id, [judged[k][0] for k in stored])
+    return outcomes
 
 
 def store_responses(session: Session, wave_id: str, validated: list[dict[str, Any]]) -> None:
@@ -123,7 +203,7 @@ def _resume_lookup(wave_id: str, code: str) -> str:
 def save_progress(
     session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date
 ) -> None:
-    wave = open_wave_for(session, wave_id, today)
+    wave = open_wave_for(session, wave_id, today, for_writing=True)
     require_code(session, wave, code)
     questions = get_version(session, wave.questionnaire_id).question_map()
     unknown = [qid for qid in answers if qid not in questions]

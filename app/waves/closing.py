@@ -13,12 +13,13 @@ from app.responses.models import ResumeState
 from app.responses.service import seal_closed_wave
 from app.stats.service import store_wave_estimates
 from app.waves.models import InvitationCode, Wave
-from app.waves.service import get_wave
+from app.waves.service import get_wave, hold_wave
 
 
 def close_wave(session: Session, wave_id: str, min_cell: int, indicators: IndicatorSet) -> Wave:
     """Stop intake, drop resume data, rewrite responses in random order, and compute and
     store the wave's estimates and final response counts (one transaction)."""
+    hold_wave(session, wave_id, exclusive=True)
     wave = get_wave(session, wave_id)
     if wave.status != "open":
         raise Conflict(f"wave {wave_id} is {wave.status}; only an open wave can be closed")

@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.problems import Conflict, FieldError, InvalidInput, NotFound
@@ -28,6 +28,18 @@ def get_wave(session: Session, wave_id: str) -> Wave:
     if wave is None:
         raise NotFound(f"wave {wave_id} does not exist")
     return wave
+
+
+def hold_wave(session: Session, wave_id: str, *, exclusive: bool) -> None:
+    """Until this transaction ends: writers of responses hold a wave shared, its close
+    holds it exclusively, so that a close waits for the writers before it and the writers
+    after it find the wave closed. On PostgreSQL an advisory lock, which unlike a row lock
+    leaves no transaction id on the wave's row; SQLite's BEGIN IMMEDIATE already
+    serialises writers."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(text(f"SELECT {lock}(hashtextextended(:wave, 0))"), {"wave": wave_id})
 
 
 def accepts_responses(wave: Wave, today: date) -> bool:
@@ -171,21 +183,14 @@ def frame_cells(session: Session, wave_id: str) -> list[FrameRow]:
     return [FrameRow(*row) for row in result]
 
 
-class FrameMembership:
-    """`cell in frame` answered by the database, one indexed lookup per question asked."""
-
-    def __init__(self, session: Session, wave_id: str):
-        self.session = session
-        self.wave_id = wave_id
-
-    def __contains__(self, cell: object) -> bool:
-        if not isinstance(cell, tuple) or len(cell) != 3:
-            return False
-        organisation, unit, function_group = cell
-        return (
-            self.session.get(FrameCell, (self.wave_id, organisation, unit, function_group))
-            is not None
+def frame_cell_set(session: Session, wave_id: str) -> set[tuple[str, str, str]]:
+    """The wave's cells (organisation, unit, function group), for `cell in frame`."""
+    result = session.execute(
+        select(FrameCell.organisation, FrameCell.unit, FrameCell.function_group).where(
+            FrameCell.wave_id == wave_id
         )
+    )
+    return {(organisation, unit, function_group) for organisation, unit, function_group in result}
 
 
 def open_wave(session: Session, wave_id: str, today: date) -> Wave:

@@ -43,7 +43,7 @@ from app.responses.service import check_code, load_progress, open_wave_for, save
 from app.responses.validation import Cell, validate_answers
 from app.stats.rates import snapshot_day_counts
 from app.waves.models import Wave
-from app.waves.service import frame_cells, get_wave, open_waves
+from app.waves.service import frame_cell_set, get_wave, open_waves
 from app.web import service
 from app.web.session import Respondent, forget, remember, respondent
 from app.web.texts import TEXTS, language, long_date, other_language
@@ -158,8 +158,7 @@ class Survey:
     answers: dict[str, Any]  # as saved
 
     def cells(self, session: Session) -> set[Cell]:
-        rows = frame_cells(session, self.wave.id)
-        return {(row.organisation, row.unit, row.function_group) for row in rows}
+        return frame_cell_set(session, self.wave.id)
 
     def remaining(self, session: Session) -> list[FieldError]:
         """What is still to be answered (or answered wrongly) anywhere."""
