@@ -61,7 +61,9 @@ class BodyLimit:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
-            413, "Payload too large", "payload-too-large",
+            413,
+            "Payload too large",
+            "payload-too-large",
             f"The request body is larger than {self.max_bytes} bytes.",
         )
         await response(scope, receive, send)
@@ -95,7 +97,10 @@ class AccessLog:
             await self.app(scope, receive, send_with_status)
         finally:
             access_log.info(
-                "%s %s %d %.1fms", scope["method"], scope["path"], status,
+                "%s %s %d %.1fms",
+                scope["method"],
+                scope["path"],
+                status,
                 (time.perf_counter() - started) * 1000,
             )
 
@@ -152,5 +157,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _configure_logging(level: str) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
-
-

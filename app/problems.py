@@ -88,7 +88,11 @@ class Problem(BaseModel):
 
 
 def problem_response(
-    status: int, title: str, slug: str, detail: str, errors: list[FieldError] | None = None,
+    status: int,
+    title: str,
+    slug: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -199,7 +203,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             if reason is None:
                 raise cause
             return problem_response(
-                422, "Invalid input", "invalid-input", f"The request is not valid: body: {reason}",
+                422,
+                "Invalid input",
+                "invalid-input",
+                f"The request is not valid: body: {reason}",
                 [FieldError("body", "json_invalid", reason)],
             )
         titles = {
@@ -209,7 +216,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = titles.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem_response(
-            exc.status_code, title, title.lower().replace(" ", "-"), detail,
+            exc.status_code,
+            title,
+            title.lower().replace(" ", "-"),
+            detail,
             headers=getattr(exc, "headers", None),
         )
 
@@ -218,7 +228,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Log the class only: a statement could carry answer values.
         logger.error("database unavailable: %s", type(exc.orig).__name__)
         return problem_response(
-            503, "Service unavailable", "service-unavailable",
+            503,
+            "Service unavailable",
+            "service-unavailable",
             "The database is not reachable right now. Nothing was stored; please try again.",
             headers={"Retry-After": "5"},
         )
@@ -227,6 +239,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         logger.error("unexpected error: %s", type(exc).__name__)
         return problem_response(
-            500, "Internal error", "internal-error",
+            500,
+            "Internal error",
+            "internal-error",
             "Something went wrong on our side. Nothing was stored.",
         )
