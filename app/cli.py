@@ -394,21 +394,15 @@ def retention_apply() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL)")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes, each on a socket of its own (PostgreSQL)")
+    ] = 1,
 ) -> None:
     """Serve the API, the survey pages and the dashboard."""
-    import uvicorn
+    from app.server import serve as run_server
 
     settings()  # fail early, with a message, on a bad configuration
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,  # our own access log leaves out client addresses (app.main)
-        proxy_headers=False,
-    )
+    run_server(host, port, workers)
 
 
 def main() -> None:

@@ -345,15 +345,15 @@ def evaluate(condition: Condition, table: AnswerTable | RowAnswers) -> Any:
             present = table.answered(question)
             return present if answered else ~present
         case AllOf(parts):
-            result = table.constant(True)
+            every: Any = table.constant(True)
             for part in parts:
-                result = result & evaluate(part, table)
-            return result
+                every = every & evaluate(part, table)
+            return every
         case AnyOf(parts):
-            result = table.constant(False)
+            some: Any = table.constant(False)
             for part in parts:
-                result = result | evaluate(part, table)
-            return result
+                some = some | evaluate(part, table)
+            return some
         case Not(part):
             return ~evaluate(part, table)
     raise TypeError(condition)

@@ -65,11 +65,11 @@ def get_version(session: Session, questionnaire_id: str) -> Questionnaire:
         raise NotFound(f"questionnaire {questionnaire_id} is not published")
     cached = _parsed.get((questionnaire_id, digest))
     if cached is None:
-        definition = session.scalar(
+        definition = session.scalars(
             select(QuestionnaireVersion.definition).where(
                 QuestionnaireVersion.id == questionnaire_id
             )
-        )
+        ).one()
         cached = _parsed[(questionnaire_id, digest)] = from_canonical(definition)
     return cached
 

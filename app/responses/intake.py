@@ -24,6 +24,7 @@ from app.db import session_scope
 from app.dependencies import utc_date
 from app.problems import ProblemError
 from app.responses.service import Submission, record
+from app.stats.rates import snapshot_day_counts
 
 # Enough to absorb 200 concurrent respondents in one or two batches; small enough that
 # one batch's IN lists and its transaction stay short.
@@ -71,8 +72,13 @@ class Intake:
             self._writer = None
 
     def _write(self, submissions: list[Submission]) -> list[ProblemError | None]:
+        today = utc_date()
+        # Response rates of an open wave show the start of the day: its counts are kept,
+        # in a transaction of their own, before the day's first response is stored.
+        for wave_id in {submission.wave_id for submission in submissions}:
+            snapshot_day_counts(self._factory, wave_id, today)
         with session_scope(self._factory) as session:
-            return record(session, submissions, utc_date())
+            return record(session, submissions, today)
 
     def close(self) -> None:
         """After the server has stopped taking requests (every waiting one is answered)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 
 from app.dependencies import SessionDep, TodayDep, TransactionalRoute
 from app.problems import problem_responses
@@ -17,7 +17,6 @@ from app.responses.schemas import (
     SavedAnswers,
     SubmissionBody,
 )
-from app.stats.dependencies import day_snapshot
 from app.waves.schemas import WaveId
 
 router = APIRouter(
@@ -29,9 +28,6 @@ router = APIRouter(
     "/responses",
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(403, 404, 409, 413, 422),
-    # Response rates of an open wave show the start of the day: keep it before the first
-    # response of a day is stored, in a transaction of its own.
-    dependencies=[Depends(day_snapshot)],
 )
 async def submit_response(wave_id: WaveId, body: SubmissionBody, request: Request) -> Recorded:
     """Record one anonymous response and spend its code, both or neither."""

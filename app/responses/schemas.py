@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -28,6 +29,11 @@ def _unpaired_surrogates(value: Any, where: str) -> list[str]:
 
 
 def _refuse_surrogates(value: Any, where: str) -> Any:
+    try:  # the common case, at C speed: only a lone surrogate cannot be encoded as UTF-8
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        pass
     found = sorted(set(_unpaired_surrogates(value, where)))
     if found:
         raise PydanticCustomError(

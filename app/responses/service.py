@@ -129,29 +129,27 @@ def _record_for_wave(
         questionnaire, [s.answers for s in submissions], frame_cell_set(session, wave.id)
     )
     digests = [code_hash(s.code) for s in submissions]
-    invalid = {digests[k] for k, (_, errors) in enumerate(judged) if errors}
-    claims: dict[str, int] = {}  # the first valid submission for each code
-    for k, (_, errors) in enumerate(judged):
-        if not errors:
-            claims.setdefault(digests[k], k)
-    of_wave = InvitationCode.wave_id == wave.id
-    known = (
-        set(
-            session.scalars(
-                select(InvitationCode.code_hash).where(
-                    of_wave, InvitationCode.code_hash.in_(invalid)
-                )
+    # The wave's codes among those sent, by primary key; then the valid ones are spent by
+    # hash alone (a hash names one code of one wave), which keeps the query planner on
+    # the primary key. RETURNING tells which this transaction really spent.
+    known = set(
+        session.scalars(
+            select(InvitationCode.code_hash).where(
+                InvitationCode.code_hash.in_(set(digests)), InvitationCode.wave_id == wave.id
             )
         )
-        if invalid
-        else set()
     )
+    claims: dict[str, int] = {}  # the first valid submission for each of the wave's codes
+    for k, (_, errors) in enumerate(judged):
+        if not errors and digests[k] in known:
+            claims.setdefault(digests[k], k)
     spent = (
         set(
             session.scalars(
                 delete(InvitationCode)
-                .where(of_wave, InvitationCode.code_hash.in_(claims))
+                .where(InvitationCode.code_hash.in_(claims))
                 .returning(InvitationCode.code_hash)
+                .execution_options(synchronize_session=False)
             )
         )
         if claims
@@ -164,14 +162,18 @@ def _record_for_wave(
             outcomes.append(
                 InvalidInput(f"{len(errors)} answer(s) need attention; nothing was stored", errors)
             )
-        elif not errors and claims[digests[k]] == k and digests[k] in spent:
+        elif not errors and claims.get(digests[k]) == k and digests[k] in spent:
             outcomes.append(None)
             stored.append(k)
         else:
             outcomes.append(Forbidden(CODE_REFUSED))
     if stored:
         lookups = [_resume_lookup(wave.id, submissions[k].code) for k in stored]
-        session.execute(delete(ResumeState).where(ResumeState.lookup.in_(lookups)))
+        session.execute(
+            delete(ResumeState)
+            .where(ResumeState.lookup.in_(lookups))
+            .execution_options(synchronize_session=False)
+        )
         store_responses(session, wave.id, [judged[k][0] for k in stored])
     return outcomes
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import CursorResult, Engine, delete, select, text
 from sqlalchemy.orm import Session
 
 from app.indicators.definitions import IndicatorSet
@@ -50,6 +51,13 @@ class RetentionResult:
 def apply_retention(session: Session) -> RetentionResult:
     """Delete what closed waves no longer need: unspent codes and any resume data."""
     closed = select(Wave.id).where(Wave.status == "closed")
-    codes = session.execute(delete(InvitationCode).where(InvitationCode.wave_id.in_(closed)))
-    states = session.execute(delete(ResumeState).where(ResumeState.wave_id.in_(closed)))
+    # A DELETE's result is a CursorResult, with the row count; its declared type is not.
+    codes = cast(
+        CursorResult[Any],
+        session.execute(delete(InvitationCode).where(InvitationCode.wave_id.in_(closed))),
+    )
+    states = cast(
+        CursorResult[Any],
+        session.execute(delete(ResumeState).where(ResumeState.wave_id.in_(closed))),
+    )
     return RetentionResult(codes.rowcount, states.rowcount)

@@ -440,7 +440,7 @@ def _review(lang: str, survey: Survey, errors: list[FieldError], status: int = 2
 
 
 def _day_snapshot(request: Request, today: TodayDep) -> None:
-    """As for the API's submissions (app.stats.dependencies): an open wave's counts as at
+    """As for the API's submissions (app.responses.intake): an open wave's counts as at
     the start of the day are kept before a response of the day is stored, in a
     transaction of their own, before this request's session writes anything."""
     who = respondent(request)
