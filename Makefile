@@ -32,8 +32,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## bench: the load and close benchmarks on SQLite and PostgreSQL (needs wrk; see bench/README.md)
 bench: install
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.load --backend postgres
+	$(BIN)/python -m bench.close
+	$(BIN)/python -m bench.close --backend postgres
 
 clean:
 	rm -rf var test-output
