@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import session_scope
@@ -52,24 +53,38 @@ class Intake:
             raise refused
 
     async def _write_waiting(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
             while self._waiting:
                 batch = self._waiting[:MAX_BATCH]
                 del self._waiting[:MAX_BATCH]
-                submissions = [submission for submission, _ in batch]
-                try:
-                    outcomes = await loop.run_in_executor(self._thread, self._write, submissions)
-                except Exception as failure:  # e.g. the database is unreachable: 503 for all
-                    for _, outcome in batch:
-                        if not outcome.done():
-                            outcome.set_exception(failure)
+                failure = await self._answer(batch)
+                if failure is None:
                     continue
-                for (_, outcome), refused in zip(batch, outcomes, strict=True):
-                    if not outcome.done():  # the client may have gone away meanwhile
-                        outcome.set_result(refused)
+                if len(batch) == 1 or isinstance(failure, OperationalError):
+                    _fail(batch, failure)  # e.g. the database is unreachable: 503 for each
+                    continue
+                # A submission that breaks its batch (a bug) must not fail the others: each
+                # is written again on its own.
+                for waiting in batch:
+                    alone = await self._answer([waiting])
+                    if alone is not None:
+                        _fail([waiting], alone)
         finally:
             self._writer = None
+
+    async def _answer(self, batch: list[Waiting]) -> Exception | None:
+        """Write a batch and answer each of its submissions; if the batch failed, why."""
+        loop = asyncio.get_running_loop()
+        try:
+            outcomes = await loop.run_in_executor(
+                self._thread, self._write, [submission for submission, _ in batch]
+            )
+        except Exception as failure:
+            return failure
+        for (_, outcome), refused in zip(batch, outcomes, strict=True):
+            if not outcome.done():  # the client may have gone away meanwhile
+                outcome.set_result(refused)
+        return None
 
     def _write(self, submissions: list[Submission]) -> list[ProblemError | None]:
         today = utc_date()
@@ -83,3 +98,9 @@ class Intake:
     def close(self) -> None:
         """After the server has stopped taking requests (every waiting one is answered)."""
         self._thread.shutdown(wait=True)
+
+
+def _fail(batch: list[Waiting], failure: Exception) -> None:
+    for _, outcome in batch:
+        if not outcome.done():
+            outcome.set_exception(failure)

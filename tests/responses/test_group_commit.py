@@ -152,6 +152,31 @@ def test_a_failed_batch_fails_each_of_its_submissions_and_the_next_batch_runs(fa
     assert len(stored_answers(factory)) == 1
 
 
+def test_a_submission_that_breaks_its_batch_fails_alone(factory, monkeypatch):
+    wave = open_mini_wave(factory, codes=2)
+    batches = []
+
+    def record_with_a_bug(session, submissions, today):
+        batches.append(len(submissions))
+        if any(s.code == "BOOM" for s in submissions):
+            raise ValueError("a bug this input finds")
+        return record(session, submissions, today)
+
+    monkeypatch.setattr(intake_module, "record", record_with_a_bug)
+    outcomes = submit_concurrently(
+        Intake(factory),
+        [
+            Submission(wave.id, wave.codes[0], answers()),
+            Submission(wave.id, "BOOM", answers()),
+            Submission(wave.id, wave.codes[1], answers()),
+        ],
+    )
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], ValueError)
+    assert batches == [3, 1, 1, 1]
+    assert len(stored_answers(factory)) == 2
+
+
 def test_the_api_answers_a_burst_of_submissions_each_with_its_own_status(client, factory):
     wave = open_mini_wave(factory, codes=30)
     url = f"/api/v1/waves/{wave.id}/responses"
