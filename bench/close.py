@@ -49,8 +49,6 @@ import os
 import platform
 import pstats
 import resource
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -87,7 +85,7 @@ from app.stats.models import BREAKDOWNS
 from app.stats.service import Figure, compute_figures, wave_sample
 from app.waves.closing import close_wave, scrub_dead_rows
 from app.waves.service import create_wave, get_wave, load_frame, open_wave
-from bench.common import ROOT, database, free_port
+from bench.common import ROOT, database, monitor_server
 
 RESULTS = ROOT / "bench" / "results"
 QUESTIONNAIRE = "mm-2026.1"
@@ -461,42 +459,6 @@ def close_benchmark(
 # --- trend latency -----------------------------------------------------------------------------
 
 
-@contextmanager
-def server(url: str, log: Path) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "MONITOR_DATABASE_URL": url,
-        "MONITOR_RATE_LIMIT": "0",
-        "MONITOR_LOG_LEVEL": "warning",
-    }
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "1"]
-    base = f"http://127.0.0.1:{port}"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT
-        )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{base}/api/v1/health", timeout=1)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise SystemExit(f"server did not start:\n{log.read_text()[-2000:]}") from None
-            time.sleep(0.1)
-    try:
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def trend_benchmark(
     backend: str, workdir: Path, seed: int, requests: int, warmup: int
 ) -> dict[str, Any]:
@@ -539,7 +501,7 @@ def trend_benchmark(
             engine.dispose()
         endpoints = {}
         with (
-            server(url, workdir / "server.log") as base_url,
+            monitor_server(url, 1, workdir / "server.log") as base_url,
             httpx.Client(base_url=base_url, timeout=30) as client,
         ):
             for by in ("none", "unit"):

@@ -17,17 +17,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
@@ -40,7 +36,7 @@ from app.questionnaires.loader import load_directory
 from app.questionnaires.service import publish
 from app.responses.models import Response
 from app.waves.service import create_wave, issue_codes, load_frame, open_wave
-from bench.common import ROOT, database, free_port
+from bench.common import ROOT, database, free_port, monitor_server, serving
 
 RESULTS = ROOT / "bench" / "results"
 LUA = ROOT / "bench" / "submit.lua"
@@ -93,30 +89,6 @@ def prepare(
     return prefixes
 
 
-@contextmanager
-def server(command: list[str], env: dict[str, str], port: int, log: Path) -> Any:
-    with log.open("w") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"server did not start:\n{log.read_text()[-2000:]}") from None
-            time.sleep(0.1)
-    try:
-        yield
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def wrk(
     url: str, connections: int, threads: int, seconds: int, *script_args: str
 ) -> dict[str, Any]:
@@ -164,26 +136,8 @@ def run(
         workdir = Path(tmp)
         print(f"preparing {submissions:,} submissions on {backend} ...", file=sys.stderr)
         prefixes = prepare(url, submissions, rounds, threads, workdir, seed)
-        env = {
-            **os.environ,
-            "MONITOR_DATABASE_URL": url,
-            "MONITOR_RATE_LIMIT": "0",
-            "MONITOR_LOG_LEVEL": "warning",
-        }
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        serve = [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ]
         measured = []
-        with server(serve, env, port, workdir / "server.log"):
+        with monitor_server(url, workers, workdir / "server.log") as base:
             wrk(base, connections, threads, 3, "GET", "/api/v1/health")  # warm-up
             # Alternating rounds: a machine that is slower for a while slows both endpoints.
             for round_number, prefix in enumerate(prefixes, start=1):
@@ -209,10 +163,10 @@ def run(
             "--workers",
             str(workers),
         ]
-        with server(bare_cmd, {**os.environ}, bare_port, workdir / "bare.log"):
+        with serving(bare_cmd, {**os.environ}, bare_port, workdir / "bare.log") as bare_base:
             print("bare app ...", file=sys.stderr)
             bare = wrk(
-                f"http://127.0.0.1:{bare_port}",
+                bare_base,
                 connections,
                 threads,
                 seconds,
