@@ -22,12 +22,10 @@ from app.config import Settings
 from app.demo.service import build_demo
 from tests.support import TODAY
 from tests.web.conftest import (  # noqa: F401 (open_tab is a fixture)
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SCREENSHOTS,
     SHARED_BROWSER,
     Tab,
-    _unavailable,
+    launched_chromium,
     open_tab,
 )
 
@@ -42,16 +40,7 @@ def chromium(request: pytest.FixtureRequest) -> Iterator[Any]:
     if running is not None and running.is_connected():
         yield running
         return
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the Python package playwright is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield from launched_chromium()
 
 
 def _build(url: str) -> None:

@@ -31,8 +31,9 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+def launched_chromium() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, closed afterwards; skipped (failed in CI) when
+    either is missing."""
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
     try:
@@ -43,6 +44,11 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    yield from launched_chromium()
 
 
 class Tab:
