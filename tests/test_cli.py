@@ -41,19 +41,26 @@ def monitor(db_url, tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
-def prepared(monitor, tmp_path: Path, frame: str = MINI_FRAME) -> None:
+def create_args(
+    wave: str = "2026",
+    questionnaire: str = "mini-2026.1",
+    opens: str = "2026-01-01",
+    closes: str = "2099-12-31",
+) -> tuple[str, ...]:
+    return (
+        "wave", "create", wave, "--questionnaire", questionnaire, "--opens", opens,
+        "--closes", closes,
+    )  # fmt: skip
+
+
+def created(monitor) -> None:
+    """The mini questionnaire published and wave 2026 created on it (a draft, no frame)."""
     monitor("survey", "publish")
-    monitor(
-        "wave",
-        "create",
-        "2026",
-        "--questionnaire",
-        "mini-2026.1",
-        "--opens",
-        "2026-01-01",
-        "--closes",
-        "2099-12-31",
-    )
+    monitor(*create_args())
+
+
+def prepared(monitor, tmp_path: Path, frame: str = MINI_FRAME) -> None:
+    created(monitor)
     (tmp_path / "frame.csv").write_text(frame, encoding="utf-8")
     monitor("frame", "load", "2026", str(tmp_path / "frame.csv"))
 
@@ -108,34 +115,12 @@ def test_wave_lifecycle_and_codes(monitor, tmp_path, factory):
 
 
 def test_opening_needs_a_frame(monitor):
-    monitor("survey", "publish")
-    monitor(
-        "wave",
-        "create",
-        "2026",
-        "--questionnaire",
-        "mini-2026.1",
-        "--opens",
-        "2026-01-01",
-        "--closes",
-        "2099-12-31",
-    )
+    created(monitor)
     assert "no frame" in monitor("wave", "open", "2026", ok=False).stderr
 
 
 def test_frame_errors_are_listed_per_line_and_nothing_is_loaded(monitor, tmp_path, factory):
-    monitor("survey", "publish")
-    monitor(
-        "wave",
-        "create",
-        "2026",
-        "--questionnaire",
-        "mini-2026.1",
-        "--opens",
-        "2026-01-01",
-        "--closes",
-        "2099-12-31",
-    )
+    created(monitor)
     bad = (
         "organisation,unit,function_group,headcount\n"
         "pol,pol-ams,pol-basis,100\n"
@@ -171,39 +156,9 @@ def test_frame_errors_are_listed_per_line_and_nothing_is_loaded(monitor, tmp_pat
 @pytest.mark.parametrize(
     "args",
     [
-        (
-            "wave",
-            "create",
-            "2026",
-            "--questionnaire",
-            "nope-2026.1",
-            "--opens",
-            "2026-01-01",
-            "--closes",
-            "2026-02-01",
-        ),
-        (
-            "wave",
-            "create",
-            "2026",
-            "--questionnaire",
-            "mini-2026.1",
-            "--opens",
-            "01-01-2026",
-            "--closes",
-            "2026-02-01",
-        ),
-        (
-            "wave",
-            "create",
-            "2026",
-            "--questionnaire",
-            "mini-2026.1",
-            "--opens",
-            "2026-03-01",
-            "--closes",
-            "2026-02-01",
-        ),
+        create_args(questionnaire="nope-2026.1"),
+        create_args(opens="01-01-2026"),
+        create_args(opens="2026-03-01", closes="2026-02-01"),
         ("wave", "open", "nope"),
         ("wave", "close", "nope"),
         ("codes", "issue", "nope", "--count", "3"),
@@ -243,17 +198,7 @@ def test_retention_deletes_unspent_codes_of_closed_waves_only(monitor, tmp_path,
     prepared(monitor, tmp_path)
     monitor("wave", "open", "2026")
     monitor("codes", "issue", "2026", "--count", "4")
-    monitor(
-        "wave",
-        "create",
-        "2027",
-        "--questionnaire",
-        "mini-2026.1",
-        "--opens",
-        "2026-01-01",
-        "--closes",
-        "2099-12-31",
-    )
+    monitor(*create_args("2027"))
     monitor("frame", "load", "2027", str(tmp_path / "frame.csv"))
     monitor("codes", "issue", "2027", "--count", "2")
     assert "deleted 0 unspent codes" in monitor("retention", "apply").stderr
