@@ -28,7 +28,7 @@ know") is decided before the state, so it does not bias the estimates.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -626,7 +626,7 @@ def generate_wave(
     put("injury", bodily, injury)
 
     emotional_dk = victim & s.chance(0.02)
-    emotional_rel = np.array([EMOTIONAL_RISK[f] if f is not None else 1.0 for f in most_serious])
+    emotional_rel = _by_form(most_serious, EMOTIONAL_RISK, otherwise=1.0)
     high = _victims_rate(s, victim, "emotional_impact", wave, emotional_rel, exclude=emotional_dk)
     emotional = np.where(
         high,
@@ -666,21 +666,12 @@ def generate_wave(
     put("private_impact", victim, private_impact)
 
     # E reporting ----------------------------------------------------------------------------
-    report_rel = np.array(
-        [
-            {
-                "verbal": 0.6,
-                "physical": 2.0,
-                "property": 1.6,
-                "threat": 1.3,
-                "stalking": 1.5,
-                "sexual": 1.4,
-            }.get(f, 1.0)
-            if f
-            else 1.0
-            for f in most_serious
-        ]
-    )
+    report_rel = _by_form(
+        most_serious,
+        {"verbal": 0.6, "physical": 2.0, "property": 1.6, "threat": 1.3, "stalking": 1.5,
+         "sexual": 1.4},
+        otherwise=1.0,
+    )  # fmt: skip
     reported_rns = victim & s.chance(0.025)
     reported = _victims_rate(
         s, victim, "reported_internally", wave, report_rel, exclude=reported_rns
@@ -689,21 +680,12 @@ def generate_wave(
     reported_answer[reported_rns] = "rather_not_say"
     put("reported_internally", victim, reported_answer)
 
-    aangifte_rel = np.array(
-        [
-            {
-                "verbal": 0.3,
-                "physical": 3.0,
-                "property": 2.5,
-                "threat": 1.8,
-                "stalking": 1.6,
-                "sexual": 1.5,
-            }.get(f, 0.8)
-            if f
-            else 0.8
-            for f in most_serious
-        ]
-    )
+    aangifte_rel = _by_form(
+        most_serious,
+        {"verbal": 0.3, "physical": 3.0, "property": 2.5, "threat": 1.8, "stalking": 1.6,
+         "sexual": 1.5},
+        otherwise=0.8,
+    )  # fmt: skip
     aangifte_dk = victim & s.chance(0.03)
     filed = _victims_rate(s, victim, "aangifte", wave, aangifte_rel, exclude=aangifte_dk)
     aangifte = np.where(filed, s.pick(("yes_self", "yes_employer"), (0.65, 0.35)), "no").astype(
@@ -834,6 +816,13 @@ def generate_wave(
     put("knows_support", everyone, _agreement(s, knows, s.chance(0.03) & ~knows, agree_codes))
 
     return _rows(questionnaire, col, rng)
+
+
+def _by_form(
+    most_serious: Sequence[str | None], relative: Mapping[str, float], otherwise: float
+) -> np.ndarray:
+    """Each respondent's relative rate by the form of their most serious incident."""
+    return np.array([relative.get(f, otherwise) if f else otherwise for f in most_serious])
 
 
 def _victims_rate(
