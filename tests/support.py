@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import session_scope
@@ -84,3 +90,32 @@ def open_mini_wave(
         open_wave(session, wave_id, TODAY)
         issued = issue_codes(session, wave_id, codes)
     return OpenWave(wave_id, questionnaire, issued)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_monitor(
+    db_url: str, *args: str, env: dict[str, str] | None = None, **popen: Any
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`monitor serve` (extra `args`, e.g. --workers 2) on a free port, once it answers
+    from the database; the process and its port. The caller stops it."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
+        env={**os.environ, "MONITOR_DATABASE_URL": db_url, **(env or {})},
+        **popen,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/waves/open", timeout=1)
+            return process, port
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError("the server did not start") from None
+            time.sleep(0.05)

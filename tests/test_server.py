@@ -17,13 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import start_monitor
+
 WORKERS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def children(pid: int) -> set[int]:
@@ -66,15 +62,9 @@ def workers_of(supervisor: subprocess.Popen[bytes]) -> set[int]:
 def supervisor(db_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     if not db_url.startswith("sqlite"):
         pytest.skip("process handling: one backend is enough")
-    port = free_port()
-    env = {**os.environ, "MONITOR_DATABASE_URL": db_url, "MONITOR_RATE_LIMIT": "0"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stderr=subprocess.PIPE,
-    )
+    process, port = start_monitor(db_url, "--workers", str(WORKERS), stderr=subprocess.PIPE)
     try:
-        wait_for(lambda: answers_health(port) and len(workers_of(process)) == WORKERS)
+        wait_for(lambda: len(workers_of(process)) == WORKERS)
         yield process, port
     finally:
         if process.poll() is None:

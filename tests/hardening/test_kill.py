@@ -4,14 +4,10 @@ response is lost, no half response is stored, every spent code has exactly one r
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
+from subprocess import DEVNULL
 
 import httpx
 from sqlalchemy import func, select
@@ -22,36 +18,17 @@ from app.responses.validation import validate_answers
 from app.waves.codes import code_hash
 from app.waves.models import InvitationCode
 from app.waves.service import frame_cells
-from tests.support import answers, open_mini_wave
+from tests.support import answers, open_mini_wave, start_monitor
 
 CODES = 200
 KILL_AFTER_ACKNOWLEDGED = 40
 
 
-def start_server(db_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MONITOR_DATABASE_URL": db_url, "MONITOR_RATE_LIMIT": "0"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/api/v1/waves/open", timeout=1)
-            return server
-        except httpx.TransportError:
-            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
-            time.sleep(0.05)
-
-
 def test_sigkill_mid_burst_loses_nothing_acknowledged(db_url, factory):
     wave = open_mini_wave(factory, codes=CODES)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = start_server(db_url, port)
+    server, port = start_monitor(
+        db_url, env={"MONITOR_RATE_LIMIT": "0"}, stdout=DEVNULL, stderr=DEVNULL
+    )
     acknowledged: list[str] = []
     lock = threading.Lock()
 

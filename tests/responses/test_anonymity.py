@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -22,7 +18,7 @@ from app.responses.models import Response, ResumeState
 from app.responses.service import load_progress, save_progress, submit
 from app.waves.closing import scrub_dead_rows
 from app.waves.codes import code_hash
-from tests.support import TODAY, answers, close_mini_wave, open_mini_wave
+from tests.support import TODAY, answers, close_mini_wave, open_mini_wave, start_monitor
 
 URL = "/api/v1/waves/{}/responses"
 
@@ -173,35 +169,16 @@ def test_resume_data_is_sealed_and_deleted_on_submit_and_close(factory, engine):
         assert list(session.scalars(select(ResumeState.lookup))) == []
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_served_app_logs_no_address_and_no_code(db_url, factory, tmp_path):
     """`monitor serve` as operators run it: its log has requests, never who or which code."""
     wave = open_mini_wave(factory, codes=2)
-    port = _free_port()
-    env = {**os.environ, "MONITOR_DATABASE_URL": db_url, "MONITOR_LOG_LEVEL": "debug"}
     log = tmp_path / "server.log"
     with log.open("w") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
+        server, port = start_monitor(
+            db_url, env={"MONITOR_LOG_LEVEL": "debug"}, stdout=sink, stderr=subprocess.STDOUT
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    httpx.get(base + "/api/v1/waves/open", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, log.read_text()
-                    time.sleep(0.1)
             good = httpx.post(
                 base + URL.format(wave.id), json={"code": wave.codes[0], "answers": answers()}
             )
