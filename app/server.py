@@ -25,7 +25,7 @@ MONITOR = "app.main:create_app"
 def config(host: str, port: int, app: str) -> uvicorn.Config:
     return uvicorn.Config(
         app,
-        factory=app == MONITOR,
+        factory=True,
         host=host,
         port=port,
         access_log=False,  # our own access log leaves out client addresses (app.main)
@@ -34,7 +34,8 @@ def config(host: str, port: int, app: str) -> uvicorn.Config:
 
 
 def serve(host: str, port: int, workers: int, app: str = MONITOR) -> None:
-    """Serve `app` (an import string; the benchmarks serve a bare ASGI app the same way)."""
+    """Serve the app that the factory `app` makes (an import string; the benchmarks serve
+    a bare ASGI app the same way)."""
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.Server(config(host, port, app)).run()
         return

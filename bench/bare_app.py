@@ -22,9 +22,13 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
     await send({"type": "http.response.body", "body": b'{"status":"ok"}'})
 
 
+def create_app():  # type: ignore[no-untyped-def]
+    return app
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    serve("127.0.0.1", args.port, args.workers, app="bench.bare_app:app")
+    serve("127.0.0.1", args.port, args.workers, app="bench.bare_app:create_app")
