@@ -27,7 +27,9 @@ run: install
 test: install
 	$(BIN)/pytest
 
+## lint: ruff, formatting, mypy, and the import contracts of the data's road (pyproject.toml)
 lint: install
+	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

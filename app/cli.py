@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.cli import audit, keys_app
-from app.config import Settings, get_settings
-from app.db import create_db_engine, session_scope
-from app.problems import ProblemError
+from app.console import (
+    configured_engine,
+    ensure_sqlite_folder,
+    fail,
+    handles_problems,
+    parse_date,
+    say,
+    settings,
+    unit_of_work,
+)
 
 app = typer.Typer(
     help="Staff victimisation monitor: questionnaires, waves, codes, keys and the server.",
@@ -40,88 +39,6 @@ app.add_typer(codes_app, name="codes")
 app.add_typer(keys_app, name="keys")
 app.command("audit")(audit)
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def say(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def fail(message: str) -> typer.Exit:
-    say(f"error: {message}")
-    return typer.Exit(1)
-
-
-def handles_problems(command: F) -> F:
-    """Turn every expected failure into a message on stderr and exit 1 (no traceback)."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ProblemError as exc:
-            say(f"error: {exc.detail}")
-            for error in exc.errors:
-                say(f"  {error.loc}: {error.message} [{error.code}]")
-            raise typer.Exit(1) from None
-        except OperationalError as exc:
-            raise fail(f"cannot use the database: {type(exc.orig).__name__}: {exc.orig}") from None
-        except ProgrammingError as exc:
-            raise fail(
-                f"the database is not ready ({type(exc.orig).__name__}); "
-                "run 'monitor db upgrade' first"
-            ) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def settings() -> Settings:
-    try:
-        return get_settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"MONITOR_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise fail(f"invalid configuration: {problems}") from None
-
-
-@contextmanager
-def configured_engine() -> Iterator[Engine]:
-    url = settings().database_url
-    _ensure_sqlite_folder(url)
-    engine = create_db_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
-    """A session on the configured database that commits when the block succeeds."""
-    if engine is not None:
-        with session_scope(sessionmaker(engine, expire_on_commit=False)) as session:
-            yield session
-        return
-    with configured_engine() as own_engine, unit_of_work(own_engine) as session:
-        yield session
-
-
-def _ensure_sqlite_folder(url: str) -> None:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-
-
-def _parse_date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option} must be a date like 2026-03-01, not '{value}'") from None
-
-
 # --- db ------------------------------------------------------------------------------
 
 
@@ -132,7 +49,7 @@ def db_upgrade() -> None:
     from app.migrate import upgrade
 
     url = settings().database_url
-    _ensure_sqlite_folder(url)
+    ensure_sqlite_folder(url)
     upgrade(url)
     say("database is up to date")
 
@@ -222,7 +139,7 @@ def wave_create(
     """Create a wave (as a draft: load a frame, then open it)."""
     from app.waves.service import create_wave
 
-    opens_at, closes_at = _parse_date(opens, "--opens"), _parse_date(closes, "--closes")
+    opens_at, closes_at = parse_date(opens, "--opens"), parse_date(closes, "--closes")
     with unit_of_work() as session:
         wave = create_wave(session, wave_id, questionnaire, opens_at, closes_at, title)
         say(
@@ -246,8 +163,9 @@ def wave_open(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 @handles_problems
 def wave_close(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Stop taking responses, seal them and compute the wave's estimates."""
+    from app.closing.seal import scrub_dead_rows
+    from app.closing.service import close_wave
     from app.indicators.definitions import indicator_set
-    from app.waves.closing import close_wave, scrub_dead_rows
 
     config = settings()
     indicators = indicator_set(config.survey_defs)
@@ -329,7 +247,7 @@ def demo(
     from app.dependencies import utc_date
 
     config = settings()
-    _ensure_sqlite_folder(config.database_url)
+    ensure_sqlite_folder(config.database_url)
     if if_empty and _has_waves():
         say("the database already has waves: demo not rebuilt (make clean starts over)")
         return
@@ -377,7 +295,7 @@ app.add_typer(retention_app, name="retention")
 @handles_problems
 def retention_apply() -> None:
     """Delete unspent codes and resume data of closed waves."""
-    from app.waves.closing import apply_retention
+    from app.closing.service import apply_retention
 
     with unit_of_work() as session:
         result = apply_retention(session)

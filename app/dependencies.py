@@ -15,6 +15,10 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import session_scope
 
+# No id has a control character, and PostgreSQL cannot even look up a text with NUL in
+# it: such an id in a URL is refused as invalid input (422) before it reaches the database.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
 
 def get_session(request: Request) -> Iterator[Session]:
     with session_scope(request.app.state.sessionmaker) as session:

@@ -14,12 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings, get_settings
 from app.db import create_db_engine
+from app.estimates.router import router as estimates_router
+from app.exports.router import router as exports_router
 from app.problems import install_problem_handlers, problem_response
 from app.questionnaires.router import router as questionnaires_router
 from app.ratelimit import RespondentRateLimit
 from app.responses.intake import Intake
 from app.responses.router import router as responses_router
-from app.stats.router import router as stats_router
 from app.waves.router import router as waves_router
 from app.web.dashboard import mount_dashboard
 from app.web.router import router as web_router
@@ -134,7 +135,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness for the reverse proxy and load balancers; touches no database."""
         return {"status": "ok"}
 
-    for router in (questionnaires_router, waves_router, responses_router, stats_router, web_router):
+    for router in (
+        questionnaires_router,
+        waves_router,
+        responses_router,
+        estimates_router,
+        exports_router,
+        web_router,
+    ):
         app.include_router(router)
     mount_dashboard(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -19,7 +19,7 @@ What it does, per size in --sizes (each in a new database, dropped afterwards):
    functions `close_wave` calls (no timing code in the app): load/parse answers
    (`load_answers`), the rest of placing and weighting the sample, derive indicators
    (`derive`), estimates (`estimate_groups`), suppression and assembling the figures,
-   shuffle rewrite (`seal_closed_wave`), store (insert of the figures and counts, and
+   shuffle rewrite (`seal`), store (insert of the figures and counts, and
    freeing the parsed answers as `store_wave_estimates` returns), commit, scrub.
    `--profile` adds a cProfile run of the largest close (slower; its top functions go to
    bench/results/close-<backend>-profile.txt);
@@ -66,13 +66,17 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-import app.stats.service as stats_service
-import app.waves.closing as closing
+import app.closing.figures as closing_figures
+import app.closing.service as closing
+from app.closing.figures import Figure, compute_figures, wave_sample
+from app.closing.seal import scrub_dead_rows
+from app.closing.service import close_wave
 from app.db import create_db_engine, session_scope
 from app.demo.generator import N_WAVES, generate_wave
 from app.demo.population import Cell, base_frame, frame_csv, respondents_per_cell, wave_frame
 from app.indicators.definitions import IndicatorSet, indicator_set
 from app.indicators.derive import derive
+from app.method.groups import BREAKDOWNS, cell_groups
 from app.migrate import upgrade
 from app.questionnaires.loader import load_directory
 from app.questionnaires.schema import Questionnaire
@@ -80,10 +84,6 @@ from app.questionnaires.service import publish
 from app.responses.models import Response
 from app.responses.service import store_responses
 from app.responses.validation import validate_many
-from app.stats.groups import cell_groups
-from app.stats.models import BREAKDOWNS
-from app.stats.service import Figure, compute_figures, wave_sample
-from app.waves.closing import close_wave, scrub_dead_rows
 from app.waves.service import create_wave, get_wave, load_frame, open_wave
 from bench.common import ROOT, database, monitor_server
 
@@ -211,14 +211,14 @@ class Phases:
 
 
 CLOSE_TARGETS = {
-    "seal": (closing, "seal_closed_wave"),
+    "seal": (closing, "seal"),
     "store_wave_estimates": (closing, "store_wave_estimates"),
-    "wave_sample": (stats_service, "wave_sample"),
-    "load_answers": (stats_service, "load_answers"),
-    "compute_figures": (stats_service, "compute_figures"),
-    "derive": (stats_service, "derive"),
-    "estimate_groups": (stats_service, "estimate_groups"),
-    "store_counts": (stats_service, "store_counts"),
+    "wave_sample": (closing_figures, "wave_sample"),
+    "load_answers": (closing_figures, "load_answers"),
+    "compute_figures": (closing_figures, "compute_figures"),
+    "derive": (closing_figures, "derive"),
+    "estimate_groups": (closing_figures, "estimate_groups"),
+    "store_counts": (closing_figures, "store_counts"),
 }
 
 
@@ -247,7 +247,7 @@ def timed_close(
         "derive indicators": s["derive"],
         "estimates (estimate_groups)": s["estimate_groups"],
         "suppression and figures": s["compute_figures"] - s["derive"] - s["estimate_groups"],
-        "shuffle rewrite (seal_closed_wave)": s["seal"],
+        "shuffle rewrite (seal)": s["seal"],
         "store figures and counts, free the answers": s["store_wave_estimates"]
         - s["wave_sample"]
         - s["compute_figures"],
@@ -300,7 +300,7 @@ def svy_comparison(
         sample = wave_sample(session, get_wave(session, wave_id))
     assert sample.design is not None
     phases = Phases()
-    with phases.wrapping({"estimate_groups": (stats_service, "estimate_groups")}):
+    with phases.wrapping({"estimate_groups": (closing_figures, "estimate_groups")}):
         start = time.perf_counter()
         figures = compute_figures(sample, defs, MIN_CELL)
         ours = time.perf_counter() - start

@@ -15,12 +15,13 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.closing.service import close_wave
 from app.db import session_scope
 from app.indicators.definitions import indicator_set
 from app.questionnaires.loader import parse_questionnaire, read_yaml
 from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import publish
-from app.waves.closing import close_wave
+from app.responses.service import Submission, record
 from app.waves.models import Wave
 from app.waves.service import create_wave, issue_codes, load_frame, open_wave
 
@@ -35,6 +36,14 @@ om,om-ams,om-ovj,20
 
 TODAY = date.today()
 MIN_CELL = 10  # as the settings fixture
+
+
+def submit(session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date) -> None:
+    """One submission recorded at once, in the caller's transaction (the intake's batches,
+    app.responses.intake, record many at a time): its problem raised, if any."""
+    refused = record(session, [Submission(wave_id, code, answers)], today)[0]
+    if refused is not None:
+        raise refused
 
 
 def close_mini_wave(session: Session, wave_id: str) -> Wave:

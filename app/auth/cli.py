@@ -1,34 +1,15 @@
-"""`monitor keys …` and `monitor audit`: keys to stdout once, messages to stderr.
-
-app.cli registers these, so the CLI's helpers are looked up when a command runs.
-"""
+"""`monitor keys …` and `monitor audit`: keys to stdout once, messages to stderr."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import wraps
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
 from app.auth.service import audit_log, create_key, list_keys, revoke_key
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handled(command: F) -> F:
-    """app.cli.handles_problems around the command."""
-
-    @wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        from app.cli import handles_problems
-
-        return handles_problems(command)(*args, **kwargs)
-
-    return run  # type: ignore[return-value]
-
+from app.console import handles_problems, say, unit_of_work
 
 keys_app = typer.Typer(help="API keys for analysts and admins.", no_args_is_help=True)
 
@@ -39,7 +20,7 @@ class Role(StrEnum):
 
 
 @keys_app.command("create")
-@handled
+@handles_problems
 def keys_create(
     role: Annotated[
         Role, typer.Option(help="analyst: figures and trends; admin: also the analysis file")
@@ -47,8 +28,6 @@ def keys_create(
     name: Annotated[str, typer.Option(help="Who holds the key (shown in the audit log)")],
 ) -> None:
     """Print a new API key alone on stdout; it is shown only this once."""
-    from app.cli import say, unit_of_work
-
     with unit_of_work() as session:
         key = create_key(session, name, role.value)
     typer.echo(key)
@@ -56,11 +35,9 @@ def keys_create(
 
 
 @keys_app.command("list")
-@handled
+@handles_problems
 def keys_list() -> None:
     """List the keys: name, role, created, last used and revoked (never the key)."""
-    from app.cli import unit_of_work
-
     with unit_of_work() as session:
         keys = list_keys(session)
         lines = [
@@ -81,21 +58,17 @@ def keys_list() -> None:
 
 
 @keys_app.command("revoke")
-@handled
+@handles_problems
 def keys_revoke(name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Revoke a key: it stops working at once."""
-    from app.cli import say, unit_of_work
-
     with unit_of_work() as session:
         revoke_key(session, name)
     say(f"key '{name}' is revoked")
 
 
-@handled
+@handles_problems
 def audit() -> None:
     """Print the audit log of analyst and admin requests (time UTC, key, action, detail)."""
-    from app.cli import unit_of_work
-
     with unit_of_work() as session:
         lines = [f"{_utc(e.at)}\t{e.actor}\t{e.action}\t{e.detail}" for e in audit_log(session)]
     for line in lines:

@@ -35,6 +35,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
+from app.closing.seal import scrub_dead_rows
+from app.closing.service import close_wave
 from app.db import create_db_engine, session_scope
 from app.demo.generator import N_WAVES, generate_wave
 from app.demo.population import (
@@ -52,7 +54,6 @@ from app.questionnaires.loader import load_directory
 from app.questionnaires.service import get_version, publish
 from app.responses.service import store_responses
 from app.responses.validation import validate_many
-from app.waves.closing import close_wave, scrub_dead_rows
 from app.waves.models import Wave
 from app.waves.service import create_wave, issue_codes, load_frame, open_wave
 

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from app.problems import FieldError, ServiceUnavailable
 from app.questionnaires.conditions import (
     AllOf,
-    AnswerTable,
     AnyOf,
     Condition,
     InCodes,
@@ -42,6 +41,7 @@ from app.questionnaires.schema import (
     Text,
     check_atom,
 )
+from app.responses.answers import AnswerTable
 
 # CONTRACT section 6: every one of these must be defined.
 CONTRACT_INDICATORS = (

@@ -1,8 +1,9 @@
 """The one condition language: routing (`show_if`) and indicator definitions.
 
 A condition is parsed once from its JSON/YAML form into small frozen dataclasses and
-then evaluated on columns: an `AnswerTable` holds the answers of one respondent (routing)
-or of a whole wave (indicators), and `evaluate` returns one boolean per respondent.
+then evaluated on columns: `Answers` holds the answers of one respondent (routing,
+`RowAnswers`) or of a whole wave (indicators, app.responses.answers.AnswerTable), and
+`evaluate` returns one boolean per respondent.
 Nothing is ever passed to `eval`.
 
 Semantics (CONTRACT section 2): when the question is hidden or unanswered, every atom on
@@ -12,13 +13,9 @@ holds when any chosen code is listed and `not_in` when none is.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import repeat
-from operator import is_not
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
 import numpy as np
 
@@ -156,143 +153,17 @@ def atoms(condition: Condition) -> Iterator[Atom]:
             yield condition
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection meanwhile: for building a million small objects that
-    form no cycles, which the collector would otherwise walk again and again (with the
-    rest of a wave already in memory); it runs as usual afterwards."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
+class Answers(Protocol):
+    """What the evaluator asks of a table of answers: per question, one value per row."""
 
-
-class AnswerTable:
-    """Answers as columns: one row per respondent.
-
-    `kinds` maps question id -> question type ("single", "multi", "scale", "integer",
-    "text"). Rows are answer mappings in which hidden and unanswered questions are absent.
-
-    A column is also kept coded (each distinct answer once, and per row the index of its
-    answer), so that a test on a column looks at its few distinct answers and then
-    gathers, instead of looping over the rows in Python: the same results, and fast for a
-    wave of a million. Answers that cannot be coded (unhashable) are tested row by row.
-    """
-
-    def __init__(self, kinds: Mapping[str, str], rows: Sequence[Mapping[str, Any]]):
-        self.kinds = kinds
-        self.rows = rows
-        self.size = len(rows)
-        self._columns: dict[str, list[Any]] = {}
-        self._coded: dict[tuple[str, bool], tuple[list[Any], np.ndarray]] = {}
-        self._whole = False  # _columns hold every answer of every row
-
-    @classmethod
-    def from_columns(cls, kinds: Mapping[str, str], columns: dict[str, list[Any]]) -> AnswerTable:
-        """The table whose columns are given: every answer of every row is in one of them
-        (None where absent), all of one length. `rows` then gives each row as a mapping."""
-        size = len(next(iter(columns.values()), []))
-        if any(len(column) != size for column in columns.values()):
-            raise ValueError("columns of different lengths")
-        table = cls(kinds, _ColumnRows(columns, size))
-        table._columns = dict(columns)
-        table._whole = True
-        return table
-
-    def column(self, question: str) -> list[Any]:
-        """The raw answers to one question, None where absent (built once, then cached)."""
-        if question not in self._columns:
-            if self._whole:
-                self._columns[question] = [None] * self.size
-            else:
-                self._columns[question] = [row.get(question) for row in self.rows]
-        return self._columns[question]
-
-    def set_column(self, question: str, values: list[Any]) -> None:
-        """Replace a question's answers (validation keeps only the valid, shown ones)."""
-        self._columns[question] = values
-        self._coded.pop((question, False), None)
-        self._coded.pop((question, True), None)
-
-    def codes(self, question: str, *, as_tuples: bool = False) -> tuple[list[Any], np.ndarray]:
-        """The distinct answers to a question in order of first appearance (None where
-        absent), and per row the index of its answer among them; `as_tuples` takes a
-        multi answer as the tuple of its codes. Built once, then cached. Raises TypeError
-        for an answer that cannot be a dictionary key."""
-        key = (question, as_tuples)
-        if key not in self._coded:
-            column = self.column(question)
-            with collector_paused():
-                if as_tuples:
-                    column = [None if v is None else tuple(v) for v in column]
-                position = dict.fromkeys(column)
-                for i, value in enumerate(position):
-                    position[value] = i
-                index = np.fromiter(map(position.__getitem__, column), np.intp, self.size)
-                self._coded[key] = (list(position), index)
-        return self._coded[key]
-
-    def constant(self, value: bool) -> np.ndarray:
-        return np.full(self.size, value)
-
-    def answered(self, question: str) -> np.ndarray:
-        try:
-            distinct, index = self.codes(question, as_tuples=self.kinds.get(question) == "multi")
-        except TypeError:
-            return np.fromiter(map(is_not, self.column(question), repeat(None)), bool, self.size)
-        return np.array([v is not None for v in distinct], dtype=bool)[index]
-
-    def chosen(self, question: str, codes: Sequence[str]) -> np.ndarray:
-        """True where the answer is one of `codes` (multi: any chosen code is listed)."""
-        wanted = set(codes)
-        multi = self.kinds.get(question) == "multi"
-        try:
-            distinct, index = self.codes(question, as_tuples=multi)
-        except TypeError:
-            return self._chosen_by_row(question, wanted, multi)
-        if multi:
-            hit = [v is not None and not wanted.isdisjoint(v) for v in distinct]
-        else:
-            hit = [v in wanted for v in distinct]
-        return np.array(hit, dtype=bool)[index]
-
-    def _chosen_by_row(self, question: str, wanted: set[str], multi: bool) -> np.ndarray:
-        if multi:
-            values = (v is not None and not wanted.isdisjoint(v) for v in self.column(question))
-        else:
-            values = (v in wanted for v in self.column(question))
-        return np.fromiter(values, bool, self.size)
-
-    def number(self, question: str) -> np.ndarray:
-        """Numeric answers, NaN where absent."""
-        try:
-            distinct, index = self.codes(question)
-        except TypeError:
-            distinct, index = self.column(question), np.arange(self.size)
-        return np.array([np.nan if v is None else float(v) for v in distinct], dtype=float)[index]
-
-
-class _ColumnRows(Sequence[Mapping[str, Any]]):
-    """The rows of a table given as columns, each built when asked for."""
-
-    def __init__(self, columns: dict[str, list[Any]], size: int):
-        self._columns = columns
-        self._size = size
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(self._size))]
-        return {q: c[i] for q, c in self._columns.items() if c[i] is not None}
+    def answered(self, question: str) -> Any: ...
+    def chosen(self, question: str, codes: Sequence[str]) -> Any: ...
+    def number(self, question: str) -> Any: ...
+    def constant(self, value: bool) -> Any: ...
 
 
 class RowAnswers:
-    """One respondent's answers behind the AnswerTable interface, giving numpy scalars
+    """One respondent's answers behind the `Answers` interface, giving numpy scalars
     instead of arrays: routing one response costs no array per atom."""
 
     size = 1
@@ -324,7 +195,7 @@ class RowAnswers:
         return np.bool_(value)
 
 
-def evaluate(condition: Condition, table: AnswerTable | RowAnswers) -> Any:
+def evaluate(condition: Condition, table: Answers) -> Any:
     """Evaluate a condition for every row of the table at once (one boolean per row; a
     numpy scalar for RowAnswers)."""
     match condition:

@@ -4,11 +4,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 
-from app.dependencies import SessionDep, TransactionalRoute
+from app.dependencies import PRINTABLE, SessionDep, TransactionalRoute
 from app.problems import problem_responses
 from app.questionnaires.loader import localized
 from app.questionnaires.service import get_version
-from app.waves.schemas import PRINTABLE
 
 router = APIRouter(
     prefix="/api/v1/questionnaires", tags=["questionnaires"], route_class=TransactionalRoute

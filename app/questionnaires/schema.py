@@ -116,6 +116,16 @@ class Questionnaire(_Frozen):
         return {q.id: q.type for q in self.questions()}
 
 
+def breakdown_labels(questionnaire: Questionnaire, lang: str) -> dict[str, str]:
+    """Breakdown group code -> its option label in this questionnaire version."""
+    questions = questionnaire.question_map()
+    return {
+        o.code: text_in(o.label, lang)
+        for qid in BACKGROUND_QUESTIONS
+        for o in questions[qid].options or ()
+    }
+
+
 @dataclass(frozen=True)
 class DefinitionProblem:
     """One problem in a definition file; `where` is a question id or a path."""

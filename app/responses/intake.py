@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db import session_scope
 from app.dependencies import utc_date
 from app.problems import ProblemError
+from app.responses.day_counts import snapshot_day_counts
 from app.responses.service import Submission, record
-from app.stats.rates import snapshot_day_counts
 
 # Enough to absorb 200 concurrent respondents in one or two batches; small enough that
 # one batch's IN lists and its transaction stay short.

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -29,3 +31,22 @@ class ResumeState(Base):
     lookup: Mapped[str] = mapped_column(String(64), primary_key=True)
     wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), index=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RespondentCount(Base):
+    """Respondents and headcount per frame cell, for response rates.
+
+    While a wave is open these are the counts at the start of the UTC day `as_of` (one
+    snapshot per wave, replaced daily), so that no one can time a submission by watching
+    the rates; at close they become the final counts (`as_of` NULL), read as they are.
+    """
+
+    __tablename__ = "respondent_count"
+
+    wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), primary_key=True)
+    organisation: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(32), primary_key=True)
+    function_group: Mapped[str] = mapped_column(String(32), primary_key=True)
+    respondents: Mapped[int] = mapped_column(Integer)
+    headcount: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[date | None] = mapped_column(Date)

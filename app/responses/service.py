@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete, exists, insert, select, text
+from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm import Session
 
 from app.problems import Conflict, FieldError, Forbidden, InvalidInput, ProblemError
@@ -84,13 +84,6 @@ class Submission:
     wave_id: str
     code: str
     answers: dict[str, Any]
-
-
-def submit(session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date) -> None:
-    """Store one response and spend its code (404, 409, 403, 422): both or neither."""
-    refused = record(session, [Submission(wave_id, code, answers)], today)[0]
-    if refused is not None:
-        raise refused
 
 
 def record(
@@ -244,34 +237,3 @@ def load_progress(session: Session, wave_id: str, code: str, today: date) -> dic
 
 
 # --- closing --------------------------------------------------------------------------
-
-
-def seal_closed_wave(session: Session, wave: Wave) -> None:
-    """At close: drop resume data and rewrite the responses in random order with new
-    ids, so that neither row order, ids nor (PostgreSQL) xmin keep the order of arrival.
-
-    Done in SQL, so that a wave of a million responses never travels through Python.
-    Each response gets a new random id and they go back in the order of those ids: a
-    random order (the ids are random), in which the primary key's index fills from one
-    end instead of at a million random places.
-    """
-    session.execute(delete(ResumeState).where(ResumeState.wave_id == wave.id))
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    new_id = "lower(hex(randomblob(16)))" if sqlite else "replace(gen_random_uuid()::text, '-', '')"
-    params = {"wave": wave.id}
-    session.execute(
-        text(
-            f"CREATE TEMPORARY TABLE shuffled_response AS SELECT {new_id} AS id, answers "  # noqa: S608 (fixed SQL)
-            "FROM response WHERE wave_id = :wave"
-        ),
-        params,
-    )
-    session.execute(delete(Response).where(Response.wave_id == wave.id))
-    session.execute(
-        text(
-            "INSERT INTO response (id, wave_id, answers) SELECT id, :wave, answers "
-            "FROM shuffled_response ORDER BY id"
-        ),
-        params,
-    )
-    session.execute(text("DROP TABLE shuffled_response"))

@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from app.problems import FieldError
-from app.questionnaires.conditions import AnswerTable, RowAnswers, evaluate, holds
+from app.questionnaires.conditions import RowAnswers, evaluate, holds
 from app.questionnaires.schema import Option, Question, Questionnaire
+from app.responses.answers import AnswerTable
 
 Cell = tuple[str, str, str]
 

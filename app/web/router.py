@@ -30,18 +30,26 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from app.db import session_scope
 from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRoute
 from app.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ProblemError
 from app.questionnaires.schema import DEFAULT_LANGUAGE, Module, Question, Questionnaire
 from app.questionnaires.service import get_version
-from app.responses.service import check_code, load_progress, open_wave_for, save_progress, submit
+from app.responses.intake import Intake
+from app.responses.service import (
+    Submission,
+    check_code,
+    load_progress,
+    open_wave_for,
+    save_progress,
+)
 from app.responses.validation import Cell, validate_answers
-from app.stats.rates import snapshot_day_counts
 from app.waves.models import Wave
 from app.waves.service import frame_cell_set, get_wave, open_waves
 from app.web import service
@@ -439,30 +447,20 @@ def _review(lang: str, survey: Survey, errors: list[FieldError], status: int = 2
     )
 
 
-def _day_snapshot(request: Request, today: TodayDep) -> None:
-    """As for the API's submissions (app.responses.intake): an open wave's counts as at
-    the start of the day are kept before a response of the day is stored, in a
-    transaction of their own, before this request's session writes anything."""
-    who = respondent(request)
-    if who is not None:
-        snapshot_day_counts(request.app.state.sessionmaker, who.wave_id, today)
-
-
-@router.post(SEND, dependencies=[*SameOrigin, Depends(_day_snapshot)])
-def submit_answers(
-    request: Request, session: SessionDep, today: TodayDep, lang: LangDep
-) -> Response:
-    """Submit through the same service as POST /api/v1/waves/{id}/responses: the same
+@router.post(SEND, dependencies=SameOrigin)
+async def submit_answers(request: Request, today: TodayDep, lang: LangDep) -> Response:
+    """Submit through the one intake of POST /api/v1/waves/{id}/responses: the same
     validation, the code spent and the saved answers deleted with it."""
     try:
-        survey = load_survey(request, session, today)
+        survey = await run_in_threadpool(_survey_to_send, request, today)
     except NoSurvey as reason:
         return restart(request, lang, reason)
     questionnaire = survey.questionnaire
     # Decided before submitting: afterwards the saved answers no longer exist.
     applies = service.support_applies(questionnaire, survey.answers)
+    intake: Intake = request.app.state.intake
     try:
-        submit(session, survey.wave.id, survey.who.code, survey.answers, today)
+        await intake.submit(Submission(survey.wave.id, survey.who.code, survey.answers))
     except InvalidInput as exc:
         return _review(lang, survey, exc.errors, status=422)
     except ProblemError:  # closed or spent in the meantime
@@ -477,6 +475,12 @@ def submit_answers(
     )
     forget(response, request)
     return response
+
+
+def _survey_to_send(request: Request, today: date) -> Survey:
+    # A session of its own, ended before the intake writes (SQLite has one connection).
+    with session_scope(request.app.state.sessionmaker) as session:
+        return load_survey(request, session, today)
 
 
 # --- leaving ----------------------------------------------------------------------------

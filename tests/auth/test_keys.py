@@ -17,7 +17,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.dependencies import utc_date
 from app.problems import Conflict, InvalidInput, NotFound
-from tests.stats.builders import bearer
+from tests.builders import bearer
 from tests.support import FIXTURES
 
 TRENDS = "/api/v1/trends/threat"

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from app.auth.models import AuditEvent
 from app.config import Settings
 from app.main import create_app
-from tests.stats.builders import bearer
+from tests.builders import bearer
 
 ISSUER = "https://sso.intranet.example/realms/justitie"
 AUDIENCE = "staff-monitor"

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import app
+from app.closing.models import Estimate
 from app.config import get_settings
 from app.db import create_db_engine
 from app.demo import service as demo_service
@@ -35,14 +36,14 @@ from app.demo.population import (
 )
 from app.demo.service import VERSIONS, DemoGeneratorBroken, build_demo
 from app.indicators.definitions import indicator_set
-from app.indicators.derive import derive, load_answers
+from app.indicators.derive import derive
+from app.method.estimators import estimate_groups
+from app.method.weights import post_stratify
 from app.questionnaires.service import get_version
+from app.responses.answers import load_answers
 from app.responses.models import Response
 from app.responses.service import check_code
 from app.responses.validation import validate_many
-from app.stats.estimators import estimate_groups
-from app.stats.models import Estimate
-from app.stats.weights import post_stratify
 from app.waves.models import InvitationCode, Wave
 from app.waves.service import frame_cells
 

@@ -65,7 +65,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.models import Base
 from app.responses.models import Response
-from tests.stats.builders import bearer, filled_wave
+from tests.builders import bearer, filled_wave
 from tests.support import FIXTURES, MINI_FRAME, answers, close_mini_wave, open_mini_wave
 
 PROBLEM = "application/problem+json"

@@ -33,7 +33,7 @@ from schemathesis.python import asgi
 
 from app.config import Settings
 from app.main import create_app
-from tests.stats.builders import bearer, filled_wave
+from tests.builders import bearer, filled_wave
 from tests.support import answers, open_mini_wave
 
 OPEN, CLOSED = "2026", "2025"

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from app.indicators.definitions import IndicatorsUnavailable, indicator_set
-from app.indicators.derive import derive, load_answers
-from app.questionnaires.conditions import AnswerTable
+from app.indicators.derive import derive
+from app.responses.answers import AnswerTable, load_answers
 from app.responses.service import canonical_answers
 from app.responses.validation import validate_answers
-from tests.stats.builders import submit_all
+from tests.builders import submit_all
 from tests.support import FIXTURES, answers, load_fixture, open_mini_wave
 
 MINI = load_fixture()

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from app.questionnaires.conditions import (
-    AnswerTable,
     ConditionSyntaxError,
     dump_condition,
     evaluate,
     holds,
     parse_condition,
 )
+from app.responses.answers import AnswerTable
 
 KINDS = {"threat": "single", "count": "integer", "reasons": "multi", "note": "text"}
 

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.types import Date, DateTime, Integer, Time
 
+from app.closing.seal import scrub_dead_rows
 from app.db import session_scope
 from app.responses.models import Response, ResumeState
-from app.responses.service import load_progress, save_progress, submit
-from app.waves.closing import scrub_dead_rows
+from app.responses.service import load_progress, save_progress
 from app.waves.codes import code_hash
-from tests.support import TODAY, answers, close_mini_wave, open_mini_wave, start_monitor
+from tests.support import TODAY, answers, close_mini_wave, open_mini_wave, start_monitor, submit
 
 URL = "/api/v1/waves/{}/responses"
 

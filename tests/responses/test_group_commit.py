@@ -15,9 +15,8 @@ from app.db import session_scope
 from app.problems import Conflict, Forbidden, InvalidInput, NotFound
 from app.responses import intake as intake_module
 from app.responses.intake import Intake
-from app.responses.models import Response, ResumeState
+from app.responses.models import RespondentCount, Response, ResumeState
 from app.responses.service import Submission, open_wave_for, record, save_progress
-from app.stats.models import RespondentCount
 from app.waves.models import InvitationCode
 from tests.support import TODAY, answers, close_mini_wave, open_mini_wave
 

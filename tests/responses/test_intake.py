@@ -209,8 +209,7 @@ def test_invalid_answers_leave_the_code_unspent_even_if_the_caller_commits(facto
     (as the survey pages do to show the form again) loses nothing."""
     from app.db import session_scope
     from app.problems import InvalidInput
-    from app.responses.service import submit
-    from tests.support import TODAY
+    from tests.support import TODAY, submit
 
     wave = open_mini_wave(factory, codes=1)
     with session_scope(factory) as session, pytest.raises(InvalidInput):

@@ -1,6 +1,6 @@
 """SPSS (.sav) files of the export tables, written with pyreadstat.
 
-The values are those of the CSV (`app.stats.export`): numbers as numbers with empty cells
+The values are those of the CSV (`app.exports.csv_file`): numbers as numbers with empty cells
 system-missing, codes as strings with their labels as value labels; each variable has
 its label. SPSS limits are kept: names that SPSS cannot take (an option code with '-',
 say) are made valid and unique, and labels are cut on a character boundary at 256 bytes
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from app.stats.export import Table
+from app.exports.table import Table
 
 MEDIA_TYPE = "application/x-spss-sav"
 _NAME_MAX = 64

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.stats.weights import (
+from app.method.weights import (
     MIN_RESIDUAL_RESPONDENTS,
     MIN_STRATUM_RESPONDENTS,
     Design,

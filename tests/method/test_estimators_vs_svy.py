@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 import svy
 
-from app.stats.estimators import compare, estimate_groups
-from app.stats.weights import Design, post_stratify
+from app.method.estimators import compare, estimate_groups
+from app.method.weights import Design, post_stratify
 
 TOL = 1e-6
 
@@ -30,7 +30,7 @@ def svy_reference(
         }
     ).with_columns(pl.when(pl.col("g") >= 0).then(pl.col("g")).alias("g"))
     # singleton="skip" only matters for a single-respondent stratum; it adds no variance
-    # there, as in app.stats.weights. Other designs give the same figures without it.
+    # there, as in app.method.weights. Other designs give the same figures without it.
     sample = svy.Sample(
         data, svy.Design(stratum="stratum", wgt="wgt", pop_size="pop", singleton="skip")
     )

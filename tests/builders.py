@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.service import create_key
 from app.db import session_scope
-from app.responses.service import submit
 from app.waves.models import Wave
-from tests.support import TODAY, OpenWave, answers, close_mini_wave, open_mini_wave
+from tests.support import TODAY, OpenWave, answers, close_mini_wave, open_mini_wave, submit
 
 # The cells of tests.support.MINI_FRAME, in its order.
 CELLS = [

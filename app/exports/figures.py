@@ -1,249 +1,24 @@
-"""Files for analysts' own tools: the admin analysis file (CONTRACT section 8) and the
-table of published figures. Each is built once as labelled columns and then written as
-CSV here or as an SPSS file by `app.stats.spss`, so both formats hold the same values.
-
-The analysis file: one row per response, in random order. Columns: organisation, unit,
-function_group, weight; `ind_<id>` per indicator; `q_<id>` per non-text question
-(`q_<id>__<code>` 0/1 per option of a multi question); then, added so that the design can
-be rebuilt in any survey package, `stratum` and `stratum_headcount` (N_h). No ids, no
-times, no free text.
-
-The estimates: one row per wave x indicator x breakdown x group of the closed waves, as
-the trends serve them (suppressed figures empty), with the change against an earlier wave.
-"""
+"""The published figures as a file: one row per closed wave x indicator x breakdown x
+group, as the trends serve them (suppressed figures empty), with the change against an
+earlier wave."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
 
+from app.estimates import service
+from app.exports.table import YES_NO, Column, Measure, Table
 from app.indicators.definitions import IndicatorSet
-from app.indicators.derive import derive
+from app.method.groups import BREAKDOWNS
 from app.problems import Conflict
-from app.questionnaires.schema import BACKGROUND_QUESTIONS, Questionnaire, Text, text_in
+from app.questionnaires.schema import Questionnaire, breakdown_labels, text_in
 from app.questionnaires.service import get_version
-from app.stats import service
-from app.stats.models import BREAKDOWNS
-from app.stats.service import wave_sample
 from app.waves.models import Wave
 from app.waves.service import get_wave
-
-Measure = Literal["nominal", "ordinal", "scale"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One variable: its values (numbers as floats with NaN for empty, or codes with None
-    for empty) and what SPSS shows about it."""
-
-    name: str
-    label: str
-    values: Sequence[Any] | np.ndarray
-    numeric: bool
-    value_labels: Mapping[Any, str] | None = None
-    measure: Measure = "nominal"
-    whole: bool = False  # whole numbers: shown without decimals
-
-
-@dataclass(frozen=True)
-class Table:
-    columns: list[Column]
-    title: str  # the SPSS file label
-    notes: tuple[str, ...] = ()
-
-    @property
-    def header(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-
-def to_csv(table: Table) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(table.header)
-    writer.writerows(
-        zip(
-            *(_numbers(c.values) if c.numeric else _codes(c.values) for c in table.columns),
-            strict=True,
-        )
-    )
-    return out.getvalue()
-
-
-def _numbers(values: Sequence[Any] | np.ndarray) -> list[str]:
-    """Whole numbers without a decimal point, others in full precision, NaN empty."""
-    return [
-        "" if np.isnan(v) else str(int(v)) if float(v).is_integer() else repr(float(v))
-        for v in np.asarray(values, dtype=float)
-    ]
-
-
-def _codes(values: Sequence[Any] | np.ndarray) -> list[str]:
-    return ["" if v is None else str(v) for v in values]
-
-
-# --- the analysis file ------------------------------------------------------------------
-
-YES_NO = {
-    "nl": {0: "Nee", 1: "Ja"},
-    "en": {0: "No", 1: "Yes"},
-}
-CHOSEN = {
-    "nl": {0: "Niet gekozen", 1: "Gekozen"},
-    "en": {0: "Not chosen", 1: "Chosen"},
-}
-_DESIGN_LABELS = {
-    "nl": {
-        "weight": "Weegfactor: populatie (N_h) / respondenten (n_h) in het stratum",
-        "stratum": "Stratum van de weging (weegcel of samengevoegde cellen)",
-        "stratum_headcount": "Populatieomvang van het stratum (N_h)",
-        "title": "Analysebestand {wave} ({questionnaire}), één rij per respons",
-        "note": "Gewogen met weight; strata: stratum; eindige-populatiecorrectie: "
-        "stratum_headcount. Willekeurige volgorde; geen ids, tijden of open antwoorden.",
-    },
-    "en": {
-        "weight": "Weight: population (N_h) / respondents (n_h) in the stratum",
-        "stratum": "Weighting stratum (a cell or pooled cells)",
-        "stratum_headcount": "Population size of the stratum (N_h)",
-        "title": "Analysis file {wave} ({questionnaire}), one row per response",
-        "note": "Weighted with weight; strata: stratum; finite population correction: "
-        "stratum_headcount. Random order; no ids, times or free text.",
-    },
-}
-
-
-def analysis_table(session: Session, wave: Wave, defs: IndicatorSet, lang: str = "nl") -> Table:
-    """The analysis file as labelled columns, its rows in a newly drawn random order."""
-    sample = wave_sample(session, wave)
-    table = sample.table
-    questionnaire = sample.questionnaire
-    values = derive(defs, questionnaire, table)
-    design = sample.design
-    words = _DESIGN_LABELS[lang]
-    questions = questionnaire.question_map()
-    columns = [
-        _choice_column(qid, questions[qid].text, table.column(qid), questions[qid], lang)
-        for qid in BACKGROUND_QUESTIONS
-    ]
-    columns.append(
-        Column(
-            "weight",
-            words["weight"],
-            design.weight if design else np.empty(0),
-            numeric=True,
-            measure="scale",
-        )
-    )
-    for indicator in defs.indicators:
-        proportion = indicator.kind == "proportion"
-        columns.append(
-            Column(
-                f"ind_{indicator.id}",
-                text_in(indicator.label, lang),
-                values[indicator.id],
-                numeric=True,
-                value_labels=YES_NO[lang] if proportion else None,
-                measure="nominal" if proportion else "scale",
-                whole=proportion,
-            )
-        )
-    for question in questionnaire.questions():
-        answers = table.column(question.id)
-        text = text_in(question.text, lang)
-        if question.type == "text":
-            continue
-        if question.type == "multi":
-            for option in question.options or ():
-                columns.append(
-                    Column(
-                        f"q_{question.id}__{option.code}",
-                        f"{text}: {text_in(option.label, lang)}",
-                        [np.nan if a is None else float(option.code in a) for a in answers],
-                        numeric=True,
-                        value_labels=CHOSEN[lang],
-                        whole=True,
-                    )
-                )
-        elif question.type == "integer":
-            columns.append(
-                Column(
-                    f"q_{question.id}",
-                    text,
-                    [np.nan if a is None else float(a) for a in answers],
-                    numeric=True,
-                    measure="scale",
-                    whole=True,
-                )
-            )
-        else:
-            columns.append(
-                _choice_column(f"q_{question.id}", question.text, answers, question, lang)
-            )
-    columns += [
-        Column(
-            "stratum",
-            words["stratum"],
-            design.stratum + 1 if design else np.empty(0),
-            numeric=True,
-            whole=True,
-        ),
-        Column(
-            "stratum_headcount",
-            words["stratum_headcount"],
-            design.population[design.stratum] if design else np.empty(0),
-            numeric=True,
-            measure="scale",
-            whole=True,
-        ),
-    ]
-    # The stored order of an open wave is the order of arrival: never pass it on.
-    order = np.random.default_rng().permutation(table.size)
-    return Table(
-        [_reordered(c, order) for c in columns],
-        title=words["title"].format(wave=wave.id, questionnaire=questionnaire.id),
-        notes=(words["note"],),
-    )
-
-
-def analysis_file(session: Session, wave: Wave, defs: IndicatorSet) -> str:
-    """The analysis file as CSV."""
-    return to_csv(analysis_table(session, wave, defs))
-
-
-def _choice_column(name: str, text: Text, answers: list[Any], question: Any, lang: str) -> Column:
-    return Column(
-        name,
-        text_in(text, lang),
-        answers,
-        numeric=False,
-        value_labels={o.code: text_in(o.label, lang) for o in question.options or ()},
-        measure="ordinal" if question.type == "scale" else "nominal",
-    )
-
-
-def _reordered(column: Column, order: np.ndarray) -> Column:
-    values = column.values
-    if isinstance(values, np.ndarray):
-        reordered: Sequence[Any] | np.ndarray = values[order]
-    else:
-        reordered = [values[i] for i in order]
-    return Column(
-        column.name,
-        column.label,
-        reordered,
-        column.numeric,
-        column.value_labels,
-        column.measure,
-        column.whole,
-    )
-
-
-# --- the published figures -----------------------------------------------------------------
 
 _ESTIMATE_LABELS = {
     "nl": {
@@ -418,18 +193,8 @@ def _group_labels(session: Session, waves: list[Wave], lang: str) -> dict[str, d
     for wave in waves:
         if wave.questionnaire_id not in versions:
             versions[wave.questionnaire_id] = get_version(session, wave.questionnaire_id)
-        labels[wave.id] = group_names(versions[wave.questionnaire_id], lang)
+        labels[wave.id] = breakdown_labels(versions[wave.questionnaire_id], lang)
     return labels
-
-
-def group_names(questionnaire: Questionnaire, lang: str) -> dict[str, str]:
-    """Breakdown code -> its option label in this questionnaire version."""
-    questions = questionnaire.question_map()
-    return {
-        o.code: text_in(o.label, lang)
-        for qid in BACKGROUND_QUESTIONS
-        for o in questions[qid].options or ()
-    }
 
 
 def _merged(labels: Any) -> dict[str, str]:

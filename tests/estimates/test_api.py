@@ -15,16 +15,15 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, text, update
 
+from app.closing.service import close_wave
 from app.config import Settings
 from app.db import session_scope
 from app.dependencies import utc_date, utc_today
 from app.indicators.definitions import indicator_set
 from app.main import create_app
-from app.responses.models import Response
-from app.stats.models import RespondentCount
-from app.waves.closing import close_wave
+from app.responses.models import RespondentCount, Response
 from app.waves.models import FrameCell
-from tests.stats.builders import CELLS, bearer, filled_wave, random_answers, submit_all
+from tests.builders import CELLS, bearer, filled_wave, random_answers, submit_all
 from tests.support import FIXTURES, MIN_CELL, answers, close_mini_wave, load_fixture, open_mini_wave
 
 TOL = 1e-6

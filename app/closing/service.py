@@ -1,18 +1,19 @@
-"""Closing a wave: the one place where a wave's data is sealed for good."""
+"""Closing a wave: the one place where a wave's data is sealed for good, and what closed
+waves no longer need is deleted."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, delete, select, text
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
+from app.closing.figures import store_wave_estimates
+from app.closing.seal import seal
 from app.indicators.definitions import IndicatorSet
 from app.problems import Conflict
 from app.responses.models import ResumeState
-from app.responses.service import seal_closed_wave
-from app.stats.service import store_wave_estimates
 from app.waves.models import InvitationCode, Wave
 from app.waves.service import get_wave, hold_wave
 
@@ -26,20 +27,9 @@ def close_wave(session: Session, wave_id: str, min_cell: int, indicators: Indica
         raise Conflict(f"wave {wave_id} is {wave.status}; only an open wave can be closed")
     wave.status = "closed"
     session.flush()
-    seal_closed_wave(session, wave)
+    seal(session, wave)
     store_wave_estimates(session, wave, indicators, min_cell)
     return wave
-
-
-def scrub_dead_rows(engine: Engine) -> None:
-    """After the close has committed: remove the old row versions that still show arrival
-    order (PostgreSQL's dead tuples with their xmin; SQLite overwrites deleted rows at
-    once, see app.db)."""
-    if engine.dialect.name == "sqlite":
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in ("response", "invitation_code", "resume_state", "respondent_count"):
-            connection.execute(text(f"VACUUM {table}"))
 
 
 @dataclass(frozen=True)

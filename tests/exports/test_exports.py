@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import AuditEvent
+from app.exports.spss_file import spss_names
 from app.indicators.definitions import indicator_set
-from app.stats.models import BREAKDOWNS
-from app.stats.spss import spss_names
-from tests.stats.builders import bearer, filled_wave
+from app.method.groups import BREAKDOWNS
+from tests.builders import bearer, filled_wave
 from tests.support import FIXTURES, load_fixture, open_mini_wave
 
 ESTIMATES = "/api/v1/exports/estimates.{}"

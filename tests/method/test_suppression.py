@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.stats.suppression import TOTAL, Node, suppress_flat, suppress_hierarchy
+from app.method.suppression import TOTAL, Node, suppress_flat, suppress_hierarchy
 
 MIN_CELL = 10
 

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from datetime import date
-
-from sqlalchemy import Boolean, CheckConstraint, Date, Double, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Double, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
-
-BREAKDOWNS = ("none", "organisation", "unit", "function_group")
+from app.method.groups import BREAKDOWNS
 
 
 class Estimate(Base):
@@ -38,22 +35,3 @@ class Estimate(Base):
     n: Mapped[int | None] = mapped_column(Integer)
     suppressed: Mapped[bool] = mapped_column(Boolean)
     series_break: Mapped[bool] = mapped_column(Boolean)
-
-
-class RespondentCount(Base):
-    """Respondents and headcount per frame cell, for response rates.
-
-    While a wave is open these are the counts at the start of the UTC day `as_of` (one
-    snapshot per wave, replaced daily), so that no one can time a submission by watching
-    the rates; at close they become the final counts (`as_of` NULL), read as they are.
-    """
-
-    __tablename__ = "respondent_count"
-
-    wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), primary_key=True)
-    organisation: Mapped[str] = mapped_column(String(32), primary_key=True)
-    unit: Mapped[str] = mapped_column(String(32), primary_key=True)
-    function_group: Mapped[str] = mapped_column(String(32), primary_key=True)
-    respondents: Mapped[int] = mapped_column(Integer)
-    headcount: Mapped[int] = mapped_column(Integer)
-    as_of: Mapped[date | None] = mapped_column(Date)

@@ -1,0 +1,1 @@
+"""The close step: seal what the open wave wrote, compute its figures, store them."""

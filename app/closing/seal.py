@@ -1,0 +1,52 @@
+"""Sealing a closed wave: nothing it keeps may still show the order in which its
+responses arrived (CONTRACT section 4)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, delete, text
+from sqlalchemy.orm import Session
+
+from app.responses.models import Response, ResumeState
+from app.waves.models import Wave
+
+
+def seal(session: Session, wave: Wave) -> None:
+    """At close: drop resume data and rewrite the responses in random order with new
+    ids, so that neither row order, ids nor (PostgreSQL) xmin keep the order of arrival.
+
+    Done in SQL, so that a wave of a million responses never travels through Python.
+    Each response gets a new random id and they go back in the order of those ids: a
+    random order (the ids are random), in which the primary key's index fills from one
+    end instead of at a million random places.
+    """
+    session.execute(delete(ResumeState).where(ResumeState.wave_id == wave.id))
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    new_id = "lower(hex(randomblob(16)))" if sqlite else "replace(gen_random_uuid()::text, '-', '')"
+    params = {"wave": wave.id}
+    session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE shuffled_response AS SELECT {new_id} AS id, answers "  # noqa: S608 (fixed SQL)
+            "FROM response WHERE wave_id = :wave"
+        ),
+        params,
+    )
+    session.execute(delete(Response).where(Response.wave_id == wave.id))
+    session.execute(
+        text(
+            "INSERT INTO response (id, wave_id, answers) SELECT id, :wave, answers "
+            "FROM shuffled_response ORDER BY id"
+        ),
+        params,
+    )
+    session.execute(text("DROP TABLE shuffled_response"))
+
+
+def scrub_dead_rows(engine: Engine) -> None:
+    """After the close has committed: remove the old row versions that still show arrival
+    order (PostgreSQL's dead tuples with their xmin; SQLite overwrites deleted rows at
+    once, see app.db)."""
+    if engine.dialect.name == "sqlite":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in ("response", "invitation_code", "resume_state", "respondent_count"):
+            connection.execute(text(f"VACUUM {table}"))

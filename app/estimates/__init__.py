@@ -1,0 +1,1 @@
+"""Stored figures, the trend read model and response rates, and their routes."""

@@ -1,0 +1,78 @@
+"""Response rates from per-cell respondent counts (app.responses.day_counts: while a
+wave is open, the counts at the start of the UTC day; after close, the final counts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.method.groups import BREAKDOWNS, cell_groups, hierarchy, node
+from app.method.suppression import suppress_hierarchy
+from app.responses.models import RespondentCount
+from app.waves.models import Wave
+from app.waves.service import FrameRow, frame_cells
+
+
+@dataclass(frozen=True)
+class Rate:
+    group: str | None
+    respondents: int | None
+    headcount: int
+    rate: float | None
+    suppressed: bool
+    as_of: date | None  # the day at whose start an open wave was counted
+
+
+def response_rates(session: Session, wave: Wave, by: str, min_cell: int) -> list[Rate]:
+    """Respondents over headcount per group of a breakdown, from the stored counts (a
+    wave not yet opened has none: its frame, with no respondents), with the same
+    small-group suppression as the figures (headcounts and organisation totals are public)."""
+    stored = session.scalars(
+        select(RespondentCount)
+        .where(RespondentCount.wave_id == wave.id)
+        .order_by(
+            RespondentCount.organisation, RespondentCount.unit, RespondentCount.function_group
+        )
+    ).all()
+    cells = [FrameRow(c.organisation, c.unit, c.function_group, c.headcount) for c in stored]
+    if not stored:
+        cells = frame_cells(session, wave.id)
+    respondents = np.array([c.respondents for c in stored] or [0] * len(cells), dtype=int)
+    headcount = np.array([c.headcount for c in cells], dtype=int)
+    totals: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+    for level in BREAKDOWNS:
+        codes, group = cell_groups(cells, level)
+        totals[level] = (
+            codes,
+            np.bincount(group, respondents, minlength=len(codes)).astype(int),
+            np.bincount(group, headcount, minlength=len(codes)).astype(int),
+        )
+    hidden = suppress_hierarchy(
+        {
+            node(level, code): int(count[i])
+            for level, (codes, count, _) in totals.items()
+            for i, code in enumerate(codes)
+        },
+        hierarchy(cells),
+        min_cell,
+    )
+    as_of = stored[0].as_of if stored else None
+    codes, group_respondents, group_headcount = totals[by]
+    rates = []
+    for code, count, size in zip(codes, group_respondents, group_headcount, strict=True):
+        shown = node(by, code) not in hidden
+        rates.append(
+            Rate(
+                group=None if by == "none" else code,
+                respondents=int(count) if shown else None,
+                headcount=int(size),
+                rate=float(count / size) if shown else None,
+                suppressed=not shown,
+                as_of=as_of,
+            )
+        )
+    return rates

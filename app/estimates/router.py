@@ -1,0 +1,120 @@
+"""Figures, trends and response rates (CONTRACT section 8)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from app.auth.dependencies import AdminKey, AnalystKey
+from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRoute
+from app.estimates import service
+from app.estimates.rates import response_rates
+from app.estimates.schemas import By, IndicatorOut, Lang, Preview, ResponseRate, Trend
+from app.indicators.definitions import Indicator, IndicatorSet
+from app.indicators.dependencies import IndicatorsDep
+from app.problems import NotFound, problem_responses
+from app.responses.day_counts import snapshot_day_counts
+from app.waves.schemas import WaveId
+from app.waves.service import get_wave
+
+router = APIRouter(prefix="/api/v1", route_class=TransactionalRoute)
+
+
+def find_indicator(defs: IndicatorSet, indicator_id: str) -> Indicator:
+    found = defs.get(indicator_id)
+    if found is None:
+        raise NotFound(f"there is no indicator '{indicator_id}'")
+    return found
+
+
+@router.get("/public/indicators", tags=["public"], responses=problem_responses(422, 503))
+def list_public_indicators(defs: IndicatorsDep, lang: Lang = "nl") -> list[IndicatorOut]:
+    """The indicators published on the dashboard."""
+    return [service.indicator_out(i, lang) for i in defs.indicators if i.public]
+
+
+@router.get(
+    "/public/trends/{indicator}", tags=["public"], responses=problem_responses(404, 422, 503)
+)
+def read_public_trend(
+    indicator: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    defs: IndicatorsDep,
+    by: By = "none",
+    lang: Lang = "nl",
+) -> Trend:
+    """A public indicator's figures per closed wave, in date order, with change."""
+    found = defs.get(indicator)
+    if found is None or not found.public:
+        raise NotFound(f"there is no public indicator '{indicator}'")
+    return service.published_trend(session, found, by, lang, settings.min_cell)
+
+
+@router.get("/indicators", tags=["analysis"], responses=problem_responses(401, 403, 422, 503))
+def list_indicators(_key: AnalystKey, defs: IndicatorsDep, lang: Lang = "nl") -> list[IndicatorOut]:
+    """Every indicator, public or not."""
+    return [service.indicator_out(i, lang) for i in defs.indicators]
+
+
+@router.get(
+    "/trends/{indicator}", tags=["analysis"], responses=problem_responses(401, 403, 404, 422, 503)
+)
+def read_trend(
+    indicator: str,
+    _key: AnalystKey,
+    session: SessionDep,
+    settings: SettingsDep,
+    defs: IndicatorsDep,
+    by: By = "none",
+    lang: Lang = "nl",
+) -> Trend:
+    """Any indicator's figures per closed wave, in date order, with change."""
+    return service.published_trend(
+        session, find_indicator(defs, indicator), by, lang, settings.min_cell
+    )
+
+
+@router.get(
+    "/waves/{wave_id}/response-rates",
+    tags=["analysis"],
+    responses=problem_responses(401, 403, 404, 422),
+)
+def read_response_rates(
+    wave_id: WaveId,
+    _key: AnalystKey,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    today: TodayDep,
+    by: By = "none",
+) -> list[ResponseRate]:
+    """Respondents, headcount and rate per group. For an open wave the counts are those at
+    the start of the day (UTC), so that no one can time a single submission."""
+    snapshot_day_counts(request.app.state.sessionmaker, wave_id, today)
+    wave = get_wave(session, wave_id)
+    return [
+        ResponseRate.model_validate(rate, from_attributes=True)
+        for rate in response_rates(session, wave, by, settings.min_cell)
+    ]
+
+
+@router.get(
+    "/waves/{wave_id}/preview/{indicator}",
+    tags=["admin"],
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+def read_preview(
+    wave_id: WaveId,
+    indicator: str,
+    _key: AdminKey,
+    session: SessionDep,
+    settings: SettingsDep,
+    defs: IndicatorsDep,
+    by: By = "none",
+    lang: Lang = "nl",
+) -> Preview:
+    """An open wave's figures so far, computed now with the same weighting and
+    suppression as at close; nothing is stored. Closed waves: see the trends."""
+    found = find_indicator(defs, indicator)
+    wave = get_wave(session, wave_id)
+    return service.preview_trend(session, wave, found, by, defs, lang, settings.min_cell)

@@ -1,0 +1,52 @@
+"""The groups of the breakdowns and how they nest, from a wave's frame cells."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from app.method.suppression import TOTAL, Node
+
+# How figures are broken down: the total, and the three background questions of a cell.
+BREAKDOWNS = ("none", "organisation", "unit", "function_group")
+
+
+class Cell(Protocol):
+    """A cell of the frame: one organisation x unit x function group."""
+
+    @property
+    def organisation(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def function_group(self) -> str: ...
+
+
+def cell_groups(frame: Sequence[Cell], by: str) -> tuple[list[str], np.ndarray]:
+    """The groups of a breakdown (codes in the frame, sorted) and each frame cell's group."""
+    if by == "none":
+        return [""], np.zeros(len(frame), dtype=np.intp)
+    of_cell = [getattr(c, by) for c in frame]
+    codes = sorted(set(of_cell))
+    return codes, np.searchsorted(codes, of_cell)
+
+
+def node(by: str, code: str) -> Node:
+    return TOTAL if by == "none" else (by, code)
+
+
+def hierarchy(frame: Sequence[Cell]) -> dict[Node, Node]:
+    """Parents for suppression: organisations under the total; units and function groups
+    under their organisation, or, when a code spans organisations, all of that breakdown
+    under the total (each breakdown then partitions its parent)."""
+    parent: dict[Node, Node] = {("organisation", c.organisation): TOTAL for c in frame}
+    for by in ("unit", "function_group"):
+        owners: dict[str, set[str]] = {}
+        for c in frame:
+            owners.setdefault(getattr(c, by), set()).add(c.organisation)
+        nested = all(len(orgs) == 1 for orgs in owners.values())
+        for code, orgs in owners.items():
+            parent[by, code] = ("organisation", next(iter(orgs))) if nested else TOTAL
+    return parent

@@ -1,1 +1,0 @@
-"""Survey statistics: post-stratified weights, domain estimates and disclosure control."""

@@ -1,0 +1,111 @@
+"""Trends read back from the stored figures: date order, and change against the latest
+published figure of a group, never across a series break."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import insert, update
+
+from app.closing.models import Estimate
+from app.estimates.service import trend
+from app.method.estimators import compare
+from app.questionnaires.service import publish
+from app.waves.models import Wave
+from app.waves.service import create_wave
+from tests.support import load_fixture
+
+MINI = load_fixture()
+
+
+def closed_wave(
+    session,
+    wave_id: str,
+    version: str,
+    opens: date,
+    figures: dict[str, tuple | None],
+    series_break: bool = False,
+) -> None:
+    """A closed wave with stored figures: group -> (estimate, se) or None (suppressed)."""
+    create_wave(session, wave_id, version, opens, opens)
+    session.execute(update(Wave).where(Wave.id == wave_id).values(status="closed"))
+    session.execute(
+        insert(Estimate),
+        [
+            {
+                "wave_id": wave_id,
+                "indicator": "threat",
+                "breakdown": "unit",
+                "group_code": group,
+                "estimate": None if f is None else f[0],
+                "se": None if f is None else f[1],
+                "ci_low": None,
+                "ci_high": None,
+                "n": None if f is None else 50,
+                "suppressed": f is None,
+                "series_break": series_break,
+            }
+            for group, f in figures.items()
+        ],
+    )
+
+
+def test_change_against_the_latest_published_figure_never_across_a_break(session):
+    publish(session, MINI)
+    publish(session, MINI.model_copy(update={"id": "mini-2027.1"}))
+    # Ids out of date order: waves are read in date order.
+    closed_wave(
+        session, "e", "mini-2027.1", date(2028, 3, 1), {"pol-ams": (0.30, 0.02)}, series_break=True
+    )
+    closed_wave(
+        session,
+        "a",
+        "mini-2026.1",
+        date(2024, 3, 1),
+        {"pol-ams": (0.40, 0.02), "pol-rot": (0.5, 0.03)},
+    )
+    closed_wave(
+        session,
+        "c",
+        "mini-2026.1",
+        date(2026, 3, 1),
+        {"pol-ams": (0.45, 0.01), "pol-rot": (0.6, 0.03)},
+    )
+    closed_wave(
+        session, "b", "mini-2026.1", date(2025, 3, 1), {"pol-ams": None, "pol-rot": (0.55, 0.03)}
+    )
+    closed_wave(
+        session,
+        "d",
+        "mini-2027.1",
+        date(2027, 3, 1),
+        {"pol-ams": (0.20, 0.02), "pol-rot": None},
+        series_break=True,
+    )
+    session.flush()
+    points = trend(session, "threat", "unit")
+    assert [(p.wave.id, p.figure.group_code) for p in points] == [
+        ("a", "pol-ams"),
+        ("a", "pol-rot"),
+        ("b", "pol-ams"),
+        ("b", "pol-rot"),
+        ("c", "pol-ams"),
+        ("c", "pol-rot"),
+        ("d", "pol-ams"),
+        ("d", "pol-rot"),
+        ("e", "pol-ams"),
+    ]
+    got = {(p.wave.id, p.figure.group_code): p for p in points}
+    assert got["a", "pol-ams"].change is None
+    assert got["b", "pol-ams"].change is None  # suppressed
+    vs, change = got["c", "pol-ams"].change  # skips the suppressed 2025 figure
+    assert vs == "a" and change == compare(0.45, 0.01, 0.40, 0.02)
+    assert got["c", "pol-rot"].change[0] == "b"
+    # The new wording breaks the series: no change across it, for any group.
+    assert got["d", "pol-ams"].series_break and got["d", "pol-ams"].change is None
+    assert not any(p.series_break for p in points if p.wave.id in "abc")
+    # The next wave on the same version compares with the first one after the break.
+    assert not got["e", "pol-ams"].series_break
+    vs, change = got["e", "pol-ams"].change
+    assert vs == "d" and change.difference == pytest.approx(0.10)
