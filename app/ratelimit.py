@@ -15,6 +15,7 @@ from collections import deque
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.middleware import HttpMiddleware
 from app.problems import problem_response
 
 LIMITED_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -56,14 +57,14 @@ class SlidingWindow:
         return len(self._events)
 
 
-class RespondentRateLimit:
+class RespondentRateLimit(HttpMiddleware):
     """429 for a client address that sends more than `limit` writes per minute without an
     API key (respondents; analysts and admins are identified by their keys instead)."""
 
     def __init__(
         self, app: ASGIApp, limit: int, window: float = 60.0, proxies: frozenset[str] = frozenset()
     ):
-        self.app = app
+        super().__init__(app)
         self.window = SlidingWindow(limit, window)
         self.proxies = proxies
         self._salt = os.urandom(16)
@@ -77,12 +78,8 @@ class RespondentRateLimit:
                 address = forwarded.split(",")[-1].strip()
         return hashlib.blake2b(address.encode(), key=self._salt, digest_size=16).hexdigest()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in LIMITED_METHODS
-            or b"authorization" in dict(scope["headers"])
-        ):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] not in LIMITED_METHODS or b"authorization" in dict(scope["headers"]):
             await self.app(scope, receive, send)
             return
         wait = self.window.allow(self._client_key(scope), time.monotonic())

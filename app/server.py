@@ -28,7 +28,7 @@ def config(host: str, port: int, app: str) -> uvicorn.Config:
         factory=True,
         host=host,
         port=port,
-        access_log=False,  # our own access log leaves out client addresses (app.main)
+        access_log=False,  # our own access log leaves out client addresses (app.middleware)
         proxy_headers=False,
     )
 

@@ -13,7 +13,9 @@ the survey pages' own static files are cached (their URLs change with their cont
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from app.middleware import HttpMiddleware
 
 STRICT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -44,14 +46,8 @@ COMMON_HEADERS = (
 )
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class SecurityHeaders(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         policy = DOCS_CSP if path in DOCS_PATHS else STRICT_CSP
         defaults = [*COMMON_HEADERS, (b"content-security-policy", policy.encode())]
