@@ -9,10 +9,11 @@ What it does, per size in --sizes (each in a new database, dropped afterwards):
 
 1. builds an open wave on the real questionnaire (mm-2026.1) and the demo's frame with every
    headcount multiplied so that 25-45% per cell (`respondents_per_cell`) comes to the size,
-   filled with synthetic respondents of the demo generator. Waves up to 100,000 responses
-   are validated in full with `validate_many` and what it keeps is stored; above that a
-   random 5% of every generated batch is validated (and must come back unchanged) and the
-   batch is stored as generated. Responses go in through `store_responses`, 20,000 a call;
+   filled with synthetic respondents of the demo generator by the demo's own `fill_wave`
+   (app/demo/service.py; one transaction per wave). Waves up to 100,000 responses are
+   validated in full with `validate_many` and what it keeps is stored; above that a random
+   5% of every generated batch is validated (and must come back unchanged) and the batch
+   is stored as generated. Responses go in through `store_responses`, 20,000 a call;
 2. closes it as `monitor wave close` does: `close_wave` (shuffle rewrite, every indicator x
    every breakdown, suppression, store) in one transaction, commit, `scrub_dead_rows`.
    The wall time is the headline; the phases are timed from the outside, by wrapping the
@@ -72,8 +73,9 @@ from app.closing.figures import Figure, compute_figures, wave_sample
 from app.closing.seal import scrub_dead_rows
 from app.closing.service import close_wave
 from app.db import create_db_engine, session_scope
-from app.demo.generator import N_WAVES, generate_wave
-from app.demo.population import Cell, base_frame, frame_csv, respondents_per_cell, wave_frame
+from app.demo.generator import N_WAVES
+from app.demo.population import Cell, base_frame, respondents_per_cell, wave_frame
+from app.demo.service import FilledWave, fill_wave
 from app.indicators.definitions import IndicatorSet, indicator_set
 from app.indicators.derive import derive
 from app.method.groups import BREAKDOWNS, cell_groups
@@ -82,9 +84,7 @@ from app.questionnaires.loader import load_directory
 from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import publish
 from app.responses.models import Response
-from app.responses.service import store_responses
-from app.responses.validation import validate_many
-from app.waves.service import create_wave, get_wave, load_frame, open_wave
+from app.waves.service import get_wave
 from bench.common import ROOT, database, monitor_server
 
 RESULTS = ROOT / "bench" / "results"
@@ -130,7 +130,7 @@ def scaled_frame(size: int, rng: np.random.Generator) -> tuple[list[Cell], np.nd
     return cells, counts
 
 
-def fill_wave(
+def fill(
     factory: sessionmaker[Session],
     wave_id: str,
     questionnaire: Questionnaire,
@@ -139,40 +139,24 @@ def fill_wave(
     generator_wave: int,
     opens: date,
     rng: np.random.Generator,
-) -> dict[str, int]:
-    """Create, load and open a wave and store synthetic responses (see the module docstring)."""
-    with session_scope(factory) as session:
-        create_wave(session, wave_id, questionnaire.id, opens, opens + timedelta(days=41))
-        load_frame(session, wave_id, frame_csv(cells))
-        open_wave(session, wave_id, opens)
-    keys = {(c.organisation, c.unit, c.function_group) for c in cells}
-    total = int(counts.sum())
-    full = total <= FULL_VALIDATION_UP_TO
-    parts = max(1, math.ceil(total / CHUNK))
-    validated = stored = 0
-    for part in range(parts):
-        chunk = counts // parts + (part < counts % parts)
-        rows = generate_wave(questionnaire, cells, chunk, generator_wave, rng)
-        if full:
-            sample = list(range(len(rows)))
-        else:
-            sample = sorted(
-                rng.choice(len(rows), math.ceil(SAMPLE_VALIDATION * len(rows)), replace=False)
-            )
-        checked = validate_many(questionnaire, [rows[i] for i in sample], keys)
-        broken = [errors for _, errors in checked if errors]
-        if broken:
-            raise SystemExit(f"{len(broken)} generated responses are invalid, e.g. {broken[0]}")
-        if full:
-            rows = [kept for kept, _ in checked]
-        elif any(kept != rows[i] for i, (kept, _) in zip(sample, checked, strict=True)):
-            raise SystemExit("validation changed a generated response")
-        validated += len(sample)
-        with session_scope(factory) as session:
-            for start in range(0, len(rows), BATCH):
-                store_responses(session, wave_id, rows[start : start + BATCH])
-        stored += len(rows)
-    return {"responses": stored, "validated": validated}
+) -> FilledWave:
+    """Create, load and open a wave and store synthetic responses (the demo's fill_wave,
+    in chunks and batches, validated as the module docstring says)."""
+    return fill_wave(
+        factory,
+        wave_id,
+        questionnaire.id,
+        opens,
+        opens + timedelta(days=41),
+        cells,
+        counts,
+        generator_wave,
+        rng,
+        chunk=CHUNK,
+        batch=BATCH,
+        validate_all_up_to=FULL_VALIDATION_UP_TO,
+        sample_share=SAMPLE_VALIDATION,
+    )
 
 
 # --- timing the close from the outside -------------------------------------------------------
@@ -416,13 +400,13 @@ def close_benchmark(
             cells, counts = scaled_frame(size, rng)
             say(f"{backend}: {size:,} responses: generating and storing ...")
             start = time.perf_counter()
-            filled = fill_wave(
+            filled = fill(
                 factory, "close", qs[QUESTIONNAIRE], cells, counts, 0, date(2026, 3, 1), rng
             )
             prepared = time.perf_counter() - start
             if profile:
                 # A twin wave for the profiler, so the timed close runs on an untouched one.
-                fill_wave(
+                fill(
                     factory, "profiled", qs[QUESTIONNAIRE], cells, counts, 0, date(2026, 3, 1), rng
                 )
             say(f"{backend}: {size:,} responses: closing ...")
@@ -448,7 +432,7 @@ def close_benchmark(
         "responses": size,
         "frame_headcount": int(sum(c.headcount for c in cells)),
         "frame_cells": len(cells),
-        "validated": filled["validated"],
+        "validated": filled.validated,
         "prepare_seconds": prepared,
         "close": close,
         "profiled": profiled,
@@ -481,7 +465,7 @@ def trend_benchmark(
                 counts = respondents_per_cell(cells, rng)
                 wave_id = str(2016 + k)
                 say(f"{backend}: trend wave {wave_id} ({version}, {int(counts.sum()):,} answered)")
-                fill_wave(
+                fill(
                     factory,
                     wave_id,
                     qs[version],

@@ -20,9 +20,9 @@ from app.config import Settings
 from app.db import create_db_engine, session_scope
 from app.main import create_app
 from app.migrate import upgrade
+from tests.support import FIXTURES
 
 POSTGRES_URL = os.environ.get("MONITOR_TEST_POSTGRES_URL")
-FIXTURES = Path(__file__).parent / "fixtures"
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 

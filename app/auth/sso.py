@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jwt
 
 from app.config import Settings
+from app.files import reread_on_change
 from app.problems import ServiceUnavailable, Unauthorized
 
 ROLES = ("analyst", "admin")
@@ -101,14 +101,13 @@ def _reason(exc: Exception) -> str:
 
 def _key_set(path: Path) -> jwt.PyJWKSet:
     try:
-        stat = path.stat()
-    except OSError:
+        return _read_key_set(path)
+    except OSError:  # not there: _read_key_set turns every other OSError into its own
         raise ServiceUnavailable(f"the JWKS file {path} cannot be read") from None
-    return _read_key_set(path, stat.st_mtime_ns, stat.st_size)
 
 
-@lru_cache(maxsize=4)
-def _read_key_set(path: Path, _mtime_ns: int, _size: int) -> jwt.PyJWKSet:
+@reread_on_change(maxsize=4)
+def _read_key_set(path: Path) -> jwt.PyJWKSet:
     """Read again when the file changes (keys are rotated by replacing the file)."""
     try:
         return jwt.PyJWKSet.from_dict(json.loads(path.read_text(encoding="utf-8")))

@@ -24,6 +24,7 @@ operator to drop and recreate the database instead.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -227,28 +228,88 @@ def _build_wave(
 ) -> BuiltWave:
     """Create, load, open and fill one wave; close it (with `close`'s min_cell and
     indicators) unless `close` is None."""
-    with session_scope(factory) as session:
-        create_wave(session, plan.id, plan.questionnaire_id, plan.opens, plan.closes)
-        load_frame(session, plan.id, frame_csv(cells))
-        # Opened on its opening day: past waves could not be opened "today".
-        open_wave(session, plan.id, plan.opens)
-        questionnaire = get_version(session, plan.questionnaire_id)
-        counts = respondents_per_cell(cells, rng)
-        rows = generate_wave(questionnaire, cells, counts, k, rng)
-        frame_keys = {(c.organisation, c.unit, c.function_group) for c in cells}
-        checked = validate_many(questionnaire, rows, frame_keys)
-        broken = [(i, errors) for i, (_, errors) in enumerate(checked) if errors]
-        if broken:
-            first = broken[0][1]
-            raise DemoGeneratorBroken(
-                f"the demo generator made {len(broken)} invalid response(s) in wave {plan.id} "
-                "(a bug in app/demo/generator.py); the first one's problems:",
-                first,
-            )
-        store_responses(session, plan.id, [kept for kept, _ in checked])
+    counts = respondents_per_cell(cells, rng)
+    filled = fill_wave(
+        factory, plan.id, plan.questionnaire_id, plan.opens, plan.closes, cells, counts, k, rng
+    )
     if close is not None:
         min_cell, indicators = close
         with session_scope(factory) as session:
             close_wave(session, plan.id, min_cell, indicators)
         scrub_dead_rows(engine)
-    return BuiltWave(plan, totals(cells), len(rows), close is not None)
+    return BuiltWave(plan, totals(cells), filled.responses, close is not None)
+
+
+@dataclass(frozen=True)
+class FilledWave:
+    responses: int  # stored
+    validated: int  # of them, checked with validate_many
+
+
+def fill_wave(
+    factory: sessionmaker,
+    wave_id: str,
+    questionnaire_id: str,
+    opens: date,
+    closes: date,
+    cells: list[Cell],
+    counts: np.ndarray,
+    generator_wave: int,
+    rng: np.random.Generator,
+    *,
+    chunk: int | None = None,
+    batch: int | None = None,
+    validate_all_up_to: int | None = None,
+    sample_share: float = 0.05,
+) -> FilledWave:
+    """Create, load and open a wave on a published questionnaire version, and store
+    synthetic respondents of `app.demo.generator` (`counts[i]` in `cells[i]`; wave
+    `generator_wave` of its trends), all in one transaction.
+
+    The responses are generated `chunk` at a time (default: all at once) and stored
+    `batch` per insert (default: all at once). Every response is validated with
+    `validate_many`, like real answers, and what it keeps is stored; only a wave of more
+    than `validate_all_up_to` responses (the benchmarks' sizes) has a random
+    `sample_share` of every chunk validated instead, which must come back unchanged, and
+    is stored as generated. An invalid response stops it all (a generator bug)."""
+    keys = {(c.organisation, c.unit, c.function_group) for c in cells}
+    total = int(counts.sum())
+    validate_all = validate_all_up_to is None or total <= validate_all_up_to
+    parts = 1 if chunk is None else max(1, math.ceil(total / chunk))
+    validated = stored = 0
+    with session_scope(factory) as session:
+        create_wave(session, wave_id, questionnaire_id, opens, closes)
+        load_frame(session, wave_id, frame_csv(cells))
+        # Opened on its opening day: past waves could not be opened "today".
+        open_wave(session, wave_id, opens)
+        questionnaire = get_version(session, questionnaire_id)
+        for part in range(parts):
+            in_part = counts // parts + (part < counts % parts)  # `counts` when in one part
+            rows = generate_wave(questionnaire, cells, in_part, generator_wave, rng)
+            if validate_all:
+                sample = list(range(len(rows)))
+            else:
+                sample = sorted(
+                    rng.choice(len(rows), math.ceil(sample_share * len(rows)), replace=False)
+                )
+            checked = validate_many(questionnaire, [rows[i] for i in sample], keys)
+            broken = [errors for _, errors in checked if errors]
+            if broken:
+                raise DemoGeneratorBroken(
+                    f"the demo generator made {len(broken)} invalid response(s) in wave "
+                    f"{wave_id} (a bug in app/demo/generator.py); the first one's problems:",
+                    broken[0],
+                )
+            if validate_all:
+                rows = [kept for kept, _ in checked]
+            elif any(kept != rows[i] for i, (kept, _) in zip(sample, checked, strict=True)):
+                raise DemoGeneratorBroken(
+                    f"validation changed a generated response in wave {wave_id} "
+                    "(a bug in app/demo/generator.py)"
+                )
+            validated += len(sample)
+            step = batch or max(1, len(rows))
+            for first in range(0, len(rows), step):
+                store_responses(session, wave_id, rows[first : first + step])
+            stored += len(rows)
+    return FilledWave(stored, validated)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from app.files import reread_on_change
 from app.problems import FieldError, ServiceUnavailable
 from app.questionnaires.conditions import (
     AllOf,
@@ -249,14 +249,13 @@ def indicator_set(directory: Path) -> IndicatorSet:
     """The definitions the application computes with, read again when the file changes."""
     path = directory / INDICATORS_FILE
     try:
-        stat = path.stat()
-    except OSError:
+        return _read_cached(path)
+    except OSError:  # not there (read_indicators reports every other OSError as a problem)
         raise IndicatorsUnavailable(f"there is no {INDICATORS_FILE} in {directory}") from None
-    return _read_cached(path, stat.st_mtime_ns, stat.st_size)
 
 
-@lru_cache(maxsize=8)
-def _read_cached(path: Path, _mtime_ns: int, _size: int) -> IndicatorSet:
+@reread_on_change(maxsize=8)
+def _read_cached(path: Path) -> IndicatorSet:
     defs, problems = read_indicators(path)
     if defs is None or problems:
         raise _unavailable(f"{path} has {len(problems)} problem(s)", problems)

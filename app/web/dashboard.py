@@ -31,6 +31,10 @@ from app.config import Settings
 PREFIX = "/dashboard"
 PROJECT = Path(__file__).resolve().parents[2]
 CACHE_CONTROL = "no-cache"
+# The base styles the survey pages share with the dashboard. They live in the dashboard's
+# folder, so that it can be hosted on its own; the survey pages are served this same file
+# (at /static/base.css, router.py), from the project folder whatever MONITOR_DASHBOARD_DIR says.
+BASE_CSS = PROJECT / "dashboards" / "base.css"
 # The only files served, with their content types (not left to the system's mime table).
 MEDIA_TYPES = {
     ".html": "text/html",

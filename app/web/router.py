@@ -53,14 +53,16 @@ from app.responses.validation import Cell, validate_answers
 from app.waves.models import Wave
 from app.waves.service import frame_cell_set, get_wave, open_waves
 from app.web import service
+from app.web.dashboard import BASE_CSS
 from app.web.session import Respondent, forget, remember, respondent
 from app.web.texts import TEXTS, language, long_date, other_language
 
 HERE = Path(__file__).parent
-STATIC = HERE / "static"
+# The pages' own static files, and the base styles they share with the dashboard.
+STATIC = {p.name: p for p in (HERE / "static").glob("*.*")} | {BASE_CSS.name: BASE_CSS}
 # Static files are served under a name that changes with their content, so they can be
 # cached for good (every other response is no-store, see security.py).
-ASSETS = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:12] for p in STATIC.glob("*.*")}
+ASSETS = {name: hashlib.sha256(p.read_bytes()).hexdigest()[:12] for name, p in STATIC.items()}
 START = "/"
 BEGIN = "/vragenlijst/start"
 MODULE = "/vragenlijst/onderdeel/{}"
@@ -520,7 +522,7 @@ def static_file(name: str) -> Response:
     if name not in ASSETS:
         raise NotFound(f"no static file {name}")
     return FileResponse(
-        STATIC / name, headers={"Cache-Control": "public, max-age=31536000, immutable"}
+        STATIC[name], headers={"Cache-Control": "public, max-age=31536000, immutable"}
     )
 
 

@@ -46,6 +46,7 @@ def test_the_page_is_served_with_the_security_headers(client):
         ("charts.js", "text/javascript; charset=utf-8"),
         ("i18n.js", "text/javascript; charset=utf-8"),
         ("dashboard.css", "text/css; charset=utf-8"),
+        ("base.css", "text/css; charset=utf-8"),
     ],
 )
 def test_every_file_has_its_content_type(client, name, content_type):

@@ -335,6 +335,15 @@ def test_security_headers_on_every_response(client, respondent, wave):
     assert client.get("/static/../../app/main.py").status_code == 404
 
 
+def test_the_base_styles_are_the_dashboards_own_file(client, respondent):
+    respondent.get("/")
+    links = [link["href"] for link in respondent.page.find_all("link", rel="stylesheet")]
+    assert [href.split("?")[0] for href in links] == ["/static/base.css", "/static/survey.css"]
+    base = client.get(links[0])
+    assert base.status_code == 200 and base.headers["content-type"].startswith("text/css")
+    assert base.content == client.get("/dashboard/base.css").content
+
+
 def test_pages_carry_no_inline_script_or_style(respondent, wave):
     respondent.start(wave.codes[0])
     for url in ("/", BACKGROUND, SCREENER, REVIEW):
