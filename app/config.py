@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_role_claim: str = "role"
+    # The survey's session cookie is sealed with the key in this file (made on first use;
+    # every worker and host of one deployment must share it).
+    secret_key_file: Path = Path("var/secret.key")
+    # A survey session ends after this many minutes without a page being loaded or sent.
+    session_idle_minutes: int = Field(default=20, ge=1, le=24 * 60)
     # Where the survey's "quick exit" button leaves to: a neutral site.
     quick_exit_url: str = "https://www.rijksoverheid.nl"
 

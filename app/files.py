@@ -1,7 +1,9 @@
-"""Files the app reads while it runs and reads again when they change (no other app imports)."""
+"""Files the app reads while it runs: read again when they change, and the server's secret
+key (no other app imports)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import lru_cache, wraps
 from pathlib import Path
@@ -29,3 +31,33 @@ def reread_on_change(maxsize: int) -> Callable[[Callable[[Path], T]], Callable[[
         return read
 
     return decorate
+
+
+KEY_BYTES = 32
+
+
+def secret_key(path: Path) -> bytes:
+    """The server's secret key in `path`, made on first use: 32 random bytes, readable by
+    the owner only. Workers that start together race to make it; one wins, all read it."""
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key(path)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(os.urandom(KEY_BYTES))
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    key = path.read_bytes()
+    if len(key) != KEY_BYTES:
+        # A half-written or foreign file: refuse rather than run with a weak key.
+        raise ValueError(
+            f"{path} does not hold a {KEY_BYTES}-byte key; remove it to make a new one"
+        )
+    return key

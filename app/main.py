@@ -14,6 +14,7 @@ from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.estimates.router import router as estimates_router
 from app.exports.router import router as exports_router
+from app.files import secret_key
 from app.middleware import AccessLog, BodyLimit
 from app.problems import install_problem_handlers
 from app.questionnaires.router import router as questionnaires_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.secret_key = secret_key(settings.secret_key_file)
     install_problem_handlers(app)
 
     @app.get("/api/v1/health", tags=["operations"])

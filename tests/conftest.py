@@ -79,7 +79,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, survey_defs=FIXTURES / "defs", min_cell=10)
+    return Settings(
+        database_url=db_url,
+        survey_defs=FIXTURES / "defs",
+        min_cell=10,
+        secret_key_file=tmp_path / "secret.key",
+    )
 
 
 @pytest.fixture

@@ -41,12 +41,20 @@ def seal(session: Session, wave: Wave) -> None:
     session.execute(text("DROP TABLE shuffled_response"))
 
 
+# The tables a submission writes: responses come and go, codes are spent (deleted),
+# drafts are saved and deleted, and the day's counts are replaced.
+WRITTEN_WHILE_OPEN = ("response", "invitation_code", "resume_state", "respondent_count")
+
+
 def scrub_dead_rows(engine: Engine) -> None:
-    """After the close has committed: remove the old row versions that still show arrival
-    order (PostgreSQL's dead tuples with their xmin; SQLite overwrites deleted rows at
-    once, see app.db)."""
+    """After the close has committed: no page of the database may still hold a row as a
+    submission wrote it. On PostgreSQL a plain VACUUM only unlinks dead tuples: their
+    bytes, with the xmin/xmax of the transactions that wrote and deleted them, stay on the
+    page (a response and the code it spent share such a transaction). VACUUM FULL writes
+    each table anew into a fresh file, live rows only, and the old file is unlinked.
+    SQLite overwrites deleted rows at once (secure_delete, see app.db)."""
     if engine.dialect.name == "sqlite":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in ("response", "invitation_code", "resume_state", "respondent_count"):
-            connection.execute(text(f"VACUUM {table}"))
+        for table in WRITTEN_WHILE_OPEN:
+            connection.execute(text(f"VACUUM (FULL, ANALYZE) {table}"))

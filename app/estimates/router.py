@@ -108,13 +108,13 @@ def read_preview(
     indicator: str,
     _key: AdminKey,
     session: SessionDep,
-    settings: SettingsDep,
     defs: IndicatorsDep,
     by: By = "none",
     lang: Lang = "nl",
 ) -> Preview:
-    """An open wave's figures so far, computed now with the same weighting and
-    suppression as at close; nothing is stored. Closed waves: see the trends."""
+    """One closed wave's stored figures, whether or not they are public yet. An open
+    wave's figures are never served (409): comparing two reads around one submission
+    would tell what it said."""
     found = find_indicator(defs, indicator)
     wave = get_wave(session, wave_id)
-    return service.preview_trend(session, wave, found, by, defs, lang, settings.min_cell)
+    return service.preview_trend(session, wave, found, by, lang)

@@ -13,12 +13,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.closing.figures import Figure, compute_figures, wave_sample
 from app.closing.models import Estimate
 from app.estimates.rates import response_rates
 from app.estimates.schemas import By, ChangeOut, IndicatorOut, Preview, Trend
 from app.estimates.schemas import TrendPoint as TrendPointOut
-from app.indicators.definitions import Indicator, IndicatorSet
+from app.indicators.definitions import Indicator
 from app.method.estimators import Change, compare_all
 from app.problems import Conflict
 from app.questionnaires.schema import breakdown_labels, text_in
@@ -28,17 +27,27 @@ from app.waves.models import Wave
 Rates = dict[str | None, float | None]  # group (None: the total) -> response rate
 
 
-def preview(
-    session: Session, wave: Wave, indicator: Indicator, by: str, defs: IndicatorSet, min_cell: int
-) -> list[Figure]:
-    """An open wave's figures so far, computed now (admins; never stored)."""
-    if wave.status != "open":
+def preview(session: Session, wave: Wave, indicator: Indicator, by: str) -> list[Estimate]:
+    """A closed wave's stored figures for one indicator and breakdown, published or not
+    (admins check a wave before `monitor wave publish`). An open wave has none: no figure
+    is computed from a wave that still takes responses, so that no two reads can be
+    compared around one submission."""
+    if wave.status != "closed":
         raise Conflict(
-            f"wave {wave.id} is {wave.status}: a preview is for an open wave "
-            "(a closed wave's figures are in the trends)"
+            f"wave {wave.id} is {wave.status}: its figures are computed when it closes "
+            "('monitor wave close'); nothing of an open wave is served"
         )
-    figures = compute_figures(wave_sample(session, wave), defs, min_cell, [indicator])
-    return [f for f in figures if f.breakdown == by]
+    return list(
+        session.scalars(
+            select(Estimate)
+            .where(
+                Estimate.wave_id == wave.id,
+                Estimate.indicator == indicator.id,
+                Estimate.breakdown == by,
+            )
+            .order_by(Estimate.group_code)
+        )
+    )
 
 
 # A closed wave's respondent counts are final (written at close, never changed), so its
@@ -180,17 +189,9 @@ def published_trend(
     return _body(Trend, indicator, by, lang, points)
 
 
-def preview_trend(
-    session: Session,
-    wave: Wave,
-    indicator: Indicator,
-    by: By,
-    defs: IndicatorSet,
-    lang: str,
-    min_cell: int,
-) -> Preview:
-    """An open wave's figures so far as one-wave trend points (no change, no rate)."""
-    figures = preview(session, wave, indicator, by, defs, min_cell)
+def preview_trend(session: Session, wave: Wave, indicator: Indicator, by: By, lang: str) -> Preview:
+    """One closed wave's figures as trend points (no change, no rate)."""
+    figures = preview(session, wave, indicator, by)
     points = [
         _point(wave, None if by == "none" else f.group_code, f, series_break=False, change=None)
         for f in figures
@@ -198,7 +199,7 @@ def preview_trend(
     return _body(Preview, indicator, by, lang, points, wave=wave.id)
 
 
-def _point(wave: Wave, group: str | None, figure: Figure | Estimate, **extra: Any) -> TrendPointOut:
+def _point(wave: Wave, group: str | None, figure: Estimate, **extra: Any) -> TrendPointOut:
     return TrendPointOut(
         wave=wave.id,
         wave_title=wave.title,

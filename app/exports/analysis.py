@@ -17,6 +17,7 @@ from app.closing.figures import wave_sample
 from app.exports.table import CHOSEN, YES_NO, Column, Table, reordered
 from app.indicators.definitions import IndicatorSet
 from app.indicators.derive import derive
+from app.problems import Conflict
 from app.questionnaires.schema import BACKGROUND_QUESTIONS, Text, text_in
 from app.waves.models import Wave
 
@@ -42,6 +43,12 @@ _DESIGN_LABELS = {
 
 def analysis_table(session: Session, wave: Wave, defs: IndicatorSet, lang: str = "nl") -> Table:
     """The analysis file as labelled columns, its rows in a newly drawn random order."""
+    if wave.status != "closed":
+        # Two downloads around one submission would differ by exactly its row.
+        raise Conflict(
+            f"wave {wave.id} is {wave.status}: row-level data is served once the wave is "
+            "closed and its responses are sealed ('monitor wave close')"
+        )
     sample = wave_sample(session, wave)
     table = sample.table
     questionnaire = sample.questionnaire

@@ -24,12 +24,15 @@ class Response(Base):
 
 
 class ResumeState(Base):
-    """Answers saved for later, sealed with a key derived from the respondent's code."""
+    """A draft: answers saved for later, sealed with a key derived from the respondent's
+    code and resume key (app/responses/drafts.py). No foreign key to the wave, for the
+    reason the response has none."""
 
     __tablename__ = "resume_state"
 
     lookup: Mapped[str] = mapped_column(String(64), primary_key=True)
-    wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), index=True)
+    wave_id: Mapped[str] = mapped_column(String(32), index=True)
+    code_tag: Mapped[str] = mapped_column(String(64), index=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 

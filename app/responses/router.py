@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.dependencies import SessionDep, TodayDep, TransactionalRoute
 from app.problems import problem_responses
@@ -11,9 +11,9 @@ from app.responses.intake import Intake
 from app.responses.schemas import (
     CodeAccepted,
     CodeBody,
+    DraftBody,
     ProgressBody,
     Recorded,
-    Saved,
     SavedAnswers,
     SubmissionBody,
 )
@@ -40,23 +40,33 @@ async def submit_response(wave_id: WaveId, body: SubmissionBody, request: Reques
 def check_code(
     wave_id: WaveId, body: CodeBody, session: SessionDep, today: TodayDep
 ) -> CodeAccepted:
-    """Whether a code can be used, before the first question; spends nothing."""
-    result = service.check_code(session, wave_id, body.code, today)
-    return CodeAccepted(resume_available=result.resume_available)
+    """Whether a code can be used, before the first question; spends nothing and says
+    nothing about drafts."""
+    service.check_code(session, wave_id, body.code, today)
+    return CodeAccepted()
 
 
-@router.put("/progress", responses=problem_responses(403, 404, 409, 422))
+@router.put(
+    "/progress",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_responses(403, 404, 409, 422),
+)
 def save_progress(
     wave_id: WaveId, body: ProgressBody, session: SessionDep, today: TodayDep
-) -> Saved:
-    """Save unfinished answers, sealed with the code; replaced on every save."""
-    service.save_progress(session, wave_id, body.code, body.answers, today)
-    return Saved()
+) -> None:
+    """Save unfinished answers as the draft of this code and `resume_key`, sealed with a
+    key derived from both; each save replaces that draft. Judged like a submission,
+    except that required questions may be missing."""
+    service.save_progress(session, wave_id, body.code, body.resume_key, body.answers, today)
 
 
 @router.post("/progress/load", responses=problem_responses(403, 404, 409, 422))
 def load_progress(
-    wave_id: WaveId, body: CodeBody, session: SessionDep, today: TodayDep
+    wave_id: WaveId, body: DraftBody, session: SessionDep, today: TodayDep
 ) -> SavedAnswers:
-    """The answers saved with this code ({} when nothing was saved)."""
-    return SavedAnswers(answers=service.load_progress(session, wave_id, body.code, today))
+    """The answers of the draft of this code and `resume_key`; a wrong or missing key
+    gets the 403 of a bad code."""
+    return SavedAnswers(
+        answers=service.load_progress(session, wave_id, body.code, body.resume_key, today)
+    )

@@ -64,8 +64,18 @@ class SubmissionBody(CodeBody):
         return _refuse_surrogates(value, "answers")
 
 
+RESUME_KEY_DOC = (
+    "The respondent's own second secret for drafts (8-128 characters); without the right "
+    "one a draft can be neither read nor replaced (403, as for a bad code)"
+)
+
+
 class ProgressBody(SubmissionBody):
-    pass
+    resume_key: str | None = Field(default=None, description=RESUME_KEY_DOC)
+
+
+class DraftBody(CodeBody):
+    resume_key: str | None = Field(default=None, description=RESUME_KEY_DOC)
 
 
 class Recorded(BaseModel):
@@ -74,11 +84,6 @@ class Recorded(BaseModel):
 
 class CodeAccepted(BaseModel):
     status: Literal["valid"] = "valid"
-    resume_available: bool
-
-
-class Saved(BaseModel):
-    status: Literal["saved"] = "saved"
 
 
 class SavedAnswers(BaseModel):

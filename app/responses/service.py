@@ -6,25 +6,22 @@ response (CONTRACT section 4). The code is spent by deleting its hash row.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm import Session
 
 from app.problems import Conflict, FieldError, Forbidden, InvalidInput, ProblemError
 from app.questionnaires.service import get_version
-from app.responses.models import Response, ResumeState
+from app.responses import drafts
+from app.responses.models import Response
 from app.responses.validation import validate_many
-from app.waves.codes import code_hash, normalize
+from app.waves.codes import code_hash
 from app.waves.models import InvitationCode, Wave
 from app.waves.service import accepts_responses, frame_cell_set, get_wave, hold_wave
 
@@ -65,16 +62,10 @@ def require_code(session: Session, wave: Wave, code: str) -> str:
     return digest
 
 
-@dataclass(frozen=True)
-class CodeStatus:
-    resume_available: bool
-
-
-def check_code(session: Session, wave_id: str, code: str, today: date) -> CodeStatus:
+def check_code(session: Session, wave_id: str, code: str, today: date) -> None:
+    """404, 409 or 403 unless the code can be used now; it says nothing about drafts."""
     wave = open_wave_for(session, wave_id, today)
     require_code(session, wave, code)
-    saved = session.get(ResumeState, _resume_lookup(wave.id, code)) is not None
-    return CodeStatus(resume_available=saved)
 
 
 @dataclass(frozen=True)
@@ -161,12 +152,7 @@ def _record_for_wave(
         else:
             outcomes.append(Forbidden(CODE_REFUSED))
     if stored:
-        lookups = [_resume_lookup(wave.id, submissions[k].code) for k in stored]
-        session.execute(
-            delete(ResumeState)
-            .where(ResumeState.lookup.in_(lookups))
-            .execution_options(synchronize_session=False)
-        )
+        drafts.delete_for_codes(session, wave.id, [submissions[k].code for k in stored])
         store_responses(session, wave.id, [judged[k][0] for k in stored])
     return outcomes
 
@@ -183,57 +169,65 @@ def store_responses(session: Session, wave_id: str, validated: list[dict[str, An
 
 
 # --- save and resume ------------------------------------------------------------------
-# Saved answers are sealed with AES-GCM under a key derived from the code itself (not
-# from its stored hash), so the database alone cannot read them.
-
-
-def _derive(purpose: str, wave_id: str, code: str) -> bytes:
-    return hashlib.sha256(f"{purpose}\x1f{wave_id}\x1f{normalize(code)}".encode()).digest()
-
-
-def _resume_lookup(wave_id: str, code: str) -> str:
-    return _derive("resume-lookup", wave_id, code).hex()
 
 
 def save_progress(
-    session: Session, wave_id: str, code: str, answers: dict[str, Any], today: date
+    session: Session,
+    wave_id: str,
+    code: str,
+    resume_key: str | None,
+    answers: dict[str, Any],
+    today: date,
 ) -> None:
+    """Keep unfinished answers as the draft of this code and resume key: 404, 409, 403
+    (code, or no key), then 422 (a key of the wrong length, or answers that would not be
+    accepted in a submission; required questions may still be missing)."""
     wave = open_wave_for(session, wave_id, today, for_writing=True)
     require_code(session, wave, code)
-    questions = get_version(session, wave.questionnaire_id).question_map()
-    unknown = [qid for qid in answers if qid not in questions]
-    if unknown:
-        raise InvalidInput(
-            "unknown questions in saved answers",
-            [
-                FieldError(f"answers.{q}", "unknown_question", "not a question of this survey")
-                for q in unknown
-            ],
-        )
-    nonce = os.urandom(12)
-    sealed = nonce + AESGCM(_derive("resume-key", wave.id, code)).encrypt(
-        nonce, canonical_answers(answers).encode(), wave.id.encode()
+    if resume_key is None:
+        raise Forbidden(CODE_REFUSED)
+    errors = (
+        []
+        if drafts.acceptable_resume_key(resume_key)
+        else [
+            FieldError(
+                "resume_key",
+                "invalid_resume_key",
+                f"a resume key has {drafts.RESUME_KEY_MIN} to {drafts.RESUME_KEY_MAX} characters",
+            )
+        ]
     )
-    lookup = _resume_lookup(wave.id, code)
-    session.execute(delete(ResumeState).where(ResumeState.lookup == lookup))
-    session.execute(insert(ResumeState).values(lookup=lookup, wave_id=wave.id, sealed=sealed))
+    questionnaire = get_version(session, wave.questionnaire_id)
+    _, judged = validate_many(questionnaire, [answers], frame_cell_set(session, wave.id))[0]
+    errors += [e for e in judged if e.code != "required"]
+    if errors:
+        raise InvalidInput(
+            f"{len(errors)} problem(s) in the saved answers; nothing was saved", errors
+        )
+    drafts.store(session, wave.id, code, drafts.draft_key(wave.id, code, resume_key), answers)
 
 
-def load_progress(session: Session, wave_id: str, code: str, today: date) -> dict[str, Any]:
+def find_progress(
+    session: Session, wave: Wave, code: str, resume_key: str | None
+) -> dict[str, Any] | None:
+    """The draft of this code and key, if there is one (the code already checked)."""
+    if not drafts.acceptable_resume_key(resume_key):
+        return None
+    assert resume_key is not None
+    return drafts.read(session, wave.id, drafts.draft_key(wave.id, code, resume_key))
+
+
+def load_progress(
+    session: Session, wave_id: str, code: str, resume_key: str | None, today: date
+) -> dict[str, Any]:
+    """The draft's answers: 404, 409, then one 403 for a bad code and for a wrong or
+    missing key alike (it tells nobody whether a draft exists)."""
     wave = open_wave_for(session, wave_id, today)
     require_code(session, wave, code)
-    state = session.get(ResumeState, _resume_lookup(wave.id, code))
-    if state is None:
-        return {}
-    nonce, ciphertext = state.sealed[:12], state.sealed[12:]
-    try:
-        plain = AESGCM(_derive("resume-key", wave.id, code)).decrypt(
-            nonce, ciphertext, wave.id.encode()
-        )
-    except InvalidTag:  # cannot happen with the right code; treat as nothing saved
-        return {}
-    answers: dict[str, Any] = json.loads(plain)
-    return answers
+    found = find_progress(session, wave, code, resume_key)
+    if found is None:
+        raise Forbidden(CODE_REFUSED)
+    return found
 
 
 # --- closing --------------------------------------------------------------------------

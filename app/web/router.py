@@ -23,6 +23,7 @@ twice: the code is spent and the cookie removed.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -41,12 +42,14 @@ from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRou
 from app.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ProblemError
 from app.questionnaires.schema import DEFAULT_LANGUAGE, Module, Question, Questionnaire
 from app.questionnaires.service import get_version
+from app.responses.drafts import new_resume_key
 from app.responses.intake import Intake
 from app.responses.service import (
     Submission,
     check_code,
-    load_progress,
+    find_progress,
     open_wave_for,
+    require_code,
     save_progress,
 )
 from app.responses.validation import Cell, validate_answers
@@ -54,7 +57,7 @@ from app.waves.models import Wave
 from app.waves.service import frame_cell_set, get_wave, open_waves
 from app.web import service
 from app.web.dashboard import BASE_CSS
-from app.web.session import Respondent, forget, remember, respondent
+from app.web.session import Respondent, forget, remember, renew, respondent
 from app.web.texts import TEXTS, language, long_date, other_language
 
 HERE = Path(__file__).parent
@@ -81,7 +84,21 @@ def _same_origin_only(request: Request) -> None:
         raise HTTPException(403, "Form posts are accepted from this site's own pages only.")
 
 
-router = APIRouter(include_in_schema=False, route_class=TransactionalRoute)
+class SurveyRoute(TransactionalRoute):
+    """A survey page: its response renews the session cookie (app.web.session)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def renewing(request: Request) -> Response:
+            response = await handler(request)
+            renew(response, request)
+            return response
+
+        return renewing
+
+
+router = APIRouter(include_in_schema=False, route_class=SurveyRoute)
 
 
 def _paragraphs(text: str) -> Markup:
@@ -185,7 +202,8 @@ class NoSurvey(Exception):
 def open_survey(session: Session, who: Respondent, today: date) -> Survey:
     """The respondent's wave, questionnaire and saved answers (404, 409, 403)."""
     wave = open_wave_for(session, who.wave_id, today)
-    answers = load_progress(session, wave.id, who.code, today)
+    require_code(session, wave, who.code)
+    answers = find_progress(session, wave, who.code, who.resume_key) or {}
     return Survey(wave, get_version(session, wave.questionnaire_id), who, answers)
 
 
@@ -233,6 +251,7 @@ def _start(
     fields = {
         "wave": (t["wave_legend"], f"#wave-{waves[0][0].id}" if waves else ""),
         "code": (t["code_label"], "#code"),
+        "resume_key": (t["resume_key_label"], "#resume_key"),
     }
     return render(
         "start.html",
@@ -260,6 +279,7 @@ def start(
     t = TEXTS[lang]
     code = (form.get("code") or [""])[0].strip()
     wave_id = (form.get("wave") or [""])[0]
+    resume_key = (form.get("resume_key") or [""])[0].strip()
     errors = {}
     if not wave_id:
         errors["wave"] = t["wave_missing"]
@@ -272,9 +292,14 @@ def start(
             errors["code"] = t["code_refused"]
         except (Conflict, NotFound):
             errors["code"] = t["wave_closed"]
+    if not errors and resume_key:
+        wave = open_wave_for(session, wave_id, today)
+        if find_progress(session, wave, code, resume_key) is None:
+            errors["resume_key"] = t["resume_key_refused"]
     if errors:
         return _start(session, today, lang, status=422, errors=errors, code=code, chosen=wave_id)
-    survey = open_survey(session, Respondent(wave_id, code), today)
+    who = Respondent(wave_id, code, resume_key or new_resume_key())
+    survey = open_survey(session, who, today)
     target = service.first_module_with_errors(survey.questionnaire, survey.remaining(session))
     response = redirect(module_link(target, lang))
     remember(response, request, survey.who)
@@ -330,8 +355,9 @@ def save_module(
     )
     changing = form.get(service.CHANGING_FIELD) == ["1"]
     if form.get(service.ACTION_FIELD) == ["stop"]:
-        save_progress(session, survey.wave.id, survey.who.code, result.answers, today)
-        response = redirect(link(SAVED, lang, wave=survey.wave.id))
+        _save(session, survey, result.answers, today)
+        # The key is shown once, as the answer to this POST: no later page can show it.
+        response = _saved(session, lang, survey.wave, resume_key=survey.who.resume_key)
         forget(response, request)
         return response
     routing = service.Routing.of(questionnaire, result.answers)
@@ -349,7 +375,7 @@ def save_module(
             typed=values,
             status=422,
         )
-    save_progress(session, survey.wave.id, survey.who.code, result.answers, today)
+    _save(session, survey, result.answers, today)
     if result.added:
         return _module(
             lang, survey, module, routing, result.answers, changing=changing, added=result.added
@@ -494,14 +520,24 @@ def saved_page(session: SessionDep, lang: LangDep, wave: str = "") -> HTMLRespon
         found = get_wave(session, wave)
     except NotFound:
         found = None
+    return _saved(session, lang, found)
+
+
+def _saved(session: Session, lang: str, wave: Wave | None, resume_key: str = "") -> HTMLResponse:
     return render(
         "saved.html",
         lang,
-        switch=link(SAVED, other_language(lang), wave=wave),
-        title=get_version(session, found.questionnaire_id).title[lang] if found else None,
-        closes=long_date(found.closes_at, lang) if found else None,
+        switch=link(SAVED, other_language(lang), wave=wave.id if wave else ""),
+        title=get_version(session, wave.questionnaire_id).title[lang] if wave else None,
+        closes=long_date(wave.closes_at, lang) if wave else None,
+        resume_key=resume_key,
         start=link(START, lang),
     )
+
+
+def _save(session: Session, survey: Survey, answers: dict[str, Any], today: date) -> None:
+    who = survey.who
+    save_progress(session, survey.wave.id, who.code, who.resume_key, answers, today)
 
 
 @router.get("/snel-weg")

@@ -1,64 +1,101 @@
-"""What the browser keeps between survey pages: one cookie with the wave and the code.
+"""What the browser keeps between survey pages: one cookie, sealed by the server.
 
-The answers themselves are kept server-side only, through the save-and-resume store
-(`save_progress`/`load_progress`), sealed with a key derived from the code: every page
-that is sent without errors saves them, every page that is shown loads them. To find them again the
-server needs the code on every request, and only the browser can hold it, because the
-server must not (CONTRACT section 4). The choice is where in the browser:
+The answers themselves are kept server-side only, as the respondent's draft
+(app.responses.drafts), sealed with a key derived from the code and the resume key:
+every page that is sent without errors saves them, every page that is shown loads them.
+To find them again the server needs the code and the resume key on every request, and
+only the browser may hold them (CONTRACT section 4). The choice is where in the browser:
 
 - a hidden form field would put the code in the HTML of every page (view source, form
   restore, pages left open on a shared computer) and would need every link to be a
-  form; plain links such as "Back" and "Change" could not carry it;
-- a cookie keeps it out of the pages. This one is `HttpOnly` (no script can read it),
-  `SameSite=Strict` (no other site can make the browser send it, which is also the
-  pages' protection against cross-site form posts), `Path=/vragenlijst` (not sent with
-  the start page, the API, the dashboard or static files), `Secure` when the request
-  came over https, and a session cookie (no expiry: gone when the browser closes).
+  form;
+- a cookie keeps it out of the pages. This one holds the wave, the code, the resume key
+  and the minute of the last activity, sealed with AES-256-GCM under the server's secret
+  key (MONITOR_SECRET_KEY_FILE): whoever reads it on a shared computer sees random bytes,
+  and cannot change them. It is `HttpOnly` (no script can read it), `SameSite=Strict`
+  (no other site can make the browser send it, which is also the pages' protection
+  against cross-site form posts), `Path=/vragenlijst` (not sent with the start page, the
+  API, the dashboard or static files), `Secure` whenever the request came over https
+  (directly, or through one of MONITOR_PROXY_ADDRESSES saying `X-Forwarded-Proto:
+  https`), and it ends after MONITOR_SESSION_IDLE_MINUTES without activity: each survey
+  page that is loaded or sent renews it, and a sealed minute older than that is refused.
   It holds nothing about the answers, and it is removed on submission, on "Save and
   continue later", and by the quick exit.
 
-So the cookie it is. The code is never put in a URL: it is only ever sent in the body
-of the start form and in this cookie.
+The code is never put in a URL: it is only ever sent in the body of the start form and,
+sealed, in this cookie.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import os
+import time
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Request, Response
 
+from app.config import Settings
 from app.waves.codes import normalize
 
 COOKIE = "survey_session"
 COOKIE_PATH = "/vragenlijst"
+_PURPOSE = b"survey-session"
+_NONCE_BYTES = 12
 
 
 @dataclass(frozen=True)
 class Respondent:
     wave_id: str
     code: str
-
-    @property
-    def cookie_value(self) -> str:
-        return f"{self.wave_id}.{normalize(self.code)}"
+    resume_key: str  # the draft's second secret (app.responses.drafts)
 
 
 def respondent(request: Request) -> Respondent | None:
-    """The respondent of this browser session, if there is one."""
-    value = request.cookies.get(COOKIE, "")
-    wave_id, _, code = value.rpartition(".")
-    return Respondent(wave_id, code) if wave_id and code else None
+    """The respondent of this browser session, if it has one that is still active; it is
+    kept on the request, so that the response renews the cookie (`renew`)."""
+    fields = _unseal(request, request.cookies.get(COOKIE, ""))
+    if fields is None:
+        return None
+    wave_id, code, resume_key, active = fields
+    settings: Settings = request.app.state.settings
+    if _minute() - active > settings.session_idle_minutes:
+        return None
+    who = Respondent(wave_id, code, resume_key)
+    request.state.respondent = who
+    return who
 
 
 def remember(response: Response, request: Request, who: Respondent) -> None:
+    settings: Settings = request.app.state.settings
+    fields = [who.wave_id, normalize(who.code), who.resume_key, _minute()]
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = nonce + _cipher(request).encrypt(nonce, json.dumps(fields).encode(), _PURPOSE)
     response.set_cookie(
         COOKIE,
-        who.cookie_value,
+        base64.urlsafe_b64encode(sealed).decode(),
+        max_age=settings.session_idle_minutes * 60,
         path=COOKIE_PATH,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=over_https(request),
     )
+
+
+def renew(response: Response, request: Request) -> None:
+    """After a survey page: the session's idle time starts again, unless the page ended
+    or replaced the session itself."""
+    who = getattr(request.state, "respondent", None)
+    sets_cookie = any(
+        name == b"set-cookie" and value.startswith(f"{COOKIE}=".encode())
+        for name, value in response.raw_headers
+    )
+    if who is not None and not sets_cookie:
+        remember(response, request, who)
 
 
 def forget(response: Response, request: Request) -> None:
@@ -67,5 +104,33 @@ def forget(response: Response, request: Request) -> None:
         path=COOKIE_PATH,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=over_https(request),
     )
+
+
+def over_https(request: Request) -> bool:
+    """Whether the browser reached us over https: directly, or through our own proxy."""
+    if request.url.scheme == "https":
+        return True
+    settings: Settings = request.app.state.settings
+    client = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
+    return client in settings.proxy_addresses and forwarded == "https"
+
+
+def _cipher(request: Request) -> AESGCM:
+    return AESGCM(request.app.state.secret_key)
+
+
+def _unseal(request: Request, value: str) -> tuple[str, str, str, int] | None:
+    try:
+        sealed = base64.urlsafe_b64decode(value.encode())
+        plain = _cipher(request).decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], _PURPOSE)
+        wave_id, code, resume_key, active = json.loads(plain)
+    except (ValueError, binascii.Error, InvalidTag, TypeError):
+        return None
+    return wave_id, code, resume_key, active
+
+
+def _minute() -> int:
+    return int(time.time() // 60)

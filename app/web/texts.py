@@ -28,8 +28,13 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "code_label": "Uw toegangscode",
         "code_hint": "U vindt de code in uw uitnodiging. Hoofdletters, spaties en streepjes "
         "maken niet uit.",
-        "resume_hint": "Bent u al eerder begonnen? Vul dan dezelfde code in. U gaat verder "
-        "waar u was gebleven.",
+        "resume_hint": "Bent u al eerder begonnen? Vul dan dezelfde code in.",
+        "resume_key_label": "Uw herstelsleutel (alleen als u antwoorden heeft bewaard)",
+        "resume_key_hint": "Die kreeg u toen u op ‘Opslaan en later verder’ klikte. Met uw "
+        "code en deze sleutel gaat u verder waar u was gebleven. Zonder sleutel begint u "
+        "opnieuw; uw code blijft geldig.",
+        "resume_key_refused": "Met deze code en deze herstelsleutel zijn geen antwoorden "
+        "bewaard. Controleer de sleutel, of laat dit veld leeg om opnieuw te beginnen.",
         "wave_legend": "Welke vragenlijst wilt u invullen?",
         "start": "Start",
         "no_wave_title": "Er is nu geen vragenlijst open",
@@ -71,11 +76,15 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "support_title": "Hulp en steun",
         # saved, thanks, not found
         "saved_title": "Uw antwoorden zijn bewaard",
-        "saved_text": "U kunt later verder met dezelfde toegangscode. U gaat dan verder waar u "
-        "was gebleven.",
+        "saved_text": "U kunt later verder met dezelfde toegangscode en de herstelsleutel "
+        "hieronder. U gaat dan verder waar u was gebleven.",
+        "saved_key_label": "Uw herstelsleutel",
+        "saved_key_text": "Schrijf deze sleutel op of kopieer hem nu: u ziet hem maar één "
+        "keer. Uw antwoorden zijn versleuteld met uw code én deze sleutel. Niemand anders kan "
+        "ze lezen, ook de beheerders van het onderzoek niet. Bent u de sleutel kwijt, dan "
+        "begint u opnieuw; uw code blijft geldig.",
         "saved_until": "Dat kan tot en met {date}.",
-        "saved_code_text": "Bewaar uw code goed. Uw antwoorden zijn versleuteld opgeslagen en "
-        "zijn alleen met uw code te lezen. Zonder code kunt u niet verder.",
+        "saved_code_text": "Bewaar ook uw code goed. Zonder code kunt u niet verder.",
         "continue_link": "Verder met de vragenlijst",
         "thanks_title": "Bedankt voor het invullen",
         "thanks_sent": "Uw antwoorden zijn verzonden.",
@@ -111,8 +120,13 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "code_label": "Your access code",
         "code_hint": "You can find the code in your invitation. Capitals, spaces and dashes do "
         "not matter.",
-        "resume_hint": "Have you started before? Enter the same code and you will continue "
-        "where you left off.",
+        "resume_hint": "Have you started before? Enter the same code.",
+        "resume_key_label": "Your resume key (only if you saved answers)",
+        "resume_key_hint": "You were given it when you chose ‘Save and continue later’. "
+        "With your code and this key you continue where you left off. Without the key you "
+        "start again; your code stays valid.",
+        "resume_key_refused": "No answers are saved with this code and this resume key. "
+        "Check the key, or leave this field empty to start again.",
         "wave_legend": "Which questionnaire would you like to fill in?",
         "start": "Start",
         "no_wave_title": "No questionnaire is open at the moment",
@@ -151,11 +165,15 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "submit": "Send",
         "support_title": "Help and support",
         "saved_title": "Your answers have been saved",
-        "saved_text": "You can continue later with the same access code. You will continue "
-        "where you left off.",
+        "saved_text": "You can continue later with the same access code and the resume key "
+        "below. You will continue where you left off.",
+        "saved_key_label": "Your resume key",
+        "saved_key_text": "Write this key down or copy it now: it is shown only once. Your "
+        "answers are encrypted with your code and this key. Nobody else can read them, not "
+        "even the survey's administrators. If you lose the key, you start again; your code "
+        "stays valid.",
         "saved_until": "You can do so until {date} inclusive.",
-        "saved_code_text": "Keep your code safe. Your answers are stored encrypted and can only "
-        "be read with your code. Without the code you cannot continue.",
+        "saved_code_text": "Keep your code safe too. Without it you cannot continue.",
         "continue_link": "Continue with the questionnaire",
         "thanks_title": "Thank you for taking part",
         "thanks_sent": "Your answers have been sent.",

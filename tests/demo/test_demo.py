@@ -326,7 +326,7 @@ def test_demo_command_builds_and_refuses_a_second_run(monitor, db_url):
             assert [w.status for w in built] == ["closed"] * 4 + ["open"]
             assert session.query(Estimate).count() > 0
             for code in codes:  # unspent codes of the open wave
-                check_code(session, built[-1].id, code, TODAY)
+                check_code(session, built[-1].id, code, TODAY)  # 403 if not usable
     finally:
         engine.dispose()
 

@@ -404,29 +404,37 @@ def test_the_first_reader_of_the_day_keeps_the_counts(client, factory):
     assert rates(client, analyst, "2026", "unit")["pol-ams"]["respondents"] == 11
 
 
-# --- preview of an open wave -------------------------------------------------------------------
+# --- nothing of an open wave --------------------------------------------------------------------
 
 
-def test_admin_preview_of_an_open_wave_matches_what_closing_stores(client, factory):
-    filled_wave(factory, "2026", [30, 12, 25, 8, 12], seed=21, close=False)
+def test_an_open_wave_serves_no_row_and_no_figure_to_diff(client, factory):
+    """The admin's attack: download before and after one submission, and compare."""
+    wave = filled_wave(factory, "2026", [30, 12, 25, 8, 12], seed=21, close=False)
     admin = bearer(factory, "admin")
+    reads = (
+        "/api/v1/waves/2026/analysis-file",
+        "/api/v1/waves/2026/analysis-file?format=sav",
+        "/api/v1/waves/2026/preview/escalation?by=unit",
+        "/api/v1/waves/2026/preview/threat",
+    )
+    for url in reads:
+        refused = client.get(url, headers=admin)
+        assert refused.status_code == 409, url
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert wave  # the wave has responses all the same
+    with session_scope(factory) as session:
+        close_mini_wave(session, "2026")
     url = "/api/v1/waves/2026/preview/escalation?by=unit"
     assert client.get(url, headers=bearer(factory, "analyst")).status_code == 403
     preview = client.get(url, headers=admin).json()
     assert preview["wave"] == "2026" and preview["indicator"] == "escalation"
-    with session_scope(factory) as session:
-        close_mini_wave(session, "2026")
     stored = client.get("/api/v1/trends/escalation?by=unit", headers=admin).json()["points"]
-    # Equal up to the order of summation (closing shuffles the responses).
     fields = ("group", "estimate", "ci_low", "ci_high", "se", "n", "suppressed")
-    assert [{f: pytest.approx(p[f]) for f in fields} for p in preview["points"]] == [
+    assert [{f: p[f] for f in fields} for p in preview["points"]] == [
         {f: p[f] for f in fields} for p in stored
     ]
     assert any(not p["suppressed"] for p in stored)
-    closed = client.get(url, headers=admin)
-    assert (
-        closed.status_code == 409 and closed.headers["content-type"] == "application/problem+json"
-    )
+    assert client.get("/api/v1/waves/2026/analysis-file", headers=admin).status_code == 200
 
 
 def test_the_routes_are_described_in_openapi(client):

@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import AuditEvent
+from app.db import session_scope
 from app.exports.spss_file import spss_names
 from app.indicators.definitions import indicator_set
 from app.method.groups import BREAKDOWNS
 from tests.builders import bearer, filled_wave
-from tests.support import FIXTURES, load_fixture, open_mini_wave
+from tests.support import FIXTURES, close_mini_wave, load_fixture, open_mini_wave
 
 ESTIMATES = "/api/v1/exports/estimates.{}"
 ANALYSIS = "/api/v1/waves/{}/analysis-file"
@@ -324,6 +325,8 @@ def test_spss_names_are_valid_and_unique():
 
 def test_empty_analysis_file_as_sav(client, factory, tmp_path):
     open_mini_wave(factory, "2026", codes=1)
+    with session_scope(factory) as session:
+        close_mini_wave(session, "2026")
     reply = client.get(ANALYSIS.format("2026") + "?format=sav", headers=bearer(factory, "admin"))
     assert reply.status_code == 200
     data, meta = read_sav(reply.content, tmp_path)

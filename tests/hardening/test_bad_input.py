@@ -172,11 +172,15 @@ def test_a_streamed_huge_body_gets_413(client, factory, wave):
 
 
 def test_unknown_fields_and_questions_in_saved_progress(client, factory, wave):
-    extra = {"code": wave.codes[0], "answers": {}, "submitted_at": "2026-01-01"}
+    extra = {"code": wave.codes[0], "resume_key": "sleutel-1", "answers": {}, "x": "2026"}
     assert_problem(
         unchanged(factory, lambda: send(client, "progress", extra)), 422, "extra_forbidden"
     )
-    unknown = {"code": wave.codes[0], "answers": {"organisation": "pol", "colour": "blue"}}
+    unknown = {
+        "code": wave.codes[0],
+        "resume_key": "sleutel-1",
+        "answers": {"organisation": "pol", "colour": "blue"},
+    }
     body = assert_problem(
         unchanged(factory, lambda: send(client, "progress", unknown)), 422, "unknown_question"
     )

@@ -15,6 +15,7 @@ from sqlalchemy.types import Date, DateTime, Integer, Time
 
 from app.closing.seal import scrub_dead_rows
 from app.db import session_scope
+from app.problems import Forbidden
 from app.responses.models import Response, ResumeState
 from app.responses.service import load_progress, save_progress
 from app.waves.codes import code_hash
@@ -92,7 +93,7 @@ def test_postgres_response_shares_no_xmin_with_anything_naming_its_code(
         pytest.skip("xmin is PostgreSQL's")
     wave = open_mini_wave(factory, codes=4)
     with session_scope(factory) as session:
-        save_progress(session, wave.id, wave.codes[0], {"organisation": "pol"}, TODAY)
+        save_progress(session, wave.id, wave.codes[0], "sleutel-1", {"organisation": "pol"}, TODAY)
     assert (
         client.post(
             URL.format(wave.id), json={"code": wave.codes[0], "answers": answers()}
@@ -151,15 +152,23 @@ def test_resume_data_is_sealed_and_deleted_on_submit_and_close(factory, engine):
     secret = "Mijn teamleider heet Jansen"
     with session_scope(factory) as session:
         save_progress(
-            session, wave.id, wave.codes[0], {"organisation": "pol", "comment": secret}, TODAY
+            session,
+            wave.id,
+            wave.codes[0],
+            "sleutel-1",
+            {"organisation": "pol", "comment": secret},
+            TODAY,
         )
-        save_progress(session, wave.id, wave.codes[1], {"organisation": "om"}, TODAY)
+        save_progress(session, wave.id, wave.codes[1], "sleutel-2", {"organisation": "om"}, TODAY)
     with factory() as session:
         sealed = list(session.scalars(select(ResumeState.sealed)))
     assert len(sealed) == 2 and not any(b"Jansen" in s or b"pol" in s for s in sealed)
     with session_scope(factory) as session:
-        assert load_progress(session, wave.id, wave.codes[0], TODAY)["comment"] == secret
-        assert load_progress(session, wave.id, wave.codes[2], TODAY) == {}
+        assert (
+            load_progress(session, wave.id, wave.codes[0], "sleutel-1", TODAY)["comment"] == secret
+        )
+        with pytest.raises(Forbidden):
+            load_progress(session, wave.id, wave.codes[0], "sleutel-2", TODAY)
         submit(session, wave.id, wave.codes[0], answers(), TODAY)
     with factory() as session:
         assert len(list(session.scalars(select(ResumeState.lookup)))) == 1

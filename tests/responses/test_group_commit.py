@@ -41,7 +41,7 @@ def test_a_mixed_batch_gets_what_each_submission_would_get_alone(factory):
         close_mini_wave(session, closed.id)
     first, twice, wrong, other = wave.codes[:4]
     with session_scope(factory) as session:
-        save_progress(session, wave.id, first, {"organisation": "pol"}, TODAY)
+        save_progress(session, wave.id, first, "sleutel-1", {"organisation": "pol"}, TODAY)
     before = unspent(factory)
     batch = [
         Submission(wave.id, first, answers(threat="once", threat_count=1)),

@@ -39,10 +39,7 @@ def test_questionnaire_in_dutch_and_english(client, factory):
 def test_code_check_spends_nothing(client, factory):
     wave = open_mini_wave(factory, codes=1)
     check = f"/api/v1/waves/{wave.id}/codes/check"
-    assert client.post(check, json={"code": wave.codes[0]}).json() == {
-        "status": "valid",
-        "resume_available": False,
-    }
+    assert client.post(check, json={"code": wave.codes[0]}).json() == {"status": "valid"}
     assert client.post(check, json={"code": wave.codes[0]}).status_code == 200
     assert client.post(check, json={"code": "WRONG"}).status_code == 403
     assert (
@@ -54,28 +51,6 @@ def test_code_check_spends_nothing(client, factory):
     )
     assert reply.status_code == 201
     assert client.post(check, json={"code": wave.codes[0]}).status_code == 403
-
-
-def test_save_and_resume_through_the_api(client, factory):
-    wave = open_mini_wave(factory, codes=2)
-    base = f"/api/v1/waves/{wave.id}"
-    partial = {"organisation": "pol", "unit": "pol-ams"}
-    assert client.put(
-        f"{base}/progress", json={"code": wave.codes[0], "answers": partial}
-    ).json() == {"status": "saved"}
-    assert (
-        client.post(f"{base}/codes/check", json={"code": wave.codes[0]}).json()["resume_available"]
-        is True
-    )
-    assert client.post(f"{base}/progress/load", json={"code": wave.codes[0]}).json() == {
-        "answers": partial
-    }
-    assert client.post(f"{base}/progress/load", json={"code": wave.codes[1]}).json() == {
-        "answers": {}
-    }
-    assert client.post(f"{base}/progress/load", json={"code": "WRONG"}).status_code == 403
-    bad = client.put(f"{base}/progress", json={"code": wave.codes[0], "answers": {"nope": 1}})
-    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == "answers.nope"
 
 
 def test_closed_wave_refuses_with_409(client, factory):

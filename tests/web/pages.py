@@ -183,11 +183,14 @@ class Respondent:
             fields.setdefault(name, []).append(value)
         return self._record(self.client.post(url, data=fields, **kwargs))
 
-    def start(self, code: str, wave: str | None = None, lang: str = "nl") -> httpx.Response:
-        """Open the code page and send the code (and the wave, when several are open)."""
+    def start(
+        self, code: str, wave: str | None = None, lang: str = "nl", resume_key: str = ""
+    ) -> httpx.Response:
+        """Open the code page and send the code (and the wave, when several are open; the
+        resume key, when the respondent saved answers)."""
         self.get("/" if lang == "nl" else f"/?lang={lang}")
         assert self.page is not None
-        answers = {"code": code}
+        answers = {"code": code, "resume_key": resume_key}
         if wave is not None:
             answers["wave"] = wave
         return self.answer(answers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,10 @@ def click_and_wait(page: Any, name: str) -> None:
         page.get_by_role("button", name=name, exact=True).click()
 
 
-def enter_code(tab: Any, code: str) -> None:
+def enter_code(tab: Any, code: str, resume_key: str = "") -> None:
     tab.page.get_by_label("Uw toegangscode").fill(code)
+    if resume_key:
+        tab.page.get_by_label("Uw herstelsleutel").fill(resume_key)
     click_and_wait(tab.page, "Start")
 
 
@@ -134,14 +137,15 @@ def test_a_respondent_completes_the_real_questionnaire(open_tab, factory):
             first_id = first_block.get_attribute("data-question")
             first_block.locator("input:visible").nth(1).check()
             click_and_wait(page, "Opslaan en later verder")
-            assert "/vragenlijst/bewaard" in page.url
+            resume_key = page.locator("#resume-key").inner_text()
+            assert len(resume_key) >= 8
             tab.look("saved for later")
             assert not [c for c in tab.context.cookies() if c["name"] == "survey_session"]
             tab.close()
             tab = open_tab("-resumed", viewport={"width": 1280, "height": 900})
             page = tab.page
             tab.goto("/")
-            enter_code(tab, code)
+            enter_code(tab, code, resume_key)
             assert page.url.endswith(f"/onderdeel/{module_id}"), "continues where it was left"
             assert page.locator(f"#vraag-{first_id} input:checked").count() == 1
             saved_and_resumed = True
@@ -167,7 +171,7 @@ def test_a_respondent_completes_the_real_questionnaire(open_tab, factory):
     assert page.url.endswith("/vragenlijst/controleren")
     assert page.get_by_role("heading", level=1).inner_text() == "Controleer uw antwoorden"
     with session_scope(factory) as session:
-        answers = load_progress(session, wave.id, code, TODAY)
+        answers = load_progress(session, wave.id, code, resume_key, TODAY)
         cells = {(c.organisation, c.unit, c.function_group) for c in frame_cells(session, wave.id)}
     assert validate_answers(questionnaire, answers, cells)[1] == []
     support = service.support_applies(questionnaire, answers)
@@ -301,7 +305,8 @@ def test_quick_exit_leaves_and_forgets(open_tab, factory):
     assert (
         cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/vragenlijst"
     )
-    assert cookie["expires"] == -1  # a session cookie: gone when the browser closes
+    # Gone after 20 minutes without activity (each page renews it), or when left.
+    assert 0 < cookie["expires"] - time.time() <= 20 * 60
     # There is no network here: the neutral site is asked for, but does not answer.
     with page.expect_request(lambda request: request.url == NEUTRAL_SITE):
         page.get_by_role("link", name="Snel weg").click()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import timedelta
 
@@ -219,15 +220,20 @@ def test_save_and_continue_later(respondent, wave, factory):
     respondent.start(wave.codes[0])
     through_background(respondent)
     respondent.answer({"comment": "half af"}, action="stop")
-    assert respondent.path() == "/vragenlijst/bewaard"
     assert COOKIE not in respondent.client.cookies
     closes = TODAY + timedelta(days=30)
     assert f"tot en met {closes.day} " in respondent.page.text()
     assert count(factory, ResumeState) == 1
+    resume_key = respondent.page.by_id("resume-key").text()
 
-    # Another day: the same code, and on where the respondent was.
+    # Another day: the same code, without the key, starts again (the draft stays hidden).
     respondent.client.cookies.clear()
-    respondent.start(wave.codes[0].lower().replace("-", " "))
+    respondent.start(wave.codes[0])
+    assert respondent.path() == BACKGROUND
+    assert not respondent.page.by_id("unit-pol-ams").has("checked")
+    # With the key: on where the respondent was.
+    respondent.client.cookies.clear()
+    respondent.start(wave.codes[0].lower().replace("-", " "), resume_key=resume_key)
     assert respondent.path() == SCREENER
     page = respondent.page
     assert page.by_id("field-comment").text() == "half af"
@@ -367,22 +373,26 @@ def test_nothing_about_answers_in_cookies_and_the_code_never_in_a_url(respondent
     assert respondent.path() == REVIEW
     respondent.get(SCREENER)
     respondent.answer({}, action="stop")
-    respondent.start(code)
+    resume_key = respondent.page.by_id("resume-key").text()
+    respondent.start(code, resume_key=resume_key)
     respondent.get(REVIEW)
     respondent.answer({})
     assert respondent.page.find("h1").text() == "Bedankt voor het invullen"
 
-    secrets = {code, normalize(code), code.replace("-", "")}
+    secrets = {code, normalize(code), code.replace("-", ""), resume_key, wave.id}
     for url in respondent.urls + respondent.locations:
-        assert not any(s in url for s in secrets), url
+        assert code not in url and normalize(code) not in url and resume_key not in url, url
     session_cookies = [c for c in respondent.set_cookies if c.startswith(f"{COOKIE}=")]
     assert session_cookies
-    for cookie in respondent.set_cookies:
+    for cookie in session_cookies:
         value = cookie.split(";")[0].split("=", 1)[1]
-        assert value in (f"{wave.id}.{normalize(code)}", '""'), cookie
+        # Sealed: nothing of the code, the key or the wave can be read from it.
+        sealed = base64.urlsafe_b64decode(value) if value != '""' else b""
+        assert not any(s.encode() in sealed or s in value for s in secrets), cookie
         assert (
             "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/vragenlijst" in cookie
         )
+        assert value == '""' or "Max-Age=1200" in cookie
 
 
 def test_support_information_for_those_it_is_meant_for(respondent, factory):

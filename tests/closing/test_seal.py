@@ -1,0 +1,144 @@
+"""After `monitor wave close`, the database's own files keep no trace of the wave's
+submissions (CONTRACT section 4), read as an attacker with the files would read them:
+PostgreSQL's raw pages through pageinspect, SQLite's file byte by byte."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from app.closing.seal import scrub_dead_rows
+from app.db import session_scope
+from app.responses.models import Response, ResumeState
+from app.waves.codes import code_hash
+from tests.support import answers, close_mini_wave, open_mini_wave
+
+RESPONSES = "/api/v1/waves/{}/responses"
+PROGRESS = "/api/v1/waves/{}/progress"
+PAGE = 8192
+PAGE_HEADER = 24
+MAXALIGN = 8
+
+
+def submit_with_drafts(client, wave, drafts: int, unspent: int = 3, responses: bool = True) -> None:
+    """Drafts for the first codes, then a response for each code but the last `unspent`
+    (which keep their pages in the code table), each its own request."""
+    for code in wave.codes[:drafts]:
+        saved = client.put(
+            PROGRESS.format(wave.id),
+            json={"code": code, "resume_key": "sleutel-" + code, "answers": {"threat": "once"}},
+        )
+        assert saved.status_code == 204, saved.text
+    for i, code in enumerate(wave.codes[: len(wave.codes) - unspent] if responses else (), 1):
+        sent = client.post(
+            RESPONSES.format(wave.id),
+            json={"code": code, "answers": answers(threat="once", threat_count=i)},
+        )
+        assert sent.status_code == 201, sent.text
+
+
+def close_as_the_cli_does(factory, engine, wave_id: str) -> None:
+    with session_scope(factory) as session:
+        close_mini_wave(session, wave_id)
+    scrub_dead_rows(engine)
+
+
+def tuple_headers(page: bytes) -> list[tuple[int, int]]:
+    """(xmin, xmax) of everything on a heap page that looks like a tuple header, used or
+    not: every MAXALIGNed offset whose header length byte is plausible. This is what a
+    reader of the raw file sees; line pointers and VACUUM do not hide it."""
+    found = []
+    for offset in range(PAGE_HEADER, PAGE - 23, MAXALIGN):
+        t_hoff = page[offset + 22]
+        if t_hoff % MAXALIGN == 0 and 24 <= t_hoff <= 64:
+            found.append(struct.unpack_from("<II", page, offset))
+    return found
+
+
+def postgres_relations(connection) -> list[str]:
+    """Every table of the application's schema and its TOAST table."""
+    rows = connection.execute(
+        text(
+            "SELECT c.oid::regclass::text, c.reltoastrelid::regclass::text "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r'"
+        )
+    ).all()
+    return [name for row in rows for name in row if name and name != "-"]
+
+
+def test_postgres_pages_hold_no_tuple_of_a_submission_after_close(client, factory, engine, db_url):
+    if db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's pages")
+    wave = open_mini_wave(factory, codes=30)
+    draft_xids = "SELECT xmin::text::bigint FROM resume_state"
+    response_xids = "SELECT xmin::text::bigint FROM response"
+    submit_with_drafts(client, wave, drafts=10, responses=False)
+    with engine.connect() as connection:
+        saved = set(connection.execute(text(draft_xids)).scalars())
+    submit_with_drafts(client, wave, drafts=0)
+    with engine.connect() as connection:
+        # The transactions that recorded a response (and spent its code) or saved a draft.
+        submissions = saved | set(connection.execute(text(response_xids)).scalars())
+    assert len(submissions) > len(saved) == 10
+    close_as_the_cli_does(factory, engine, wave.id)
+    with engine.connect() as connection:
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        traces = []
+        for relation in postgres_relations(connection):
+            pages = connection.execute(
+                text("SELECT pg_relation_size(CAST(:r AS regclass)) / :size"),
+                {"r": relation, "size": PAGE},
+            ).scalar_one()
+            for block in range(pages):
+                page = connection.execute(
+                    text("SELECT get_raw_page(:r, :b)"), {"r": relation, "b": block}
+                ).scalar_one()
+                traces += [
+                    (relation, block, xmin, xmax)
+                    for xmin, xmax in tuple_headers(bytes(page))
+                    if xmin in submissions or xmax in submissions
+                ]
+    assert traces == []
+
+
+def test_the_page_reader_finds_what_a_plain_vacuum_leaves(client, factory, engine, db_url):
+    """The attack above, against what the close did before: a plain VACUUM unlinks dead
+    tuples but leaves their bytes, with the xmax of the submission that spent each code."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's pages")
+    wave = open_mini_wave(factory, codes=8)
+    submit_with_drafts(client, wave, drafts=0)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        submissions = set(
+            connection.execute(text("SELECT xmin::text::bigint FROM response")).scalars()
+        )
+        connection.execute(text("VACUUM invitation_code"))
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        page = connection.execute(text("SELECT get_raw_page('invitation_code', 0)")).scalar_one()
+    spent_by = {xmax for _, xmax in tuple_headers(bytes(page))} & submissions
+    assert spent_by  # a dead code tuple, still on its page, names the submission that spent it
+
+
+def test_sqlite_file_holds_no_spent_code_nor_response_as_stored_before_close(
+    client, factory, engine, db_url
+):
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's file")
+    wave = open_mini_wave(factory, codes=20)
+    submit_with_drafts(client, wave, drafts=5)
+    with factory() as session:
+        ids_before = list(session.scalars(select(Response.id)))
+    close_as_the_cli_does(factory, engine, wave.id)
+    with factory() as session:
+        assert session.scalars(select(ResumeState.lookup)).all() == []
+        assert not set(ids_before) & set(session.scalars(select(Response.id)))
+    path = Path(db_url.removeprefix("sqlite:///"))
+    raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    for code in wave.codes[:-3]:  # spent
+        assert code_hash(code).encode() not in raw
+    for old_id in ids_before:
+        assert old_id.encode() not in raw

@@ -1,0 +1,104 @@
+"""The survey's session cookie, attacked as a colleague at a shared computer and as a
+network observer would (CONTRACT section 4): it carries no code, cannot be altered,
+travels only over https when the browser used https, and ends when left idle."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from app.web import session as web_session
+from app.web.session import COOKIE
+from tests.support import open_mini_wave
+from tests.web.pages import Respondent
+
+START = "/vragenlijst/start"
+
+
+@pytest.fixture
+def wave(factory):
+    return open_mini_wave(factory)
+
+
+@pytest.fixture
+def respondent(client) -> Respondent:
+    client.follow_redirects = True
+    return Respondent(client)
+
+
+def session_cookie(respondent: Respondent) -> str:
+    cookies = [c for c in respondent.set_cookies if c.startswith(f"{COOKIE}=")]
+    assert cookies
+    return cookies[-1]
+
+
+def test_a_copied_cookie_shows_nothing_and_an_altered_one_is_refused(respondent, wave):
+    respondent.start(wave.codes[0])
+    value = respondent.client.cookies[COOKIE]
+    sealed = base64.urlsafe_b64decode(value)
+    for secret in (wave.codes[0], wave.codes[0].replace("-", ""), wave.id):
+        assert secret.encode() not in sealed and secret not in value
+    page = respondent.path()
+    assert page.startswith("/vragenlijst/onderdeel/")
+    flipped = bytearray(sealed)
+    flipped[-1] ^= 1
+    respondent.client.cookies.set(
+        COOKIE, base64.urlsafe_b64encode(bytes(flipped)).decode(), path="/vragenlijst"
+    )
+    respondent.get(page)
+    assert respondent.path() == "/"  # no session: back to the code page
+
+
+def test_the_session_ends_after_the_idle_time(respondent, wave, monkeypatch):
+    respondent.start(wave.codes[0])
+    page = respondent.path()
+    assert "Max-Age=1200" in session_cookie(respondent)
+    now = web_session._minute()
+    monkeypatch.setattr(web_session, "_minute", lambda: now + 15)
+    respondent.get(page)
+    assert respondent.path() == page  # active: and the visit renews the session
+    monkeypatch.setattr(web_session, "_minute", lambda: now + 30)
+    respondent.get(page)
+    assert respondent.path() == page
+    monkeypatch.setattr(web_session, "_minute", lambda: now + 51)
+    respondent.get(page)
+    assert respondent.path() == "/" and "melding=session" in str(respondent.response.url)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "forwarded", "secure"),
+    [
+        ("http://testserver", None, False),
+        ("https://testserver", None, True),
+        # A client that is not our proxy cannot talk the cookie into (or out of) Secure.
+        ("http://testserver", "https", False),
+    ],
+)
+def test_the_cookie_is_secure_whenever_the_browser_used_https(
+    client, wave, base_url, forwarded, secure
+):
+    client.base_url = base_url
+    respondent = Respondent(client)
+    headers = {"X-Forwarded-Proto": forwarded} if forwarded else {}
+    respondent.get("/")
+    respondent.post(START, [("code", wave.codes[0]), ("wave", wave.id)], headers=headers)
+    assert ("Secure" in session_cookie(respondent)) == secure
+
+
+def test_behind_our_proxy_the_forwarded_scheme_decides(settings, wave):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    # TestClient's requests come from the address "testclient".
+    proxied = settings.model_copy(update={"proxy_addresses": ["testclient"]})
+    with TestClient(create_app(proxied)) as client:
+        respondent = Respondent(client)
+        respondent.get("/")
+        respondent.post(
+            START,
+            [("code", wave.codes[0]), ("wave", wave.id)],
+            headers={"X-Forwarded-Proto": "https"},
+        )
+        assert "Secure" in session_cookie(respondent)
