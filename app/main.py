@@ -17,7 +17,7 @@ from app.exports.router import router as exports_router
 from app.middleware import AccessLog, BodyLimit
 from app.problems import install_problem_handlers
 from app.questionnaires.router import router as questionnaires_router
-from app.ratelimit import RespondentRateLimit
+from app.ratelimit import ClientAddresses, FailureLimit, RespondentRateLimit
 from app.responses.intake import Intake
 from app.responses.router import router as responses_router
 from app.waves.router import router as waves_router
@@ -48,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    addresses = ClientAddresses(frozenset(settings.proxy_addresses))
+    limits = (settings.code_failures_per_address, settings.code_failures_total, addresses)
+    app.state.code_failures = FailureLimit(*limits)
     install_problem_handlers(app)
 
     @app.get("/api/v1/health", tags=["operations"])
@@ -67,8 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_dashboard(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limit:
-        proxies = frozenset(settings.proxy_addresses)
-        app.add_middleware(RespondentRateLimit, limit=settings.rate_limit, proxies=proxies)
+        app.add_middleware(RespondentRateLimit, limit=settings.rate_limit, addresses=addresses)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -38,9 +38,18 @@ from sqlalchemy.orm import Session
 
 from app.db import session_scope
 from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRoute
-from app.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ProblemError
+from app.problems import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ProblemError,
+    TooManyRequests,
+)
 from app.questionnaires.schema import DEFAULT_LANGUAGE, Module, Question, Questionnaire
 from app.questionnaires.service import get_version
+from app.ratelimit import FailureLimit
 from app.responses.intake import Intake
 from app.responses.service import (
     Submission,
@@ -266,8 +275,16 @@ def start(
     if not code:
         errors["code"] = t["code_missing"]
     if not errors:
+        # Counted with the API's code checks: one client, one budget (app.ratelimit).
+        failures: FailureLimit = request.app.state.code_failures
         try:
-            check_code(session, wave_id, code, today)
+            with failures.attempt(request.scope):
+                check_code(session, wave_id, code, today)
+        except TooManyRequests as refusal:
+            errors["code"] = t["code_too_many"]
+            page = _start(session, today, lang, status=429, errors=errors, chosen=wave_id)
+            page.headers.update(refusal.headers or {})
+            return page
         except Forbidden:
             errors["code"] = t["code_refused"]
         except (Conflict, NotFound):
