@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     addresses = ClientAddresses(frozenset(settings.proxy_addresses))
     limits = (settings.code_failures_per_address, settings.code_failures_total, addresses)
+    # Failed codes, and failed keys and tokens, are counted apart with the same limits.
     app.state.code_failures = FailureLimit(*limits)
+    app.state.key_failures = FailureLimit(*limits)
     install_problem_handlers(app)
 
     @app.get("/api/v1/health", tags=["operations"])

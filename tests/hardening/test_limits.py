@@ -12,12 +12,14 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.ratelimit import SlidingWindow
+from tests.builders import bearer
 from tests.support import answers, open_mini_wave
 
 URL = "/api/v1/waves/{}/responses"
 CHECK = "/api/v1/waves/{}/codes/check"
 LOAD = "/api/v1/waves/{}/progress/load"
 PROGRESS = "/api/v1/waves/{}/progress"
+TRENDS = "/api/v1/trends/threat"
 
 
 def too_many(reply) -> None:
@@ -128,6 +130,18 @@ def test_the_optional_write_limit_has_no_exemption_by_header(settings, factory):
             for code in wave.codes
         ]
         assert statuses == [201, 201, 429]
+
+
+def test_failed_keys_are_limited_but_a_valid_key_is_exempt(settings, factory):
+    """Guessing keys meets the same limit (each failure is audited, so the audit log
+    cannot be flooded); a valid key still works from an address that is refused."""
+    limited = settings.model_copy(update={"code_failures_per_address": 2})
+    analyst = bearer(factory, "analyst", "anna")
+    with TestClient(create_app(limited)) as client:
+        guess = {"Authorization": "Bearer guessed-key"}
+        assert [client.get(TRENDS, headers=guess).status_code for _ in range(2)] == [401, 401]
+        too_many(client.get(TRENDS, headers=guess))
+        assert client.get(TRENDS, headers=analyst).status_code == 200
 
 
 def test_addresses_are_forgotten_after_their_window():
