@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import sessionmaker
+from starlette.types import ASGIApp
 
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.estimates.router import router as estimates_router
 from app.exports.router import router as exports_router
-from app.middleware import AccessLog, BodyLimit
+from app.middleware import AccessLog, BodyLimit, NoTracebacks
 from app.problems import install_problem_handlers
 from app.questionnaires.router import router as questionnaires_router
 from app.ratelimit import ClientAddresses, FailureLimit, RespondentRateLimit
@@ -24,6 +25,13 @@ from app.waves.router import router as waves_router
 from app.web.dashboard import mount_dashboard
 from app.web.router import router as web_router
 from app.web.security import SecurityHeaders
+
+
+class MonitorApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's own outermost layer, which raises every unhandled exception
+        # again for the server to log with its traceback (app.middleware.NoTracebacks).
+        return NoTracebacks(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.intake.close()
             engine.dispose()
 
-    app = FastAPI(
+    app = MonitorApp(
         title="Staff victimisation monitor",
         version="1.0",
         summary="Anonymous periodic victimisation surveys of staff with a public task.",

@@ -252,10 +252,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        logger.error("unexpected error: %s", type(exc).__name__)
-        return problem_response(
-            500,
-            "Internal error",
-            "internal-error",
-            "Something went wrong on our side. Nothing was stored.",
-        )
+        return internal_error(exc)
+
+
+def internal_error(exc: Exception) -> JSONResponse:
+    """The answer to an exception nothing else handled. Logged by its class only: its
+    message, like a traceback, may quote what a respondent sent."""
+    logger.error("unexpected error: %s", type(exc).__name__)
+    return problem_response(
+        500,
+        "Internal error",
+        "internal-error",
+        "Something went wrong on our side. Nothing was stored.",
+    )
