@@ -22,8 +22,15 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     dashboard_dir: Path = Path("dashboards")
     max_body_bytes: int = 1024 * 1024
-    # Writes per minute per client address on respondent routes; 0 switches it off.
-    rate_limit: int = Field(default=60, ge=0)
+    # Failed code attempts (a respondent route refusing an unknown, foreign or spent code)
+    # per client address and from all addresses together, per 10 minutes; further
+    # attempts get 429 until the window has passed. Failed API keys and tokens are counted
+    # with the same numbers, apart. 0 switches a limit off.
+    code_failures_per_address: int = Field(default=20, ge=0)
+    code_failures_total: int = Field(default=1000, ge=0)
+    # Writes per minute per client address on respondent routes, valid ones included; 0
+    # (the default) switches it off: a whole intranet may reach us from one proxy address.
+    rate_limit: int = Field(default=0, ge=0)
     # Our own reverse proxies: behind them the client is the last X-Forwarded-For address.
     proxy_addresses: Annotated[list[str], NoDecode] = []
     log_level: str = "info"

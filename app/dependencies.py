@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Annotated, Any
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import session_scope
+from app.ratelimit import FailureLimit
 
 # No id has a control character, and PostgreSQL cannot even look up a text with NUL in
 # it: such an id in a URL is refused as invalid input (422) before it reaches the database.
@@ -74,3 +75,15 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TodayDep = Annotated[date, Depends(utc_today)]
+
+
+async def code_attempt(request: Request) -> AsyncIterator[None]:
+    """Around a respondent route that checks a code: refused (429) while this client's or
+    everyone's failed attempts are at their limit; a refused code counts (app.ratelimit)."""
+    failures: FailureLimit = request.app.state.code_failures
+    with failures.attempt(request.scope):
+        yield
+
+
+# The refused code reaches it as an exception; counted before the response is sent.
+CodeAttempt = Depends(code_attempt, scope="function")

@@ -9,22 +9,30 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.orm import sessionmaker
+from starlette.types import ASGIApp
 
 from app.config import Settings, get_settings
 from app.db import create_db_engine
 from app.estimates.router import router as estimates_router
 from app.exports.router import router as exports_router
 from app.files import secret_key
-from app.middleware import AccessLog, BodyLimit
+from app.middleware import AccessLog, BodyLimit, NoTracebacks
 from app.problems import install_problem_handlers
 from app.questionnaires.router import router as questionnaires_router
-from app.ratelimit import RespondentRateLimit
+from app.ratelimit import ClientAddresses, FailureLimit, RespondentRateLimit
 from app.responses.intake import Intake
 from app.responses.router import router as responses_router
 from app.waves.router import router as waves_router
 from app.web.dashboard import mount_dashboard
 from app.web.router import router as web_router
 from app.web.security import SecurityHeaders
+
+
+class MonitorApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's own outermost layer, which raises every unhandled exception
+        # again for the server to log with its traceback (app.middleware.NoTracebacks).
+        return NoTracebacks(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.intake.close()
             engine.dispose()
 
-    app = FastAPI(
+    app = MonitorApp(
         title="Staff victimisation monitor",
         version="1.0",
         summary="Anonymous periodic victimisation surveys of staff with a public task.",
@@ -50,6 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.secret_key = secret_key(settings.secret_key_file)
+    addresses = ClientAddresses(frozenset(settings.proxy_addresses))
+    limits = (settings.code_failures_per_address, settings.code_failures_total, addresses)
+    # Failed codes, and failed keys and tokens, are counted apart with the same limits.
+    app.state.code_failures = FailureLimit(*limits)
+    app.state.key_failures = FailureLimit(*limits)
     install_problem_handlers(app)
 
     @app.get("/api/v1/health", tags=["operations"])
@@ -69,8 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_dashboard(app, settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limit:
-        proxies = frozenset(settings.proxy_addresses)
-        app.add_middleware(RespondentRateLimit, limit=settings.rate_limit, proxies=proxies)
+        app.add_middleware(RespondentRateLimit, limit=settings.rate_limit, addresses=addresses)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

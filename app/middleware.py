@@ -1,5 +1,5 @@
 """The middleware every request passes: a common shape for HTTP-only middleware, the body
-limit and the access log."""
+limit, the access log, and the outermost layer that keeps tracebacks out of the logs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.problems import problem_response
+from app.problems import internal_error, problem_response
 
 access_log = logging.getLogger("app.access")
 
@@ -28,6 +28,30 @@ class HttpMiddleware:
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         raise NotImplementedError
+
+
+class NoTracebacks(HttpMiddleware):
+    """The outermost layer (app.main `MonitorApp`). Starlette's ServerErrorMiddleware sends
+    the 500 problem body (app.problems, which logs the exception's class and nothing else)
+    and then raises the exception again, so that the server logs it with its traceback:
+    "Exception in ASGI application". A traceback, and the message it ends with, may quote
+    what a respondent sent (a KeyError on a made-up answer value), so the exception ends
+    here. The request has been answered by then."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as exc:
+            if started:
+                return  # answered, and logged by its class (app.problems)
+            await internal_error(exc)(scope, receive, send)  # the 500 handler itself failed
 
 
 class BodyLimit(HttpMiddleware):

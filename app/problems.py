@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,11 @@ class ProblemError(Exception):
         self.detail = detail
         self.errors = errors or []
 
+    def response(self) -> JSONResponse:
+        return problem_response(
+            self.status, self.title, self.type_slug, self.detail, self.errors, self.headers
+        )
+
 
 class NotFound(ProblemError):
     status, title, type_slug = 404, "Not found", "not-found"
@@ -66,6 +72,17 @@ class PayloadTooLarge(ProblemError):
 
 class ServiceUnavailable(ProblemError):
     status, title, type_slug = 503, "Service unavailable", "service-unavailable"
+
+
+class TooManyRequests(ProblemError):
+    """`what` was refused for `wait` seconds more (a limit of app.ratelimit)."""
+
+    status, title, type_slug = 429, "Too many requests", "too-many-requests"
+
+    def __init__(self, what: str, wait: float):
+        self.retry_after = max(1, math.ceil(wait))
+        super().__init__(f"{what}; please try again in {self.retry_after} seconds.")
+        self.headers = {"Retry-After": str(self.retry_after)}
 
 
 class ProblemItem(BaseModel):
@@ -182,9 +199,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProblemError)
     async def _problem(_request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(
-            exc.status, exc.title, exc.type_slug, exc.detail, exc.errors, exc.headers
-        )
+        return exc.response()
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -237,10 +252,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        logger.error("unexpected error: %s", type(exc).__name__)
-        return problem_response(
-            500,
-            "Internal error",
-            "internal-error",
-            "Something went wrong on our side. Nothing was stored.",
-        )
+        return internal_error(exc)
+
+
+def internal_error(exc: Exception) -> JSONResponse:
+    """The answer to an exception nothing else handled. Logged by its class only: its
+    message, like a traceback, may quote what a respondent sent."""
+    logger.error("unexpected error: %s", type(exc).__name__)
+    return problem_response(
+        500,
+        "Internal error",
+        "internal-error",
+        "Something went wrong on our side. Nothing was stored.",
+    )

@@ -108,13 +108,18 @@ def free_port() -> int:
 
 
 def start_monitor(
-    db_url: str, *args: str, env: dict[str, str] | None = None, **popen: Any
+    db_url: str,
+    *args: str,
+    env: dict[str, str] | None = None,
+    launch: tuple[str, ...] = ("-m", "app.cli"),
+    **popen: Any,
 ) -> tuple[subprocess.Popen[bytes], int]:
     """`monitor serve` (extra `args`, e.g. --workers 2) on a free port, once it answers
-    from the database; the process and its port. The caller stops it."""
+    from the database; the process and its port. The caller stops it. `launch` is how
+    Python starts the CLI (a test may run it from a script that patches the app first)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
+        [sys.executable, *launch, "serve", "--port", str(port), *args],
         env={**os.environ, "MONITOR_DATABASE_URL": db_url, **(env or {})},
         **popen,
     )

@@ -1,23 +1,30 @@
 """`Authorization: Bearer KEY` for analyst and admin routes, with an audit record of each
-request made with a valid key. With single sign-on configured (MONITOR_JWKS_FILE), the
-bearer may instead be a JWT from the intranet's identity provider (`app.auth.sso`); the
-audit then names its subject."""
+request that presents a key: who (the key's name), what, and whether it was refused and
+why. With single sign-on configured (MONITOR_JWKS_FILE), the bearer may instead be a JWT
+from the intranet's identity provider (`app.auth.sso`); the audit then names its subject.
+A key or token that is not valid is recorded as such, never with the secret presented,
+and such failures are limited per client address and in total (app.ratelimit)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
-from app.auth.service import authenticate, record
+from app.auth.models import ACTOR_LENGTH
+from app.auth.service import Refused, authenticate, record
 from app.auth.sso import looks_like_jwt, verify_token
 from app.config import Settings
 from app.db import session_scope
 from app.dependencies import TodayDep
-from app.problems import Forbidden, Unauthorized
+from app.problems import Forbidden, ProblemError, Unauthorized
+from app.ratelimit import FailureLimit
 
 Role = Literal["analyst", "admin"]
 _ALLOWED: dict[Role, tuple[str, ...]] = {"analyst": ("analyst", "admin"), "admin": ("admin",)}
@@ -48,34 +55,65 @@ def require_role(role: Role) -> Callable[..., Principal]:
         action = f"{request.method} {getattr(route, 'path', request.url.path)}"
         query = f"?{request.url.query}" if request.url.query else ""
         detail = _printable(request.url.path + query)
-        settings: Settings = request.app.state.settings
-        token = None
-        if settings.jwks_file is not None and looks_like_jwt(credentials.credentials):
-            # Checked before the database is touched: a bad token leaves no trace.
-            token = verify_token(credentials.credentials, settings)
+        failures: FailureLimit = request.app.state.key_failures
         # Its own transaction: the check, the day of use and the audit record are kept
         # even when the request itself then fails.
         with session_scope(request.app.state.sessionmaker) as session:
-            if token is None:
-                key = authenticate(session, credentials.credentials, today)
-                principal = Principal(key.name, key.role)
+            try:
+                principal = _identify(session, credentials.credentials, request, today)
+            except Refused as refused:
+                # Limited only once refused, so a valid key is never held up by what others
+                # at its address tried. Past the limit: 429, and nothing more is recorded.
+                failures.refuse_when_full(request.scope)
+                failures.failed(request.scope)
+                record(session, refused.actor, action, f"{detail} (refused: {refused.reason})")
+                failure: ProblemError | None = refused
             else:
-                name = _printable(SSO_ACTOR + token.subject)[:64]
-                principal = Principal(name, token.role)
-            allowed = principal.role in _ALLOWED[role]
-            record(
-                session,
-                principal.name,
-                action,
-                detail if allowed else f"{detail} (refused: {role} only)",
-            )
-        if principal.role is None:
-            raise Forbidden("the token carries no role for this monitor (analyst or admin)")
-        if not allowed:
-            raise Forbidden(f"this needs an {role} key")
+                reason, failure = _lacking(principal.role, role)
+                record(
+                    session,
+                    principal.name,
+                    action,
+                    f"{detail} (refused: {reason})" if reason else detail,
+                )
+        if failure is not None:
+            raise failure
         return principal
 
     return dependency
+
+
+def _identify(session: Session, credentials: str, request: Request, today: date) -> Principal:
+    """Who the credentials stand for; Refused (401) when they are not valid here."""
+    settings: Settings = request.app.state.settings
+    if settings.jwks_file is not None and looks_like_jwt(credentials):
+        token = verify_token(credentials, settings)
+        return Principal(sso_actor(token.subject), token.role)
+    key = authenticate(session, credentials, today)
+    return Principal(key.name, key.role)
+
+
+def _lacking(held: str | None, needed: Role) -> tuple[str | None, Forbidden | None]:
+    """Why a principal holding role `held` may not do what needs `needed` (for the audit
+    log, and for the caller), or (None, None)."""
+    if held is None:
+        reason = "the token carries no role for this monitor (analyst or admin)"
+        return "no monitor role", Forbidden(reason)
+    if held not in _ALLOWED[needed]:
+        return f"{needed} only", Forbidden(f"this needs an {needed} key")
+    return None, None
+
+
+def sso_actor(subject: str) -> str:
+    """`sso:` and a token's subject for the audit log: whole when it fits and is plain
+    (printable, no `~`); else its start, `~` and the SHA-256 of all of it. So two subjects
+    are never logged as one, as they were when cut at the column's width."""
+    actor = SSO_ACTOR + subject
+    if len(actor) <= ACTOR_LENGTH and subject.isprintable() and "~" not in subject:
+        return actor
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()
+    start = _printable(subject)[: ACTOR_LENGTH - len(SSO_ACTOR) - len(digest) - 1]
+    return f"{SSO_ACTOR}{start}~{digest}"
 
 
 def _printable(text: str) -> str:

@@ -18,6 +18,20 @@ from app.auth.models import ROLES, ApiKey, AuditEvent
 from app.problems import Conflict, InvalidInput, NotFound, Unauthorized
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+# The audit log's actor for a key nobody issued: no key name (NAME_PATTERN) and no
+# single sign-on actor ("sso:…") looks like it.
+UNKNOWN_KEY = "(unknown key)"
+
+
+class Refused(Unauthorized):
+    """A key or token that is not valid here, with what the audit log keeps of the attempt:
+    an actor (a revoked key's name, or a stand-in) and a reason. Never the secret itself,
+    nor any part or hash of it that could be matched against a key offline."""
+
+    def __init__(self, detail: str, actor: str, reason: str):
+        super().__init__(detail)
+        self.actor = actor
+        self.reason = reason
 
 
 def key_hash(key: str) -> str:
@@ -59,8 +73,11 @@ def revoke_key(session: Session, name: str) -> ApiKey:
 def authenticate(session: Session, key: str, today: date) -> ApiKey:
     """The key's record, if it is valid; notes the day it was used (never the time)."""
     found = session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash(key)))
-    if found is None or found.revoked_at is not None:
-        raise Unauthorized("the API key is not valid (unknown or revoked)")
+    refusal = "the API key is not valid (unknown or revoked)"  # the same to the caller
+    if found is None:
+        raise Refused(refusal, UNKNOWN_KEY, "unknown key")
+    if found.revoked_at is not None:
+        raise Refused(refusal, found.name, "revoked key")
     if found.last_used_on != today:
         found.last_used_on = today
         session.flush()

@@ -15,14 +15,17 @@ from typing import Any
 
 import jwt
 
+from app.auth.service import Refused
 from app.config import Settings
 from app.files import reread_on_change
-from app.problems import ServiceUnavailable, Unauthorized
+from app.problems import ServiceUnavailable
 
 ROLES = ("analyst", "admin")
 # Asymmetric only: with a public key set, an HMAC "signature" would be forgeable.
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]
 LEEWAY_SECONDS = 30  # clocks of the provider and this server may differ a little
+# The audit log's actor for a token that is not valid here: its subject cannot be trusted.
+INVALID_TOKEN = "(invalid token)"  # noqa: S105 (a label, not a secret)
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,17 @@ def verify_token(token: str, settings: Settings) -> TokenIdentity:
             options={"require": ["exp", "iss", "aud", "sub"]},
         )
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("the token has expired; sign in again") from None
+        raise Refused("the token has expired; sign in again", INVALID_TOKEN, "expired") from None
     except (jwt.InvalidTokenError, jwt.PyJWKError) as exc:
-        raise Unauthorized(f"the token is not valid here ({_reason(exc)})") from None
+        raise _invalid(_reason(exc)) from None
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
-        raise Unauthorized("the token is not valid here (no subject)")
+        raise _invalid("no subject")
     return TokenIdentity(subject, _role(claims, settings.jwt_role_claim))
+
+
+def _invalid(reason: str) -> Refused:
+    return Refused(f"the token is not valid here ({reason})", INVALID_TOKEN, reason)
 
 
 class _UnknownKey(jwt.InvalidTokenError):

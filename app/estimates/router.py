@@ -50,14 +50,16 @@ def read_public_trend(
     return service.published_trend(session, found, by, lang, settings.min_cell)
 
 
-@router.get("/indicators", tags=["analysis"], responses=problem_responses(401, 403, 422, 503))
+@router.get("/indicators", tags=["analysis"], responses=problem_responses(401, 403, 422, 429, 503))
 def list_indicators(_key: AnalystKey, defs: IndicatorsDep, lang: Lang = "nl") -> list[IndicatorOut]:
     """Every indicator, public or not."""
     return [service.indicator_out(i, lang) for i in defs.indicators]
 
 
 @router.get(
-    "/trends/{indicator}", tags=["analysis"], responses=problem_responses(401, 403, 404, 422, 503)
+    "/trends/{indicator}",
+    tags=["analysis"],
+    responses=problem_responses(401, 403, 404, 422, 429, 503),
 )
 def read_trend(
     indicator: str,
@@ -77,7 +79,7 @@ def read_trend(
 @router.get(
     "/waves/{wave_id}/response-rates",
     tags=["analysis"],
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 429),
 )
 def read_response_rates(
     wave_id: WaveId,
@@ -101,7 +103,7 @@ def read_response_rates(
 @router.get(
     "/waves/{wave_id}/preview/{indicator}",
     tags=["admin"],
-    responses=problem_responses(401, 403, 404, 409, 422, 503),
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
 )
 def read_preview(
     wave_id: WaveId,

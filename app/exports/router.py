@@ -44,7 +44,7 @@ def _file_responses(description: str, *formats: str) -> dict[int | str, dict[str
     media = [WRITERS[f][1].split(";")[0] for f in formats or WRITERS]
     return {
         200: {"content": {m: {} for m in media}, "description": description},
-        **problem_responses(401, 403, 404, 409, 422, 503),
+        **problem_responses(401, 403, 404, 409, 422, 429, 503),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from app.dependencies import SessionDep, TodayDep, TransactionalRoute
+from app.dependencies import CodeAttempt, SessionDep, TodayDep, TransactionalRoute
 from app.problems import problem_responses
 from app.responses import service
 from app.responses.intake import Intake
@@ -19,15 +19,20 @@ from app.responses.schemas import (
 )
 from app.waves.schemas import WaveId
 
+# Every route here checks a code: a refused one counts towards the limits on failed
+# attempts, and while they are full the route answers 429 (app.ratelimit).
 router = APIRouter(
-    prefix="/api/v1/waves/{wave_id}", tags=["respondents"], route_class=TransactionalRoute
+    prefix="/api/v1/waves/{wave_id}",
+    tags=["respondents"],
+    route_class=TransactionalRoute,
+    dependencies=[CodeAttempt],
 )
 
 
 @router.post(
     "/responses",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(403, 404, 409, 413, 422),
+    responses=problem_responses(403, 404, 409, 413, 422, 429),
 )
 async def submit_response(wave_id: WaveId, body: SubmissionBody, request: Request) -> Recorded:
     """Record one anonymous response and spend its code, both or neither."""
@@ -36,7 +41,7 @@ async def submit_response(wave_id: WaveId, body: SubmissionBody, request: Reques
     return Recorded()
 
 
-@router.post("/codes/check", responses=problem_responses(403, 404, 409, 422))
+@router.post("/codes/check", responses=problem_responses(403, 404, 409, 422, 429))
 def check_code(
     wave_id: WaveId, body: CodeBody, session: SessionDep, today: TodayDep
 ) -> CodeAccepted:
@@ -50,7 +55,7 @@ def check_code(
     "/progress",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_responses(403, 404, 409, 422),
+    responses=problem_responses(403, 404, 409, 422, 429),
 )
 def save_progress(
     wave_id: WaveId, body: ProgressBody, session: SessionDep, today: TodayDep
@@ -61,7 +66,7 @@ def save_progress(
     service.save_progress(session, wave_id, body.code, body.resume_key, body.answers, today)
 
 
-@router.post("/progress/load", responses=problem_responses(403, 404, 409, 422))
+@router.post("/progress/load", responses=problem_responses(403, 404, 409, 422, 429))
 def load_progress(
     wave_id: WaveId, body: DraftBody, session: SessionDep, today: TodayDep
 ) -> SavedAnswers:

@@ -39,9 +39,18 @@ from sqlalchemy.orm import Session
 
 from app.db import session_scope
 from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRoute
-from app.problems import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ProblemError
+from app.problems import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ProblemError,
+    TooManyRequests,
+)
 from app.questionnaires.schema import DEFAULT_LANGUAGE, Module, Question, Questionnaire
 from app.questionnaires.service import get_version
+from app.ratelimit import FailureLimit
 from app.responses.drafts import new_resume_key
 from app.responses.intake import Intake
 from app.responses.service import (
@@ -286,16 +295,29 @@ def start(
     if not code:
         errors["code"] = t["code_missing"]
     if not errors:
+        # Counted with the API's code checks: one client, one budget (app.ratelimit).
+        # A wrong resume key is a failed attempt too: guessing keys is limited as well.
+        failures: FailureLimit = request.app.state.code_failures
+        code_accepted = False
         try:
-            check_code(session, wave_id, code, today)
+            with failures.attempt(request.scope):
+                check_code(session, wave_id, code, today)
+                code_accepted = True
+                wave = open_wave_for(session, wave_id, today)
+                if resume_key and find_progress(session, wave, code, resume_key) is None:
+                    raise Forbidden("no draft for this code and resume key")
+        except TooManyRequests as refusal:
+            errors["code"] = t["code_too_many"]
+            page = _start(session, today, lang, status=429, errors=errors, chosen=wave_id)
+            page.headers.update(refusal.headers or {})
+            return page
         except Forbidden:
-            errors["code"] = t["code_refused"]
+            if code_accepted:
+                errors["resume_key"] = t["resume_key_refused"]
+            else:
+                errors["code"] = t["code_refused"]
         except (Conflict, NotFound):
             errors["code"] = t["wave_closed"]
-    if not errors and resume_key:
-        wave = open_wave_for(session, wave_id, today)
-        if find_progress(session, wave, code, resume_key) is None:
-            errors["resume_key"] = t["resume_key_refused"]
     if errors:
         return _start(session, today, lang, status=422, errors=errors, code=code, chosen=wave_id)
     who = Respondent(wave_id, code, resume_key or new_resume_key())

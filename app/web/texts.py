@@ -51,6 +51,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "code_missing": "Vul uw toegangscode in",
         "code_refused": "Deze code kunt u niet gebruiken. Controleer of u de code goed heeft "
         "overgenomen uit uw uitnodiging.",
+        "code_too_many": "Er is te vaak een code ingevuld die niet klopt. Probeer het over "
+        "enkele minuten opnieuw.",
         "wave_missing": "Kies een vragenlijst",
         "wave_closed": "Deze vragenlijst is gesloten. U kunt geen antwoorden meer geven.",
         # module pages
@@ -143,6 +145,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "code_missing": "Enter your access code",
         "code_refused": "This code cannot be used. Check that you copied it correctly from "
         "your invitation.",
+        "code_too_many": "Too many codes that do not fit have been entered. Try again in a "
+        "few minutes.",
         "wave_missing": "Choose a questionnaire",
         "wave_closed": "This questionnaire has closed. You can no longer give answers.",
         "progress": "Part {number} of {total}",

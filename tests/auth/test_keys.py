@@ -11,7 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.auth.models import ApiKey, AuditEvent
-from app.auth.service import create_key, revoke_key
+from app.auth.service import UNKNOWN_KEY, create_key, revoke_key
 from app.cli import app
 from app.config import get_settings
 from app.db import session_scope
@@ -74,7 +74,7 @@ def test_key_rules(session):
 def test_without_a_valid_key_401(client, factory):
     for headers in (
         {},
-        {"Authorization": "Bearer nonsense"},
+        {"Authorization": "Bearer nonsense-key"},
         {"Authorization": "Basic dXNlcjpwdw=="},
     ):
         reply = client.get(TRENDS, headers=headers)
@@ -82,8 +82,21 @@ def test_without_a_valid_key_401(client, factory):
         assert reply.headers["www-authenticate"] == "Bearer"
         assert reply.headers["content-type"] == "application/problem+json"
         assert reply.json()["status"] == 401
+    # A key nobody issued is recorded as a failure, without the key or its hash; a request
+    # that presents no bearer credentials attempted nothing.
+    assert events(factory) == [
+        (UNKNOWN_KEY, "GET /api/v1/trends/{indicator}", f"{TRENDS} (refused: unknown key)")
+    ]
+    digest = hashlib.sha256(b"nonsense-key").hexdigest()
+    assert not any("nonsense" in v or digest[:12] in v for row in events(factory) for v in row)
+
+
+def events(factory) -> list[tuple[str, str, str]]:
     with factory() as session:
-        assert session.scalars(select(AuditEvent)).all() == []  # nobody to record
+        return [
+            (e.actor, e.action, e.detail)
+            for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
 
 
 def test_roles(client, factory):
@@ -103,6 +116,20 @@ def test_a_revoked_key_stops_at_once(client, factory):
     with session_scope(factory) as session:
         revoke_key(session, "leaver")
     assert client.get(TRENDS, headers=headers).status_code == 401
+    assert events(factory)[-1] == (
+        "leaver",
+        "GET /api/v1/trends/{indicator}",
+        f"{TRENDS} (refused: revoked key)",
+    )
+
+
+def test_the_audit_command_prints_failures(client, factory, monitor):
+    assert client.get(TRENDS, headers={"Authorization": "Bearer made-up"}).status_code == 401
+    printed = monitor("audit").stdout.splitlines()
+    assert [line.split("\t")[1:] for line in printed] == [
+        [UNKNOWN_KEY, "GET /api/v1/trends/{indicator}", f"{TRENDS} (refused: unknown key)"]
+    ]
+    assert "made-up" not in monitor("audit").stdout
 
 
 def test_last_used_is_a_day_and_every_request_is_audited(client, factory, monitor):

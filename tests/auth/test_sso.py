@@ -20,7 +20,9 @@ from jwt.algorithms import RSAAlgorithm
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from app.auth.models import AuditEvent
+from app.auth.dependencies import sso_actor
+from app.auth.models import ACTOR_LENGTH, AuditEvent
+from app.auth.sso import INVALID_TOKEN
 from app.config import Settings
 from app.main import create_app
 from tests.builders import bearer
@@ -131,8 +133,22 @@ def test_a_valid_token_is_audited_with_its_subject(sso, factory, keys):
     ],
 )
 def test_tokens_that_are_not_for_us_get_401(sso, factory, keys, claims, words):
-    refused(sso.get(TRENDS, headers=auth(token(keys["idp"], **claims))), 401, words)
-    assert audit(factory) == []  # nobody to record
+    presented = token(keys["idp"], **claims)
+    refused(sso.get(TRENDS, headers=auth(presented)), 401, words)
+    # Recorded as a failure, with the reason and never the token (nor a part of it).
+    assert audit(factory) == [
+        (INVALID_TOKEN, "GET /api/v1/trends/{indicator}", f"{TRENDS} (refused: {words})")
+    ]
+    assert_no_trace(factory, presented)
+
+
+def assert_no_trace(factory, secret: str) -> None:
+    """Nothing of a presented key or token in the audit log: not it, no part, no hash."""
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    pieces = [piece for piece in (secret, *secret.split("."), digest, digest[:16]) if piece]
+    for row in audit(factory):
+        for value in row:
+            assert not any(piece in value for piece in pieces), value
 
 
 def test_a_bad_signature_gets_401(sso, factory, keys):
@@ -150,7 +166,13 @@ def test_a_bad_signature_gets_401(sso, factory, keys):
         "bad signature",
     )
     refused(sso.get(TRENDS, headers=auth("a.b.c")), 401, "malformed")
-    assert audit(factory) == []
+    assert [detail for actor, _, detail in audit(factory) if actor == INVALID_TOKEN] == [
+        f"{TRENDS} (refused: bad signature)",
+        f"{TRENDS} (refused: unknown key id)",
+        f"{ANALYSIS} (refused: bad signature)",
+        f"{TRENDS} (refused: malformed)",
+    ]
+    assert_no_trace(factory, forged)
 
 
 def b64(data: bytes) -> str:
@@ -183,8 +205,42 @@ def test_a_token_without_a_monitor_role_gets_403(sso, factory, keys, roles):
     reply = sso.get(TRENDS, headers=auth(token(keys["idp"], **roles)))
     refused(reply, 403, "no role for this monitor")
     assert audit(factory) == [
-        ("sso:a.de.vries", "GET /api/v1/trends/{indicator}", f"{TRENDS} (refused: analyst only)")
+        ("sso:a.de.vries", "GET /api/v1/trends/{indicator}", f"{TRENDS} (refused: no monitor role)")
     ]
+
+
+def test_long_subjects_are_never_cut_into_one_actor(sso, factory, keys):
+    """Two subjects that differ only after the 64th character were once logged as one."""
+    common = "uid=" + "x" * 70
+    for subject in (common + "-anna", common + "-bert"):
+        assert sso.get(TRENDS, headers=auth(token(keys["idp"], sub=subject))).status_code == 200
+    actors = [actor for actor, _, _ in audit(factory)]
+    assert actors == [f"sso:{common}-anna", f"sso:{common}-bert"]  # whole, as they fit
+
+
+@pytest.mark.parametrize(
+    "subjects",
+    [
+        ("y" * 400 + "1", "y" * 400 + "2"),  # longer than the column: a digest tells them apart
+        ("a~b", "a~c"),  # "~" marks a digest: a subject with one is digested too
+        ("tab\there", "tab\\there"),  # a control character and its escaped spelling
+    ],
+)
+def test_subjects_too_long_or_odd_are_digested_unambiguously(subjects):
+    actors = [sso_actor(subject) for subject in subjects]
+    assert actors[0] != actors[1]
+    assert actors == [sso_actor(subject) for subject in subjects]  # stable
+    for subject, actor in zip(subjects, actors, strict=True):
+        assert len(actor) <= ACTOR_LENGTH and actor.isprintable()
+        assert actor.startswith("sso:")
+        if "~" in actor:
+            assert actor.rsplit("~", 1)[1] == hashlib.sha256(subject.encode()).hexdigest()
+        else:
+            assert actor == f"sso:{subject}"
+    assert "~" in actors[0]  # the first of each pair is digested
+    # No subject kept whole can be mistaken for a digested one.
+    assert sso_actor("plain") == "sso:plain"
+    assert sso_actor(actors[0][len("sso:") :]) != actors[0]
 
 
 def test_roles_from_a_plain_claim(settings, jwks_file, keys):
