@@ -9,63 +9,33 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import Field
 
-from app.questionnaires.conditions import (
-    Condition,
-    ConditionSyntaxError,
-    InCodes,
-    InRange,
-    atoms,
-    dump_condition,
-    parse_condition,
+from app.questionnaires.conditions import Condition, InCodes, InRange, atoms
+from app.questionnaires.parts import (
+    BACKGROUND_QUESTIONS,
+    ConditionField,
+    Frozen,
+    Option,
+    Text,
+    text_in,
 )
+
+__all__ = ["BACKGROUND_QUESTIONS", "ConditionField", "Option", "Text", "text_in"]
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 QUESTION_TYPES = ("single", "multi", "scale", "integer", "text")
 CHOICE_TYPES = ("single", "multi", "scale")
-BACKGROUND_QUESTIONS = ("organisation", "unit", "function_group")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 # Option codes end up in frames (32-character columns) and analysis-file column names.
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 VERSION_PATTERN = re.compile(r"^[a-z][a-z0-9-]*-\d{4}\.\d+$")
 
 
-def _parse(raw: Any) -> Condition:
-    try:
-        return parse_condition(raw)
-    except ConditionSyntaxError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-ConditionField = Annotated[
-    Condition, BeforeValidator(_parse), PlainSerializer(dump_condition, return_type=dict)
-]
-# A translated text: {"nl": "...", "en": "..."}; completeness is checked by meaning, so
-# that a missing translation is reported with its own code next to every other problem.
-Text = dict[str, str]
-
-
-def text_in(text: Text | None, lang: str) -> str:
-    """A translated text in one language ('' when there is none)."""
-    return (text or {}).get(lang, "")
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Option(_Frozen):
-    code: str
-    label: Text
-    organisation: str | None = None
-    exclusive: bool = False  # multi only: "none" / "rather not say" cannot be combined
-
-
-class Question(_Frozen):
+class Question(Frozen):
     id: str
     type: str
     text: Text
@@ -81,21 +51,21 @@ class Question(_Frozen):
         return {o.code for o in self.options or ()}
 
 
-class Module(_Frozen):
+class Module(Frozen):
     id: str
     title: Text
     intro: Text | None = None
     questions: tuple[Question, ...]
 
 
-class Support(_Frozen):
+class Support(Frozen):
     """Support information shown to respondents for whom `show_if` holds."""
 
     show_if: ConditionField
     text: Text
 
 
-class Questionnaire(_Frozen):
+class Questionnaire(Frozen):
     id: str
     title: Text
     intro: Text | None = None
