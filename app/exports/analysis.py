@@ -8,17 +8,16 @@ so that the design can be rebuilt in any survey package, `stratum` and
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from sqlalchemy.orm import Session
 
 from app.closing.figures import wave_sample
-from app.exports.table import CHOSEN, YES_NO, Column, Table, reordered
+from app.exports.table import YES_NO, Column, Table, reordered
 from app.indicators.definitions import IndicatorSet
 from app.indicators.derive import derive
 from app.problems import Conflict
-from app.questionnaires.schema import BACKGROUND_QUESTIONS, Text, text_in
+from app.questionnaires.kinds import AnswerColumn
+from app.questionnaires.schema import BACKGROUND_QUESTIONS, text_in
 from app.waves.models import Wave
 
 _DESIGN_LABELS = {
@@ -57,8 +56,9 @@ def analysis_table(session: Session, wave: Wave, defs: IndicatorSet, lang: str =
     words = _DESIGN_LABELS[lang]
     questions = questionnaire.question_map()
     columns = [
-        _choice_column(qid, questions[qid].text, table.column(qid), questions[qid], lang)
+        _column(c)
         for qid in BACKGROUND_QUESTIONS
+        for c in questions[qid].columns(table.column(qid), lang)
     ]
     columns.append(
         Column(
@@ -83,37 +83,7 @@ def analysis_table(session: Session, wave: Wave, defs: IndicatorSet, lang: str =
             )
         )
     for question in questionnaire.questions():
-        answers = table.column(question.id)
-        text = text_in(question.text, lang)
-        if question.type == "text":
-            continue
-        if question.type == "multi":
-            for option in question.options or ():
-                columns.append(
-                    Column(
-                        f"q_{question.id}__{option.code}",
-                        f"{text}: {text_in(option.label, lang)}",
-                        [np.nan if a is None else float(option.code in a) for a in answers],
-                        numeric=True,
-                        value_labels=CHOSEN[lang],
-                        whole=True,
-                    )
-                )
-        elif question.type == "integer":
-            columns.append(
-                Column(
-                    f"q_{question.id}",
-                    text,
-                    [np.nan if a is None else float(a) for a in answers],
-                    numeric=True,
-                    measure="scale",
-                    whole=True,
-                )
-            )
-        else:
-            columns.append(
-                _choice_column(f"q_{question.id}", question.text, answers, question, lang)
-            )
+        columns += [_column(c, "q_") for c in question.columns(table.column(question.id), lang)]
     columns += [
         Column(
             "stratum",
@@ -140,12 +110,14 @@ def analysis_table(session: Session, wave: Wave, defs: IndicatorSet, lang: str =
     )
 
 
-def _choice_column(name: str, text: Text, answers: list[Any], question: Any, lang: str) -> Column:
+def _column(answers: AnswerColumn, prefix: str = "") -> Column:
+    """A question's column (app.questionnaires.kinds) as a column of the table."""
     return Column(
-        name,
-        text_in(text, lang),
-        answers,
-        numeric=False,
-        value_labels={o.code: text_in(o.label, lang) for o in question.options or ()},
-        measure="ordinal" if question.type == "scale" else "nominal",
+        prefix + answers.name,
+        answers.label,
+        answers.values,
+        numeric=answers.numeric,
+        value_labels=answers.value_labels,
+        measure=answers.measure,
+        whole=answers.numeric,
     )

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-Measure = Literal["nominal", "ordinal", "scale"]
+from app.questionnaires.kinds import Measure
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,6 @@ class Table:
 YES_NO = {
     "nl": {0: "Nee", 1: "Ja"},
     "en": {0: "No", 1: "Yes"},
-}
-CHOSEN = {
-    "nl": {0: "Niet gekozen", 1: "Gekozen"},
-    "en": {0: "Not chosen", 1: "Chosen"},
 }
 
 

@@ -10,7 +10,6 @@ questionnaire definitions.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,8 +23,6 @@ from app.questionnaires.conditions import (
     AllOf,
     AnyOf,
     Condition,
-    InCodes,
-    InRange,
     Not,
     atoms,
     evaluate,
@@ -189,7 +186,7 @@ def check_version(
                 problems += _condition_problems(condition, questions, f"{at}.{field}", file)
         if rule.mean_of is not None:
             target = questions.get(rule.mean_of)
-            if target is None or target.type != "integer":
+            if target is None or not target.numeric:
                 problems.append(
                     DefinitionProblem(
                         file,
@@ -307,7 +304,7 @@ def _condition_problems(
             problems.append(
                 DefinitionProblem(file, where, "unknown_question", f"no question '{atom.question}'")
             )
-        elif target.type == "text":
+        elif target.free_text:
             problems.append(
                 DefinitionProblem(
                     file,
@@ -353,25 +350,7 @@ def _never_holds(condition: Condition, questions: dict[str, Question]) -> bool:
 
 def _satisfiable(condition: Condition, question: Question) -> bool:
     """Whether some answer to `question` (or none) makes the condition hold, judged by the
-    one evaluator on a few answers that witness every satisfiable case."""
-    candidates: list[Any] = [None]
-    codes = [o.code for o in question.options or ()]
-    if question.type == "multi":
-        # `in` holds for a superset of a set it holds for, `not_in` for a subset: the
-        # largest choice without any `not_in` code is the best witness.
-        excluded = {
-            c for a in atoms(condition) if isinstance(a, InCodes) and a.negate for c in a.codes
-        }
-        candidates.append([c for c in codes if c not in excluded] or None)
-    elif question.type == "integer":
-        low, high = question.min or 0, question.max or 0
-        bounds = [low, high]
-        for atom in atoms(condition):
-            if isinstance(atom, InRange):
-                bounds += [math.ceil(atom.min)] if atom.min is not None else []
-                bounds += [math.floor(atom.max)] if atom.max is not None else []
-        candidates += sorted({min(max(b, low), high) for b in bounds})
-    else:
-        candidates += codes or [""]
+    one evaluator on a few answers that witness every satisfiable case (its kind's)."""
+    candidates = [None, *question.witnesses(condition)]
     rows = [{} if value is None else {question.id: value} for value in candidates]
     return bool(evaluate(condition, AnswerTable({question.id: question.type}, rows)).any())

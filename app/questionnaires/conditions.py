@@ -153,6 +153,12 @@ def atoms(condition: Condition) -> Iterator[Atom]:
             yield condition
 
 
+# The kinds whose answer is a set of codes, on which `in` holds when any chosen code is
+# listed and `not_in` when none is. The kinds say which they are (the registry,
+# app.questionnaires.kinds, enters them here), so that the language names none.
+SET_ANSWERS: set[str] = set()
+
+
 class Answers(Protocol):
     """What the evaluator asks of a table of answers: per question, one value per row."""
 
@@ -177,7 +183,7 @@ class RowAnswers:
 
     def chosen(self, question: str, codes: Sequence[str]) -> np.bool_:
         value = self.answers.get(question)
-        if self.kinds.get(question) == "multi":
+        if self.kinds.get(question) in SET_ANSWERS:
             return np.bool_(value is not None and not set(codes).isdisjoint(value))
         return np.bool_(value in codes)
 

@@ -9,93 +9,51 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from functools import partial
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
-
-from app.questionnaires.conditions import (
-    Condition,
-    ConditionSyntaxError,
-    InCodes,
-    InRange,
-    atoms,
-    dump_condition,
-    parse_condition,
+from app.questionnaires import kinds
+from app.questionnaires.conditions import Condition, InCodes, InRange, atoms
+from app.questionnaires.kinds import Question
+from app.questionnaires.parts import (
+    BACKGROUND_QUESTIONS,
+    ConditionField,
+    Frozen,
+    Option,
+    Text,
+    text_in,
 )
+
+__all__ = [
+    "BACKGROUND_QUESTIONS",
+    "ConditionField",
+    "Option",
+    "Question",
+    "Text",
+    "text_in",
+]
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
-QUESTION_TYPES = ("single", "multi", "scale", "integer", "text")
-CHOICE_TYPES = ("single", "multi", "scale")
-BACKGROUND_QUESTIONS = ("organisation", "unit", "function_group")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-# Option codes end up in frames (32-character columns) and analysis-file column names.
-CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 VERSION_PATTERN = re.compile(r"^[a-z][a-z0-9-]*-\d{4}\.\d+$")
 
 
-def _parse(raw: Any) -> Condition:
-    try:
-        return parse_condition(raw)
-    except ConditionSyntaxError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-ConditionField = Annotated[
-    Condition, BeforeValidator(_parse), PlainSerializer(dump_condition, return_type=dict)
-]
-# A translated text: {"nl": "...", "en": "..."}; completeness is checked by meaning, so
-# that a missing translation is reported with its own code next to every other problem.
-Text = dict[str, str]
-
-
-def text_in(text: Text | None, lang: str) -> str:
-    """A translated text in one language ('' when there is none)."""
-    return (text or {}).get(lang, "")
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Option(_Frozen):
-    code: str
-    label: Text
-    organisation: str | None = None
-    exclusive: bool = False  # multi only: "none" / "rather not say" cannot be combined
-
-
-class Question(_Frozen):
-    id: str
-    type: str
-    text: Text
-    help: Text | None = None
-    required: bool = True
-    options: tuple[Option, ...] | None = None
-    min: int | None = None
-    max: int | None = None
-    max_length: int | None = Field(default=None, ge=1)
-    show_if: ConditionField | None = None
-
-    def option_codes(self) -> set[str]:
-        return {o.code for o in self.options or ()}
-
-
-class Module(_Frozen):
+class Module(Frozen):
     id: str
     title: Text
     intro: Text | None = None
     questions: tuple[Question, ...]
 
 
-class Support(_Frozen):
+class Support(Frozen):
     """Support information shown to respondents for whom `show_if` holds."""
 
     show_if: ConditionField
     text: Text
 
 
-class Questionnaire(_Frozen):
+class Questionnaire(Frozen):
     id: str
     title: Text
     intro: Text | None = None
@@ -122,7 +80,7 @@ def breakdown_labels(questionnaire: Questionnaire, lang: str) -> dict[str, str]:
     return {
         o.code: text_in(o.label, lang)
         for qid in BACKGROUND_QUESTIONS
-        for o in questions[qid].options or ()
+        for o in questions[qid].choices()
     }
 
 
@@ -194,48 +152,8 @@ def _check_question(q: Question, earlier: dict[str, Question], file: str, check_
         problem("invalid_id", "ids are lower case letters, digits and '_', starting with a letter")
     check_text(q.id, "text", q.text)
     check_text(q.id, "help", q.help)
-    if q.type not in QUESTION_TYPES:
-        problem("unknown_type", f"type '{q.type}' is not one of {', '.join(QUESTION_TYPES)}")
-    if q.type in CHOICE_TYPES:
-        if not q.options:
-            problem("missing_options", f"a {q.type} question needs options")
-        seen: set[str] = set()
-        for option in q.options or ():
-            if option.code in seen:
-                problem("duplicate_option", f"option code '{option.code}' is used twice")
-            seen.add(option.code)
-            if not CODE_PATTERN.match(option.code):
-                problem(
-                    "invalid_option_code",
-                    f"option code '{option.code}' is not a plain code of at most 32 characters",
-                )
-            check_text(q.id, f"label of option '{option.code}'", option.label)
-            if option.organisation is not None and option.organisation not in (
-                earlier["organisation"].option_codes() if "organisation" in earlier else ()
-            ):
-                problem(
-                    "unknown_organisation",
-                    f"option '{option.code}' names organisation '{option.organisation}', "
-                    "which is not an option of an earlier 'organisation' question",
-                )
-            if option.exclusive and q.type != "multi":
-                problem("misplaced_field", "'exclusive' belongs to options of multi questions")
-    elif q.options is not None:
-        problem("misplaced_field", f"a {q.type} question has no options")
-    if q.type == "integer":
-        if q.min is None or q.max is None:
-            problem("missing_range", "an integer question needs min and max")
-        elif q.min > q.max:
-            problem("min_greater_than_max", f"min {q.min} is greater than max {q.max}")
-    elif q.min is not None or q.max is not None:
-        problem("misplaced_field", "only integer questions have min and max")
-    if q.type == "text":
-        if q.max_length is None:
-            problem("missing_max_length", "a text question needs max_length")
-        if q.id in BACKGROUND_QUESTIONS:
-            problem("invalid_background", "background questions cannot be text")
-    elif q.max_length is not None:
-        problem("misplaced_field", "only text questions have max_length")
+    for code, message in kinds.definition_problems(q, earlier, partial(check_text, q.id)):
+        problem(code, message)
     if q.show_if is not None:
         problems.extend(_check_condition(q.show_if, q.id, earlier, file))
     return problems
@@ -267,7 +185,7 @@ def check_atom(atom: Any, target: Question, where: str, file: str) -> list[Defin
     """Check one atom against the question it names (shared with indicator definitions)."""
     problems: list[DefinitionProblem] = []
     if isinstance(atom, InCodes):
-        if target.type not in CHOICE_TYPES:
+        if not target.offers_options:
             problems.append(
                 DefinitionProblem(
                     file,
@@ -286,7 +204,7 @@ def check_atom(atom: Any, target: Question, where: str, file: str) -> list[Defin
                         f"condition uses code '{code}', which '{target.id}' does not have",
                     )
                 )
-    elif isinstance(atom, InRange) and target.type != "integer":
+    elif isinstance(atom, InRange) and not target.numeric:
         problems.append(
             DefinitionProblem(
                 file,
@@ -306,7 +224,7 @@ def _check_background(questions: dict[str, Question], file: str) -> list[Definit
             problems.append(
                 DefinitionProblem(file, qid, "missing_background", f"question '{qid}' is required")
             )
-        elif q.type != "single" or not q.required or q.show_if is not None:
+        elif not q.background or not q.required or q.show_if is not None:
             problems.append(
                 DefinitionProblem(
                     file,

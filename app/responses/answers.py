@@ -19,11 +19,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.questionnaires.conditions import SET_ANSWERS
+from app.questionnaires.kinds import kind_named
 from app.questionnaires.schema import BACKGROUND_QUESTIONS, Questionnaire
 from app.responses.models import Response
 
 BATCH = 1000  # answers parsed at a time: their objects stay in the CPU's cache
-_SHARED_KINDS = ("single", "scale", "integer")
 
 
 @contextmanager
@@ -43,8 +44,8 @@ def collector_paused() -> Iterator[None]:
 class AnswerTable:
     """Answers as columns: one row per respondent.
 
-    `kinds` maps question id -> question type ("single", "multi", "scale", "integer",
-    "text"). Rows are answer mappings in which hidden and unanswered questions are absent.
+    `kinds` maps question id -> the name of its kind (its `type`). Rows are answer
+    mappings in which hidden and unanswered questions are absent.
 
     A column is also kept coded (each distinct answer once, and per row the index of its
     answer), so that a test on a column looks at its few distinct answers and then
@@ -110,7 +111,9 @@ class AnswerTable:
 
     def answered(self, question: str) -> np.ndarray:
         try:
-            distinct, index = self.codes(question, as_tuples=self.kinds.get(question) == "multi")
+            distinct, index = self.codes(
+                question, as_tuples=self.kinds.get(question) in SET_ANSWERS
+            )
         except TypeError:
             return np.fromiter(map(is_not, self.column(question), repeat(None)), bool, self.size)
         return np.array([v is not None for v in distinct], dtype=bool)[index]
@@ -118,7 +121,7 @@ class AnswerTable:
     def chosen(self, question: str, codes: Sequence[str]) -> np.ndarray:
         """True where the answer is one of `codes` (multi: any chosen code is listed)."""
         wanted = set(codes)
-        multi = self.kinds.get(question) == "multi"
+        multi = self.kinds.get(question) in SET_ANSWERS
         try:
             distinct, index = self.codes(question, as_tuples=multi)
         except TypeError:
@@ -185,7 +188,7 @@ def answer_table(kinds: Mapping[str, str], batches: Iterable[Sequence[str]]) -> 
     hold no cycles)."""
     columns: dict[str, list[Any]] = {question: [] for question in kinds}
     shared: dict[str, dict[Any, Any]] = {
-        q: {} for q, kind in kinds.items() if kind in _SHARED_KINDS
+        q: {} for q, kind in kinds.items() if kind_named(kind).shared_answers
     }
     size = 0
     with collector_paused():

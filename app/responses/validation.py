@@ -13,16 +13,10 @@ import numpy as np
 
 from app.problems import FieldError
 from app.questionnaires.conditions import RowAnswers, evaluate, holds
-from app.questionnaires.schema import Option, Question, Questionnaire
+from app.questionnaires.schema import Question, Questionnaire
 from app.responses.answers import AnswerTable
 
 Cell = tuple[str, str, str]
-
-
-def offered_options(question: Question, answers: Mapping[str, Any]) -> list[Option]:
-    """The options a respondent sees: those of another organisation are left out."""
-    organisation = answers.get("organisation")
-    return [o for o in question.options or () if o.organisation in (None, organisation)]
 
 
 def is_shown(question: Question, kinds: Mapping[str, str], answers: Mapping[str, Any]) -> bool:
@@ -40,46 +34,6 @@ def visible_questions(questionnaire: Questionnaire, answers: Mapping[str, Any]) 
             if answers.get(question.id) is not None:
                 kept[question.id] = answers[question.id]
     return shown
-
-
-def _check_value(
-    question: Question, value: Any, answers: Mapping[str, Any]
-) -> tuple[str, str] | None:
-    """(code, message) when the value is not a valid answer to the question."""
-    kind = question.type
-    if kind in ("single", "scale"):
-        if not isinstance(value, str):
-            return "wrong_type", "expected one option code (a string)"
-        if value not in {o.code for o in offered_options(question, answers)}:
-            return "invalid_option", f"'{value}' is not one of the options offered"
-    elif kind == "multi":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return "wrong_type", "expected a list of option codes"
-        if not value:
-            return "empty_choice", "choose at least one option"
-        if len(set(value)) != len(value):
-            return "duplicate_option", "an option code is listed twice"
-        offered = {o.code: o for o in offered_options(question, answers)}
-        unknown = [v for v in value if v not in offered]
-        if unknown:
-            return "invalid_option", f"not offered: {', '.join(map(repr, unknown))}"
-        if len(value) > 1 and any(offered[v].exclusive for v in value):
-            return "exclusive_option", "an exclusive option cannot be combined with others"
-    elif kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            return "wrong_type", "expected a whole number"
-        assert question.min is not None and question.max is not None
-        if not question.min <= value <= question.max:
-            return "out_of_range", f"must be between {question.min} and {question.max}"
-    elif kind == "text":
-        if not isinstance(value, str):
-            return "wrong_type", "expected text"
-        assert question.max_length is not None
-        if len(value) > question.max_length:
-            return "too_long", f"at most {question.max_length} characters"
-        if "\x00" in value:
-            return "invalid_text", "text may not contain NUL characters"
-    return None
 
 
 def validate_answers(
@@ -130,7 +84,7 @@ def validate_many(
                 if question.required:
                     errors[i].append(FieldError(loc, "required", "this question needs an answer"))
             else:
-                problem = _check_value(question, value, kept[i])
+                problem = question.check(value, kept[i])
                 if problem is None:
                     kept[i][question.id] = value
                 else:

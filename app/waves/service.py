@@ -103,7 +103,7 @@ def parse_frame(text: str, questionnaire: Questionnaire) -> list[FrameRow]:
         )
     organisations = questionnaire.question("organisation").option_codes()
     owners = {
-        qid: {o.code: o.organisation for o in questionnaire.question(qid).options or ()}
+        qid: {o.code: o.organisation for o in questionnaire.question(qid).choices()}
         for qid in ("unit", "function_group")
     }
     rows: list[FrameRow] = []

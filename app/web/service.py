@@ -1,8 +1,9 @@
 """What a survey page shows, what a submitted page means and where the respondent goes next.
 
 Routing, option filtering and validation are those of the questionnaire and responses
-packages (`visible_questions`, `offered_options`, `validate_answers`); this module only
-arranges them into one page per module.
+packages (`visible_questions`, a question's `offered_options`, `validate_answers`), and a
+question's field is read as its kind says (`from_form`); this module only arranges them
+into one page per module.
 
 A question is *displayed* when it is visible given the answers so far and, if it is a
 choice question, at least one of its options is offered (the list of units waits for the
@@ -14,15 +15,14 @@ the `show_if` conditions it is given here (JavaScript on).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from app.problems import FieldError
 from app.questionnaires.conditions import AllOf, AnyOf, Condition, Not, atoms, dump_condition, holds
-from app.questionnaires.schema import CHOICE_TYPES, Module, Option, Question, Questionnaire
-from app.responses.validation import Cell, offered_options, validate_answers, visible_questions
+from app.questionnaires.schema import Module, Option, Question, Questionnaire
+from app.responses.validation import Cell, validate_answers, visible_questions
 from app.web.texts import error_message
 
 # The page's own form fields start with "_", which no question id does. SHOWN_FIELD
@@ -31,8 +31,6 @@ from app.web.texts import error_message
 SHOWN_FIELD = "_shown"
 ACTION_FIELD = "_action"  # "next", or "stop" for "Save and continue later"
 CHANGING_FIELD = "_changing"  # set when the page was opened from the review page
-# ASCII digits only, and few enough for int() (Python refuses very long digit strings).
-INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class Routing:
     def displayed(self, question: Question) -> bool:
         if question.id not in self.visible:
             return False
-        return question.type not in CHOICE_TYPES or bool(offered_options(question, self.answers))
+        return not question.offers_options or bool(question.offered_options(self.answers))
 
     def modules(self, questionnaire: Questionnaire) -> list[Module]:
         """The modules that have a page for this respondent."""
@@ -138,10 +136,10 @@ def page_fields(
             continue
         value = values.get(question.id)
         chosen = set(value) if isinstance(value, list) else {value}
-        offered = {o.code for o in offered_options(question, routing.answers)}
+        offered = {o.code for o in question.offered_options(routing.answers)}
         options = [
             OptionView(option, option.code in offered, option.code in chosen)
-            for option in question.options or ()
+            for option in question.choices()
             if organisation_on_page or option.code in offered
         ]
         condition = None
@@ -155,7 +153,7 @@ def page_fields(
                 question=question,
                 displayed=displayed,
                 options=options,
-                value="" if value is None or question.type in CHOICE_TYPES else str(value),
+                value=question.form_value(value),
                 error=errors.get(question.id),
                 condition=condition,
                 filtered=organisation_on_page and _organisation_bound(question),
@@ -175,7 +173,7 @@ def _depends_on_page(question: Question, page_ids: set[str]) -> bool:
 
 def _organisation_bound(question: Question) -> bool:
     """Whether some of its options are for one organisation only."""
-    return question.id != "organisation" and any(o.organisation for o in question.options or ())
+    return question.id != "organisation" and any(o.organisation for o in question.choices())
 
 
 def _page_condition(
@@ -215,23 +213,8 @@ def read_page(module: Module, form: Mapping[str, Sequence[str]]) -> tuple[set[st
     for no answer). Fields of other modules are ignored."""
     page_ids = {q.id for q in module.questions}
     shown = {qid for qid in form.get(SHOWN_FIELD, ()) if qid in page_ids}
-    values = {q.id: _read_value(q, form.get(q.id, ())) for q in module.questions if q.id in shown}
+    values = {q.id: q.from_form(form.get(q.id, ())) for q in module.questions if q.id in shown}
     return shown, values
-
-
-def _read_value(question: Question, given: Sequence[str]) -> Any:
-    if question.type == "multi":
-        return list(given) or None
-    if len(given) > 1:
-        return list(given)  # not one answer; validate_answers says so
-    text = given[0] if given else ""
-    if question.type == "text":
-        # Browsers send line breaks as CRLF but count them as one character for maxlength.
-        return text.replace("\r\n", "\n").strip() or None
-    text = text.strip()
-    if question.type == "integer" and INTEGER.fullmatch(text):
-        return int(text)
-    return text or None  # a non-number stays text: validate_answers calls it wrong_type
 
 
 @dataclass(frozen=True)
@@ -280,7 +263,7 @@ def submit_page(
 
 
 def _offered(question: Question, value: Any, answers: Mapping[str, Any]) -> bool:
-    codes = {o.code for o in offered_options(question, answers)}
+    codes = {o.code for o in question.offered_options(answers)}
     return all(code in codes for code in (value if isinstance(value, list) else [value]))
 
 
@@ -307,23 +290,13 @@ def review_sections(
         ReviewSection(
             module,
             [
-                ReviewRow(q, answer_texts(q, routing.answers.get(q.id), lang))
+                ReviewRow(q, q.answer_texts(routing.answers.get(q.id), lang))
                 for q in module.questions
                 if routing.displayed(q)
             ],
         )
         for module in routing.modules(questionnaire)
     ]
-
-
-def answer_texts(question: Question, value: Any, lang: str) -> list[str]:
-    if value is None:
-        return []
-    if question.type in CHOICE_TYPES:
-        labels = {o.code: o.label[lang] for o in question.options or ()}
-        codes = value if isinstance(value, list) else [value]
-        return [labels[code] for code in codes]
-    return [str(value)]
 
 
 def support_applies(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> bool:

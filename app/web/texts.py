@@ -2,8 +2,9 @@
 
 Everything a respondent reads about the survey itself (titles, questions, options,
 help, thanks, support) comes from the questionnaire definition; this dictionary holds
-only the words around it: buttons, headings, errors. Dutch as a Dutch government site
-writes it (u-form, short sentences).
+only the words around it: buttons, headings, errors (how to answer a kind of question,
+and its own errors, are words of the kind: app.questionnaires.kinds). Dutch as a Dutch
+government site writes it (u-form, short sentences).
 """
 
 from __future__ import annotations
@@ -58,9 +59,6 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         # module pages
         "progress": "Onderdeel {number} van {total}",
         "optional": "(niet verplicht)",
-        "multi_hint": "U kunt meer antwoorden kiezen.",
-        "integer_hint": "Vul een getal in van {min} tot en met {max}.",
-        "text_hint": "U kunt maximaal {max_length} tekens gebruiken.",
         "added_title": "Er zijn vragen bijgekomen",
         "added_text": "Door uw antwoorden zijn er vragen op deze pagina bijgekomen. Wilt u "
         "ook deze vragen beantwoorden?",
@@ -96,16 +94,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "not_found_title": "Deze pagina bestaat niet",
         "to_start": "Naar het begin van de vragenlijst",
         # validation (codes of app.responses.validation)
-        "required_choice": "Kies een antwoord",
-        "required_multi": "Kies ten minste één antwoord",
-        "required_integer": "Vul een getal in",
-        "required_text": "Vul een antwoord in",
         "invalid_option": "Kies een van de antwoorden die hier staan",
-        "exclusive_option": "U kunt ‘{label}’ niet combineren met andere antwoorden",
-        "wrong_type_integer": "Vul een heel getal in, zonder letters of leestekens",
-        "out_of_range": "Vul een getal in van {min} tot en met {max}",
-        "too_long": "Gebruik maximaal {max_length} tekens",
-        "invalid_text": "Uw antwoord bevat een teken dat niet is toegestaan",
         "unknown_cell": "Deze combinatie van organisatie, onderdeel en functiegroep komt in "
         "dit onderzoek niet voor. Controleer deze antwoorden.",
         "invalid_answer": "Controleer dit antwoord",
@@ -151,9 +140,6 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "wave_closed": "This questionnaire has closed. You can no longer give answers.",
         "progress": "Part {number} of {total}",
         "optional": "(optional)",
-        "multi_hint": "You can choose more than one answer.",
-        "integer_hint": "Enter a number from {min} to {max}.",
-        "text_hint": "You can use up to {max_length} characters.",
         "added_title": "Questions have been added",
         "added_text": "Your answers have added questions to this page. Would you please answer "
         "these as well?",
@@ -186,16 +172,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "thanks_close": "You can close this window now.",
         "not_found_title": "This page does not exist",
         "to_start": "Go to the start of the questionnaire",
-        "required_choice": "Choose an answer",
-        "required_multi": "Choose at least one answer",
-        "required_integer": "Enter a number",
-        "required_text": "Enter an answer",
         "invalid_option": "Choose one of the answers shown",
-        "exclusive_option": "You cannot combine ‘{label}’ with other answers",
-        "wrong_type_integer": "Enter a whole number, without letters or punctuation",
-        "out_of_range": "Enter a number from {min} to {max}",
-        "too_long": "Use no more than {max_length} characters",
-        "invalid_text": "Your answer contains a character that is not allowed",
         "unknown_cell": "This combination of organisation, unit and function group is not part "
         "of this survey. Please check these answers.",
         "invalid_answer": "Check this answer",
@@ -248,28 +225,15 @@ def long_date(day: date, lang: str) -> str:
 
 
 def error_message(error: FieldError, question: Question, lang: str, value: Any = None) -> str:
-    """A FieldError from validate_answers in words a respondent understands; `value` is
-    what the respondent gave (it names the exclusive option that was combined)."""
+    """A FieldError from validate_answers in words a respondent understands: the words of
+    the question's kind (app.questionnaires.kinds), else these; `value` is what the
+    respondent gave (it names the exclusive option that was combined)."""
+    own = question.error_text(error.code, lang, value)
+    if own is not None:
+        return own
     texts = TEXTS[lang]
-    if error.code == "required" or error.code == "empty_choice":
-        kind = {"single": "choice", "scale": "choice"}.get(question.type, question.type)
-        return texts[f"required_{kind}"]
-    if error.code in ("invalid_option", "duplicate_option") or (
-        error.code == "wrong_type" and question.type != "integer"
-    ):
+    if error.code in ("invalid_option", "duplicate_option", "wrong_type"):
         return texts["invalid_option"]
-    if error.code == "wrong_type":
-        return texts["wrong_type_integer"]
-    if error.code == "exclusive_option":
-        chosen = set(value) if isinstance(value, list) else set()
-        exclusive = next(
-            o for o in question.options or () if o.exclusive and (o.code in chosen or not chosen)
-        )
-        return texts["exclusive_option"].format(label=exclusive.label[lang])
-    if error.code == "out_of_range":
-        return texts["out_of_range"].format(min=question.min, max=question.max)
-    if error.code == "too_long":
-        return texts["too_long"].format(max_length=question.max_length)
-    if error.code in ("invalid_text", "unknown_cell"):
-        return texts[error.code]
+    if error.code == "unknown_cell":
+        return texts["unknown_cell"]
     return texts["invalid_answer"]

@@ -35,22 +35,24 @@
   }
 
   /* The answer as the server would count it for routing: undefined when there is none
-   * or when it is not valid (validate_answers routes on valid answers only). */
+   * or when it is not valid (validate_answers routes on valid answers only). The
+   * question's template says in data-answer what its answer is: one option code, a set
+   * of codes, a number (within data-min and data-max) or text. */
   function answerOf(block) {
-    var kind = block.getAttribute("data-kind");
-    if (kind === "single" || kind === "scale" || kind === "multi") {
+    var field = block.querySelector("[data-answer]");
+    var shape = field.getAttribute("data-answer");
+    if (shape === "code" || shape === "codes") {
       var chosen = [];
-      block.querySelectorAll("input:checked:enabled").forEach(function (input) {
+      field.querySelectorAll("input:checked:enabled").forEach(function (input) {
         chosen.push(input.value);
       });
-      if (kind === "multi") {
+      if (shape === "codes") {
         return chosen.length ? chosen : undefined;
       }
       return chosen[0];
     }
-    var field = block.querySelector("[data-answer]");
     var text = field.value.trim();
-    if (kind === "integer") {
+    if (shape === "number") {
       if (!INTEGER.test(text)) {
         return undefined;
       }

@@ -1,0 +1,195 @@
+"""The choice kinds: one option (single), one option on an ordered scale (scale), or
+several options (multi)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from app.questionnaires.conditions import Condition, InCodes, atoms
+from app.questionnaires.kinds.base import (
+    AnswerColumn,
+    CheckText,
+    Earlier,
+    Measure,
+    Problem,
+    QuestionBase,
+    Words,
+)
+from app.questionnaires.parts import Option, text_in
+
+# Option codes end up in frames (32-character columns) and analysis-file column names.
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+
+
+class ChoiceQuestion(QuestionBase):
+    """What the choice kinds share: options, some for one organisation only."""
+
+    options: tuple[Option, ...] | None = None
+
+    template = "kinds/choice.html"
+    offers_options = True
+    shared_answers = True
+    misplaced = "a {type} question has no options"
+    measure: ClassVar[Measure] = "nominal"
+    words: ClassVar[Words] = {
+        "nl": {"required": "Kies een antwoord"},
+        "en": {"required": "Choose an answer"},
+    }
+
+    def choices(self) -> tuple[Option, ...]:
+        return self.options or ()
+
+    def definition_problems(self, earlier: Earlier, check_text: CheckText) -> list[Problem]:
+        problems: list[Problem] = []
+        if not self.options:
+            problems.append(("missing_options", f"a {self.type} question needs options"))
+        organisations = earlier["organisation"].option_codes() if "organisation" in earlier else ()
+        seen: set[str] = set()
+        for option in self.choices():
+            if option.code in seen:
+                problems.append(("duplicate_option", f"option code '{option.code}' is used twice"))
+            seen.add(option.code)
+            if not CODE_PATTERN.match(option.code):
+                problems.append(
+                    (
+                        "invalid_option_code",
+                        f"option code '{option.code}' is not a plain code of at most 32 characters",
+                    )
+                )
+            check_text(f"label of option '{option.code}'", option.label)
+            if option.organisation is not None and option.organisation not in organisations:
+                problems.append(
+                    (
+                        "unknown_organisation",
+                        f"option '{option.code}' names organisation '{option.organisation}', "
+                        "which is not an option of an earlier 'organisation' question",
+                    )
+                )
+            if option.exclusive and not self.answer_is_set:
+                problems.append(
+                    ("misplaced_field", "'exclusive' belongs to options of multi questions")
+                )
+        return problems
+
+    def check(self, value: Any, answers: Mapping[str, Any]) -> Problem | None:
+        if not isinstance(value, str):
+            return "wrong_type", "expected one option code (a string)"
+        if value not in {o.code for o in self.offered_options(answers)}:
+            return "invalid_option", f"'{value}' is not one of the options offered"
+        return None
+
+    def columns(self, answers: list[Any], lang: str) -> list[AnswerColumn]:
+        labels = {o.code: text_in(o.label, lang) for o in self.choices()}
+        return [
+            AnswerColumn(
+                self.id,
+                text_in(self.text, lang),
+                answers,
+                numeric=False,
+                value_labels=labels,
+                measure=self.measure,
+            )
+        ]
+
+    def form_value(self, value: Any) -> str:
+        return ""  # the options show what was chosen
+
+    def answer_texts(self, value: Any, lang: str) -> list[str]:
+        if value is None:
+            return []
+        labels = {o.code: o.label[lang] for o in self.choices()}
+        return [labels[code] for code in (value if isinstance(value, list) else [value])]
+
+
+class SingleQuestion(ChoiceQuestion):
+    type: Literal["single"]
+
+    background = True
+
+
+class ScaleQuestion(ChoiceQuestion):
+    type: Literal["scale"]
+
+    measure = "ordinal"
+
+
+class MultiQuestion(ChoiceQuestion):
+    """Any number of options, at least one; an exclusive option ("none of these") stands
+    alone."""
+
+    type: Literal["multi"]
+
+    answer_is_set = True
+    shared_answers = False
+    words: ClassVar[Words] = {
+        "nl": {
+            "required": "Kies ten minste één antwoord",
+            "hint": "U kunt meer antwoorden kiezen.",
+            "exclusive_option": "U kunt ‘{label}’ niet combineren met andere antwoorden",
+            "chosen": "Gekozen",
+            "not_chosen": "Niet gekozen",
+        },
+        "en": {
+            "required": "Choose at least one answer",
+            "hint": "You can choose more than one answer.",
+            "exclusive_option": "You cannot combine ‘{label}’ with other answers",
+            "chosen": "Chosen",
+            "not_chosen": "Not chosen",
+        },
+    }
+
+    def check(self, value: Any, answers: Mapping[str, Any]) -> Problem | None:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "wrong_type", "expected a list of option codes"
+        if not value:
+            return "empty_choice", "choose at least one option"
+        if len(set(value)) != len(value):
+            return "duplicate_option", "an option code is listed twice"
+        offered = {o.code: o for o in self.offered_options(answers)}
+        unknown = [v for v in value if v not in offered]
+        if unknown:
+            return "invalid_option", f"not offered: {', '.join(map(repr, unknown))}"
+        if len(value) > 1 and any(offered[v].exclusive for v in value):
+            return "exclusive_option", "an exclusive option cannot be combined with others"
+        return None
+
+    def witnesses(self, condition: Condition) -> list[Any]:
+        # `in` holds for a superset of a set it holds for, `not_in` for a subset: the
+        # largest choice without any `not_in` code is the best witness.
+        excluded = {
+            c for a in atoms(condition) if isinstance(a, InCodes) and a.negate for c in a.codes
+        }
+        return [[o.code for o in self.choices() if o.code not in excluded] or None]
+
+    def columns(self, answers: list[Any], lang: str) -> list[AnswerColumn]:
+        """A 0/1 column per option."""
+        text = text_in(self.text, lang)
+        chosen = {0: self.words[lang]["not_chosen"], 1: self.words[lang]["chosen"]}
+        return [
+            AnswerColumn(
+                f"{self.id}__{option.code}",
+                f"{text}: {text_in(option.label, lang)}",
+                [np.nan if a is None else float(option.code in a) for a in answers],
+                numeric=True,
+                value_labels=chosen,
+            )
+            for option in self.choices()
+        ]
+
+    def from_form(self, given: Sequence[str]) -> Any:
+        return list(given) or None
+
+    def error_text(self, code: str, lang: str, value: Any = None) -> str | None:
+        if code == "empty_choice":  # nothing chosen: as unanswered
+            code = "required"
+        if code == "exclusive_option":
+            chosen = set(value) if isinstance(value, list) else set()
+            exclusive = next(
+                o for o in self.choices() if o.exclusive and (o.code in chosen or not chosen)
+            )
+            return self.words[lang][code].format(label=exclusive.label[lang])
+        return super().error_text(code, lang, value)

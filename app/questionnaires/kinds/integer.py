@@ -1,0 +1,91 @@
+"""The integer kind: a whole number between the question's min and max."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from app.questionnaires.conditions import Condition, InRange, atoms
+from app.questionnaires.kinds.base import (
+    AnswerColumn,
+    CheckText,
+    Earlier,
+    Problem,
+    QuestionBase,
+    Words,
+)
+from app.questionnaires.parts import text_in
+
+# ASCII digits only, and few enough for int() (Python refuses very long digit strings).
+INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+
+
+class IntegerQuestion(QuestionBase):
+    type: Literal["integer"]
+    min: int | None = None
+    max: int | None = None
+
+    template = "kinds/integer.html"
+    numeric = True
+    shared_answers = True
+    misplaced = "only integer questions have min and max"
+    words: ClassVar[Words] = {
+        "nl": {
+            "required": "Vul een getal in",
+            "hint": "Vul een getal in van {min} tot en met {max}.",
+            "wrong_type": "Vul een heel getal in, zonder letters of leestekens",
+            "out_of_range": "Vul een getal in van {min} tot en met {max}",
+        },
+        "en": {
+            "required": "Enter a number",
+            "hint": "Enter a number from {min} to {max}.",
+            "wrong_type": "Enter a whole number, without letters or punctuation",
+            "out_of_range": "Enter a number from {min} to {max}",
+        },
+    }
+
+    def definition_problems(self, earlier: Earlier, check_text: CheckText) -> list[Problem]:
+        if self.min is None or self.max is None:
+            return [("missing_range", "an integer question needs min and max")]
+        if self.min > self.max:
+            return [("min_greater_than_max", f"min {self.min} is greater than max {self.max}")]
+        return []
+
+    def check(self, value: Any, answers: Mapping[str, Any]) -> Problem | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "wrong_type", "expected a whole number"
+        assert self.min is not None and self.max is not None
+        if not self.min <= value <= self.max:
+            return "out_of_range", f"must be between {self.min} and {self.max}"
+        return None
+
+    def witnesses(self, condition: Condition) -> list[Any]:
+        """The bounds of its range and of the condition's ranges, within its range."""
+        low, high = self.min or 0, self.max or 0
+        bounds = [low, high]
+        for atom in atoms(condition):
+            if isinstance(atom, InRange):
+                bounds += [math.ceil(atom.min)] if atom.min is not None else []
+                bounds += [math.floor(atom.max)] if atom.max is not None else []
+        return sorted({min(max(b, low), high) for b in bounds})
+
+    def columns(self, answers: list[Any], lang: str) -> list[AnswerColumn]:
+        return [
+            AnswerColumn(
+                self.id,
+                text_in(self.text, lang),
+                [np.nan if a is None else float(a) for a in answers],
+                numeric=True,
+                measure="scale",
+            )
+        ]
+
+    def from_field(self, text: str) -> Any:
+        text = text.strip()
+        if INTEGER.fullmatch(text):
+            return int(text)
+        return text or None  # a non-number stays text: `check` calls it wrong_type

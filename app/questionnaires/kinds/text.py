@@ -1,0 +1,57 @@
+"""The text kind: free text of at most max_length characters, which never enters a
+statistic or the analysis file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from app.questionnaires.kinds.base import CheckText, Earlier, Problem, QuestionBase, Words
+from app.questionnaires.parts import BACKGROUND_QUESTIONS
+
+
+class TextQuestion(QuestionBase):
+    type: Literal["text"]
+    max_length: int | None = Field(default=None, ge=1)
+
+    template = "kinds/text.html"
+    free_text = True
+    misplaced = "only text questions have max_length"
+    words: ClassVar[Words] = {
+        "nl": {
+            "required": "Vul een antwoord in",
+            "hint": "U kunt maximaal {max_length} tekens gebruiken.",
+            "too_long": "Gebruik maximaal {max_length} tekens",
+            "invalid_text": "Uw antwoord bevat een teken dat niet is toegestaan",
+        },
+        "en": {
+            "required": "Enter an answer",
+            "hint": "You can use up to {max_length} characters.",
+            "too_long": "Use no more than {max_length} characters",
+            "invalid_text": "Your answer contains a character that is not allowed",
+        },
+    }
+
+    def definition_problems(self, earlier: Earlier, check_text: CheckText) -> list[Problem]:
+        problems: list[Problem] = []
+        if self.max_length is None:
+            problems.append(("missing_max_length", "a text question needs max_length"))
+        if self.id in BACKGROUND_QUESTIONS:
+            problems.append(("invalid_background", "background questions cannot be text"))
+        return problems
+
+    def check(self, value: Any, answers: Mapping[str, Any]) -> Problem | None:
+        if not isinstance(value, str):
+            return "wrong_type", "expected text"
+        assert self.max_length is not None
+        if len(value) > self.max_length:
+            return "too_long", f"at most {self.max_length} characters"
+        if "\x00" in value:
+            return "invalid_text", "text may not contain NUL characters"
+        return None
+
+    def from_field(self, text: str) -> Any:
+        # Browsers send line breaks as CRLF but count them as one character for maxlength.
+        return text.replace("\r\n", "\n").strip() or None
