@@ -6,6 +6,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,134 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("app.problems")
+
+
+class Code(StrEnum):
+    """Every stable problem code the monitor reports, each defined once with the template
+    of its message (after XLSForm/pyxform's `ErrorCode`): definition files (`monitor
+    survey validate`), answers and drafts (the `errors` of a 422), frames (`monitor frame
+    load`). Authors, analysts' scripts and the survey pages' texts (app/web/texts.py) rely
+    on the codes; a code's message is always its template filled in (`says`)."""
+
+    template: str
+
+    def __new__(cls, value: str, template: str) -> Code:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.template = template
+        return member
+
+    def says(self, **fields: Any) -> tuple[Code, str]:
+        """The code with its message: `FieldError(loc, *Code.REQUIRED.says())`."""
+        return self, self.template.format(**fields)
+
+    # --- definition files: reading them ---
+    YAML_SYNTAX = "yaml_syntax", "{reason}"
+    UNREADABLE = "unreadable", "{reason}"
+    INVALID_STRUCTURE = "invalid_structure", "{reason}"
+    NOT_FOUND = "not_found", "no such directory"
+    DUPLICATE_VERSION = "duplicate_version", "version '{version}' is also in {file}"
+    # --- definition files: texts and ids ---
+    MISSING_TRANSLATION = "missing_translation", "{field} has no '{lang}' text"
+    UNKNOWN_LANGUAGE = "unknown_language", "{field} has a text in unknown language '{lang}'"
+    INVALID_ID = "invalid_id", "ids are lower case letters, digits and '_', starting with a letter"
+    INVALID_VERSION_ID = "invalid_version_id", "a version id looks like 'mm-2026.1'"
+    DUPLICATE_MODULE_ID = "duplicate_module_id", "module id '{module}' is used twice"
+    EMPTY_MODULE = "empty_module", "a module needs at least one question"
+    DUPLICATE_QUESTION_ID = "duplicate_question_id", "question id is used twice"
+    # --- definition files: questions ---
+    UNKNOWN_TYPE = "unknown_type", "type '{kind}' is not one of {kinds}"
+    MISPLACED_FIELD = "misplaced_field", "{detail}"
+    MISSING_OPTIONS = "missing_options", "a {kind} question needs options"
+    DUPLICATE_OPTION = "duplicate_option", "option code '{code}' is used twice"
+    INVALID_OPTION_CODE = (
+        "invalid_option_code",
+        "option code '{code}' is not a plain code of at most 32 characters",
+    )
+    UNKNOWN_ORGANISATION = (
+        "unknown_organisation",
+        "unknown organisation '{organisation}'{where}; known: {known}",
+    )
+    MISSING_RANGE = "missing_range", "an integer question needs min and max"
+    MIN_GREATER_THAN_MAX = "min_greater_than_max", "min {min} is greater than max {max}"
+    MISSING_MAX_LENGTH = "missing_max_length", "a text question needs max_length"
+    MISSING_BACKGROUND = "missing_background", "question '{question}' is required"
+    INVALID_BACKGROUND = (
+        "invalid_background",
+        "background questions are required single questions shown to everyone",
+    )
+    # --- definition files: conditions ---
+    FORWARD_REFERENCE = (
+        "forward_reference",
+        "condition names '{question}', which is not an earlier question",
+    )
+    SELF_REFERENCE = (
+        "self_reference",
+        "condition names '{question}', which is not an earlier question",
+    )
+    CONDITION_TYPE_MISMATCH = (
+        "condition_type_mismatch",
+        "{operator} on '{question}', a {kind} question",
+    )
+    UNKNOWN_OPTION = (
+        "unknown_option",
+        "condition uses code '{code}', which '{question}' does not have",
+    )
+    UNKNOWN_QUESTION = "unknown_question", "'{question}' is not a question of {survey}"
+    TEXT_QUESTION = "text_question", "'{question}' is free text, which never enters a statistic"
+    NEVER_HOLDS = "never_holds", "no set of answers satisfies this condition"
+    # --- definition files: indicators ---
+    UNKNOWN_DENOMINATOR = "unknown_denominator", "'{name}' is not one of {names}"
+    MISSING_DENOMINATOR = (
+        "missing_denominator",
+        "indicators use the denominator '{name}', which {version} does not define",
+    )
+    DUPLICATE_INDICATOR = "duplicate_indicator", "indicator id is used twice"
+    MISSING_INDICATOR = "missing_indicator", "CONTRACT section 6 names it"
+    MISSING_LABEL = "missing_label", "an indicator needs a label"
+    MISSING_DESCRIPTION = "missing_description", "an indicator needs a description"
+    MISSING_VERSION = "missing_version", "no definition for {version}"
+    UNKNOWN_VERSION = "unknown_version", "there is no questionnaire version {version}"
+    MISSING_VALUE = "missing_value", "a proportion needs 'value' (a condition)"
+    MISSING_MEAN_OF = "missing_mean_of", "a mean needs 'mean_of' (an integer question)"
+    MISSING_BREAK_NOTE = "missing_break_note", "a series break needs a break_note for readers"
+    # --- answers and drafts ---
+    REQUIRED = "required", "this question needs an answer"
+    NOT_SHOWN = "not_shown", "this question is not asked given the other answers"
+    WRONG_TYPE = "wrong_type", "expected {expected}"
+    INVALID_OPTION = "invalid_option", "not offered: {options}"
+    EMPTY_CHOICE = "empty_choice", "choose at least one option"
+    EXCLUSIVE_OPTION = "exclusive_option", "an exclusive option cannot be combined with others"
+    OUT_OF_RANGE = "out_of_range", "must be between {min} and {max}"
+    TOO_LONG = "too_long", "at most {max_length} characters"
+    INVALID_TEXT = "invalid_text", "not valid text: {reason}"
+    UNKNOWN_CELL = (
+        "unknown_cell",
+        "this combination of organisation, unit and function group is not in the wave's population",
+    )
+    INVALID_RESUME_KEY = "invalid_resume_key", "a resume key has {min} to {max} characters"
+    JSON_INVALID = "json_invalid", "{reason}"
+    # --- frames ---
+    BAD_HEADER = "bad_header", "found: {header}"
+    WRONG_FIELD_COUNT = "wrong_field_count", "expected 4 fields, found {count}"
+    UNKNOWN_UNIT = "unknown_unit", "unknown unit '{value}'; known: {known}"
+    UNKNOWN_FUNCTION_GROUP = (
+        "unknown_function_group",
+        "unknown function group '{value}'; known: {known}",
+    )
+    UNIT_ORGANISATION_MISMATCH = (
+        "unit_organisation_mismatch",
+        "unit '{value}' does not belong to '{organisation}'",
+    )
+    FUNCTION_GROUP_ORGANISATION_MISMATCH = (
+        "function_group_organisation_mismatch",
+        "function group '{value}' does not belong to '{organisation}'",
+    )
+    INVALID_HEADCOUNT = (
+        "invalid_headcount",
+        "headcount '{value}' is not a whole number from 1 to {most:,}",
+    )
+    DUPLICATE_CELL = "duplicate_cell", "the same cell is on line {line}"
 
 
 @dataclass(frozen=True)
@@ -222,7 +351,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                 "Invalid input",
                 "invalid-input",
                 f"The request is not valid: body: {reason}",
-                [FieldError("body", "json_invalid", reason)],
+                [FieldError("body", *Code.JSON_INVALID.says(reason=reason))],
             )
         titles = {
             400: "Bad request", 404: "Not found", 405: "Method not allowed",

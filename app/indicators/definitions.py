@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.files import reread_on_change
-from app.problems import FieldError, ServiceUnavailable
+from app.problems import Code, FieldError, ServiceUnavailable
 from app.questionnaires.conditions import (
     AllOf,
     AnyOf,
@@ -27,16 +27,21 @@ from app.questionnaires.conditions import (
     atoms,
     evaluate,
 )
-from app.questionnaires.loader import INDICATORS_FILE, read_yaml, structure_problems
+from app.questionnaires.loader import (
+    INDICATORS_FILE,
+    not_a_mapping,
+    read_yaml,
+    structure_problems,
+)
 from app.questionnaires.schema import (
     ID_PATTERN,
-    LANGUAGES,
     ConditionField,
     DefinitionProblem,
     Question,
     Questionnaire,
     Text,
     check_atom,
+    text_problems,
 )
 from app.responses.answers import AnswerTable
 
@@ -93,55 +98,56 @@ def parse_indicators(data: Any, file: str) -> tuple[IndicatorSet | None, list[De
     """Structure and every check that needs no questionnaire; the definitions come back
     with those problems (None only when the structure is wrong), to be checked further."""
     if not isinstance(data, dict):
-        return None, [DefinitionProblem(file, "file", "invalid_structure", "expected a mapping")]
+        return None, [not_a_mapping(file)]
     try:
         defs = IndicatorSet.model_validate(data)
     except ValidationError as exc:
         return None, structure_problems(exc, file, data)
     problems: list[DefinitionProblem] = []
 
-    def problem(where: str, code: str, message: str) -> None:
-        problems.append(DefinitionProblem(file, where, code, message))
+    def problem(where: str, code: Code, **fields: Any) -> None:
+        problems.append(DefinitionProblem(file, where, *code.says(**fields)))
 
     for version, named in defs.denominators.items():
         for name in sorted(set(named) - set(NAMED_DENOMINATORS)):
-            problem(
-                f"denominators.{version}",
-                "unknown_denominator",
-                f"'{name}' is not one of {', '.join(NAMED_DENOMINATORS)}",
-            )
+            names = ", ".join(NAMED_DENOMINATORS)
+            problem(f"denominators.{version}", Code.UNKNOWN_DENOMINATOR, name=name, names=names)
     seen: set[str] = set()
     for indicator in defs.indicators:
         where = indicator.id
         if not ID_PATTERN.match(indicator.id):
-            problem(where, "invalid_id", "ids are lower case letters, digits and '_'")
+            problem(where, Code.INVALID_ID)
         if indicator.id in seen:
-            problem(where, "duplicate_indicator", "indicator id is used twice")
+            problem(where, Code.DUPLICATE_INDICATOR)
         seen.add(indicator.id)
-        for field in ("label", "description"):
+        for field, missing in (
+            ("label", Code.MISSING_LABEL),
+            ("description", Code.MISSING_DESCRIPTION),
+        ):
             text = getattr(indicator, field)
             if text is None:
-                problem(where, f"missing_{field}", f"an indicator needs a {field}")
-            problems.extend(_text_problems(text, file, where, field))
+                problem(where, missing)
+            problems.extend(text_problems(text, file, where, field))
         if not indicator.versions:
-            problem(where, "missing_version", "an indicator needs at least one version")
+            problem(where, Code.MISSING_VERSION, version="any questionnaire version")
         for version, rule in indicator.versions.items():
             at = f"{where}.{version}"
             if indicator.kind == "proportion":
                 if rule.value is None:
-                    problem(at, "missing_value", "a proportion needs 'value' (a condition)")
+                    problem(at, Code.MISSING_VALUE)
                 if rule.mean_of is not None:
-                    problem(at, "misplaced_field", "'mean_of' belongs to a mean")
+                    problem(at, Code.MISPLACED_FIELD, detail="'mean_of' belongs to a mean")
             else:
                 if rule.mean_of is None:
-                    problem(at, "missing_mean_of", "a mean needs 'mean_of' (an integer question)")
+                    problem(at, Code.MISSING_MEAN_OF)
                 if rule.value is not None:
-                    problem(at, "misplaced_field", "'value' belongs to a proportion")
+                    problem(at, Code.MISPLACED_FIELD, detail="'value' belongs to a proportion")
             if rule.series_break and rule.break_note is None:
-                problem(at, "missing_break_note", "a series break needs a break_note for readers")
+                problem(at, Code.MISSING_BREAK_NOTE)
             if rule.break_note is not None and not rule.series_break:
-                problem(at, "misplaced_field", "'break_note' belongs with 'series_break: true'")
-            problems.extend(_text_problems(rule.break_note, file, at, "break_note"))
+                detail = "'break_note' belongs with 'series_break: true'"
+                problem(at, Code.MISPLACED_FIELD, detail=detail)
+            problems.extend(text_problems(rule.break_note, file, at, "break_note"))
     return defs, problems
 
 
@@ -155,7 +161,7 @@ def check_version(
     named = defs.denominators.get(version, {})
     for name, condition in named.items():
         problems += _condition_problems(
-            condition, questions, f"denominators.{version}.{name}", file
+            condition, questionnaire, f"denominators.{version}.{name}", file
         )
     needed = {i.denominator for i in defs.indicators} - {"all"}
     for name in sorted(needed - set(named)):
@@ -163,8 +169,7 @@ def check_version(
             DefinitionProblem(
                 file,
                 f"denominators.{version}",
-                "missing_denominator",
-                f"indicators use the denominator '{name}', which {version} does not define",
+                *Code.MISSING_DENOMINATOR.says(name=name, version=version),
             )
         )
     for indicator in defs.indicators:
@@ -174,8 +179,7 @@ def check_version(
                 DefinitionProblem(
                     file,
                     indicator.id,
-                    "missing_version",
-                    f"no definition for questionnaire version {version}",
+                    *Code.MISSING_VERSION.says(version=f"questionnaire version {version}"),
                 )
             )
             continue
@@ -183,7 +187,7 @@ def check_version(
         for field in ("value", "valid_if"):
             condition = getattr(rule, field)
             if condition is not None:
-                problems += _condition_problems(condition, questions, f"{at}.{field}", file)
+                problems += _condition_problems(condition, questionnaire, f"{at}.{field}", file)
         if rule.mean_of is not None:
             target = questions.get(rule.mean_of)
             if target is None or not target.numeric:
@@ -191,8 +195,13 @@ def check_version(
                     DefinitionProblem(
                         file,
                         f"{at}.mean_of",
-                        "unknown_question" if target is None else "condition_type_mismatch",
-                        f"'{rule.mean_of}' is not an integer question of {version}",
+                        *(
+                            Code.UNKNOWN_QUESTION.says(question=rule.mean_of, survey=version)
+                            if target is None
+                            else Code.CONDITION_TYPE_MISMATCH.says(
+                                operator="'mean_of'", question=rule.mean_of, kind=target.type
+                            )
+                        ),
                     )
                 )
     return problems
@@ -203,7 +212,7 @@ def check_indicators(
 ) -> list[DefinitionProblem]:
     """Every problem of the definitions against a folder's questionnaire versions."""
     problems = [
-        DefinitionProblem(file, indicator_id, "missing_indicator", "CONTRACT section 6 names it")
+        DefinitionProblem(file, indicator_id, *Code.MISSING_INDICATOR.says())
         for indicator_id in CONTRACT_INDICATORS
         if defs.get(indicator_id) is None
     ]
@@ -213,10 +222,7 @@ def check_indicators(
         for version in sorted(set(versions) - set(questionnaires)):
             problems.append(
                 DefinitionProblem(
-                    file,
-                    f"{where}.{version}",
-                    "unknown_version",
-                    f"there is no questionnaire version {version}",
+                    file, f"{where}.{version}", *Code.UNKNOWN_VERSION.says(version=version)
                 )
             )
     for questionnaire in questionnaires.values():
@@ -277,51 +283,27 @@ def _unavailable(detail: str, problems: list[DefinitionProblem]) -> IndicatorsUn
     )
 
 
-def _text_problems(text: Text | None, file: str, where: str, field: str) -> list[DefinitionProblem]:
-    if text is None:
-        return []
-    problems = [
-        DefinitionProblem(file, where, "missing_translation", f"{field} has no '{lang}' text")
-        for lang in LANGUAGES
-        if not (text.get(lang) or "").strip()
-    ]
-    problems += [
-        DefinitionProblem(file, where, "unknown_language", f"{field} has a text in '{lang}'")
-        for lang in sorted(set(text) - set(LANGUAGES))
-    ]
-    return problems
-
-
 def _condition_problems(
-    condition: Condition, questions: dict[str, Question], where: str, file: str
+    condition: Condition, questionnaire: Questionnaire, where: str, file: str
 ) -> list[DefinitionProblem]:
     """Atoms against the questions they name (any question of the version), then whether
     the condition can hold at all."""
     problems: list[DefinitionProblem] = []
+    questions = questionnaire.question_map()
     for atom in atoms(condition):
         target = questions.get(atom.question)
         if target is None:
-            problems.append(
-                DefinitionProblem(file, where, "unknown_question", f"no question '{atom.question}'")
-            )
+            missing = Code.UNKNOWN_QUESTION.says(question=atom.question, survey=questionnaire.id)
+            problems.append(DefinitionProblem(file, where, *missing))
         elif target.free_text:
             problems.append(
-                DefinitionProblem(
-                    file,
-                    where,
-                    "text_question",
-                    f"'{atom.question}' is free text, which never enters a statistic",
-                )
+                DefinitionProblem(file, where, *Code.TEXT_QUESTION.says(question=atom.question))
             )
         else:
             problems += check_atom(atom, target, where, file)
     # Unknown codes never match, so the condition can still be evaluated.
-    if all(p.code == "unknown_option" for p in problems) and _never_holds(condition, questions):
-        problems.append(
-            DefinitionProblem(
-                file, where, "never_holds", "no set of answers satisfies this condition"
-            )
-        )
+    if all(p.code == Code.UNKNOWN_OPTION for p in problems) and _never_holds(condition, questions):
+        problems.append(DefinitionProblem(file, where, *Code.NEVER_HOLDS.says()))
     return problems
 
 

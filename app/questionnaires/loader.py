@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from app.problems import Code
 from app.questionnaires.schema import (
     DEFAULT_LANGUAGE,
     DefinitionProblem,
@@ -35,9 +36,9 @@ def read_yaml(path: Path) -> tuple[Any, list[DefinitionProblem]]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "file"
         reason = getattr(exc, "problem", None) or str(exc)
-        return None, [DefinitionProblem(path.name, where, "yaml_syntax", str(reason))]
+        return None, [DefinitionProblem(path.name, where, *Code.YAML_SYNTAX.says(reason=reason))]
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [DefinitionProblem(path.name, "file", "unreadable", str(exc))]
+        return None, [DefinitionProblem(path.name, "file", *Code.UNREADABLE.says(reason=exc))]
 
 
 def structure_problems(exc: ValidationError, file: str, data: Any) -> list[DefinitionProblem]:
@@ -47,9 +48,19 @@ def structure_problems(exc: ValidationError, file: str, data: Any) -> list[Defin
         loc = error["loc"]
         where = _locate(data, loc)
         problems.append(
-            DefinitionProblem(file, where, "invalid_structure", f"{error['msg']} (at {_path(loc)})")
+            DefinitionProblem(
+                file,
+                where,
+                *Code.INVALID_STRUCTURE.says(reason=f"{error['msg']} (at {_path(loc)})"),
+            )
         )
     return problems
+
+
+def not_a_mapping(file: str) -> DefinitionProblem:
+    return DefinitionProblem(
+        file, "file", *Code.INVALID_STRUCTURE.says(reason="expected a mapping")
+    )
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -74,7 +85,7 @@ def parse_questionnaire(
     data: Any, file: str
 ) -> tuple[Questionnaire | None, list[DefinitionProblem]]:
     if not isinstance(data, dict):
-        return None, [DefinitionProblem(file, "file", "invalid_structure", "expected a mapping")]
+        return None, [not_a_mapping(file)]
     try:
         questionnaire = Questionnaire.model_validate(data)
     except ValidationError as exc:
@@ -92,7 +103,7 @@ def load_directory(directory: Path) -> LoadResult:
     result = LoadResult()
     if not directory.is_dir():
         result.problems.append(
-            DefinitionProblem(str(directory), "directory", "not_found", "no such directory")
+            DefinitionProblem(str(directory), "directory", *Code.NOT_FOUND.says())
         )
         return result
     seen: dict[str, str] = {}
@@ -106,8 +117,9 @@ def load_directory(directory: Path) -> LoadResult:
                         DefinitionProblem(
                             path.name,
                             questionnaire.id,
-                            "duplicate_version",
-                            f"version '{questionnaire.id}' is also in {seen[questionnaire.id]}",
+                            *Code.DUPLICATE_VERSION.says(
+                                version=questionnaire.id, file=seen[questionnaire.id]
+                            ),
                         )
                     ]
                 else:

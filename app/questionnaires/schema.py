@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from app.problems import Code
 from app.questionnaires import kinds
 from app.questionnaires.conditions import Condition, InCodes, InRange, atoms
 from app.questionnaires.kinds import Question
@@ -97,24 +98,34 @@ class DefinitionProblem:
         return f"{self.file}: {self.where}: [{self.code}] {self.message}"
 
 
+def text_problems(text: Text | None, file: str, where: str, field: str) -> list[DefinitionProblem]:
+    """A translated text in every language and in no other (questionnaires and indicators)."""
+    if text is None:
+        return []
+    problems = [
+        DefinitionProblem(file, where, *Code.MISSING_TRANSLATION.says(field=field, lang=lang))
+        for lang in LANGUAGES
+        if not (text.get(lang) or "").strip()
+    ]
+    problems += [
+        DefinitionProblem(file, where, *Code.UNKNOWN_LANGUAGE.says(field=field, lang=lang))
+        for lang in sorted(set(text) - set(LANGUAGES))
+    ]
+    return problems
+
+
 def check_questionnaire(q: Questionnaire, file: str) -> list[DefinitionProblem]:
     """Every problem of meaning in a structurally valid questionnaire."""
     problems: list[DefinitionProblem] = []
 
-    def problem(where: str, code: str, message: str) -> None:
-        problems.append(DefinitionProblem(file, where, code, message))
+    def problem(where: str, code: Code, **fields: Any) -> None:
+        problems.append(DefinitionProblem(file, where, *code.says(**fields)))
 
     def check_text(where: str, field: str, text: Text | None) -> None:
-        if text is None:
-            return
-        for lang in LANGUAGES:
-            if not (text.get(lang) or "").strip():
-                problem(where, "missing_translation", f"{field} has no '{lang}' text")
-        for lang in set(text) - set(LANGUAGES):
-            problem(where, "unknown_language", f"{field} has a text in unknown language '{lang}'")
+        problems.extend(text_problems(text, file, where, field))
 
     if not VERSION_PATTERN.match(q.id):
-        problem(q.id, "invalid_version_id", "a version id looks like 'mm-2026.1'")
+        problem(q.id, Code.INVALID_VERSION_ID)
     check_text("questionnaire", "title", q.title)
     check_text("questionnaire", "intro", q.intro)
     check_text("questionnaire", "thanks", q.thanks)
@@ -123,16 +134,16 @@ def check_questionnaire(q: Questionnaire, file: str) -> list[DefinitionProblem]:
     earlier: dict[str, Question] = {}
     for module in q.modules:
         if module.id in module_ids:
-            problem(module.id, "duplicate_module_id", f"module id '{module.id}' is used twice")
+            problem(module.id, Code.DUPLICATE_MODULE_ID, module=module.id)
         module_ids.add(module.id)
         check_text(f"module {module.id}", "title", module.title)
         check_text(f"module {module.id}", "intro", module.intro)
         if not module.questions:
-            problem(f"module {module.id}", "empty_module", "a module needs at least one question")
+            problem(f"module {module.id}", Code.EMPTY_MODULE)
         for question in module.questions:
             problems.extend(_check_question(question, earlier, file, check_text))
             if question.id in earlier:
-                problem(question.id, "duplicate_question_id", "question id is used twice")
+                problem(question.id, Code.DUPLICATE_QUESTION_ID)
             earlier[question.id] = question
 
     problems.extend(_check_background(earlier, file))
@@ -149,7 +160,7 @@ def _check_question(q: Question, earlier: dict[str, Question], file: str, check_
         problems.append(DefinitionProblem(file, q.id, code, message))
 
     if not ID_PATTERN.match(q.id):
-        problem("invalid_id", "ids are lower case letters, digits and '_', starting with a letter")
+        problem(*Code.INVALID_ID.says())
     check_text(q.id, "text", q.text)
     check_text(q.id, "help", q.help)
     for code, message in kinds.definition_problems(q, earlier, partial(check_text, q.id)):
@@ -167,15 +178,8 @@ def _check_condition(
     for atom in atoms(condition):
         target = earlier.get(atom.question)
         if target is None:
-            code = "forward_reference" if atom.question != where else "self_reference"
-            problems.append(
-                DefinitionProblem(
-                    file,
-                    where,
-                    code,
-                    f"condition names '{atom.question}', which is not an earlier question",
-                )
-            )
+            code = Code.FORWARD_REFERENCE if atom.question != where else Code.SELF_REFERENCE
+            problems.append(DefinitionProblem(file, where, *code.says(question=atom.question)))
             continue
         problems.extend(check_atom(atom, target, where, file))
     return problems
@@ -190,18 +194,16 @@ def check_atom(atom: Any, target: Question, where: str, file: str) -> list[Defin
                 DefinitionProblem(
                     file,
                     where,
-                    "condition_type_mismatch",
-                    f"'in'/'not_in' on '{target.id}', a {target.type} question",
+                    *Code.CONDITION_TYPE_MISMATCH.says(
+                        operator="'in'/'not_in'", question=target.id, kind=target.type
+                    ),
                 )
             )
         else:
             for code in sorted(set(atom.codes) - target.option_codes()):
                 problems.append(
                     DefinitionProblem(
-                        file,
-                        where,
-                        "unknown_option",
-                        f"condition uses code '{code}', which '{target.id}' does not have",
+                        file, where, *Code.UNKNOWN_OPTION.says(code=code, question=target.id)
                     )
                 )
     elif isinstance(atom, InRange) and not target.numeric:
@@ -209,8 +211,9 @@ def check_atom(atom: Any, target: Question, where: str, file: str) -> list[Defin
             DefinitionProblem(
                 file,
                 where,
-                "condition_type_mismatch",
-                f"'min'/'max' on '{target.id}', a {target.type} question",
+                *Code.CONDITION_TYPE_MISMATCH.says(
+                    operator="'min'/'max'", question=target.id, kind=target.type
+                ),
             )
         )
     return problems
@@ -222,15 +225,8 @@ def _check_background(questions: dict[str, Question], file: str) -> list[Definit
         q = questions.get(qid)
         if q is None:
             problems.append(
-                DefinitionProblem(file, qid, "missing_background", f"question '{qid}' is required")
+                DefinitionProblem(file, qid, *Code.MISSING_BACKGROUND.says(question=qid))
             )
         elif not q.background or not q.required or q.show_if is not None:
-            problems.append(
-                DefinitionProblem(
-                    file,
-                    qid,
-                    "invalid_background",
-                    "background questions are required single questions shown to everyone",
-                )
-            )
+            problems.append(DefinitionProblem(file, qid, *Code.INVALID_BACKGROUND.says()))
     return problems

@@ -6,6 +6,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from app.problems import Code
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -36,11 +38,10 @@ def _refuse_surrogates(value: Any, where: str) -> Any:
         pass
     found = sorted(set(_unpaired_surrogates(value, where)))
     if found:
-        raise PydanticCustomError(
-            "invalid_text",
-            "not valid Unicode text (an unpaired surrogate) at {where}",
-            {"where": ", ".join(found)},
+        code, message = Code.INVALID_TEXT.says(
+            reason=f"an unpaired surrogate at {', '.join(found)}"
         )
+        raise PydanticCustomError(code, message)  # no context: pydantic formats nothing
     return value
 
 

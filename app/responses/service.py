@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm import Session
 
-from app.problems import Conflict, FieldError, Forbidden, InvalidInput, ProblemError
+from app.problems import Code, Conflict, FieldError, Forbidden, InvalidInput, ProblemError
 from app.questionnaires.service import get_version
 from app.responses import drafts
 from app.responses.models import Response
@@ -192,14 +192,13 @@ def save_progress(
         else [
             FieldError(
                 "resume_key",
-                "invalid_resume_key",
-                f"a resume key has {drafts.RESUME_KEY_MIN} to {drafts.RESUME_KEY_MAX} characters",
+                *Code.INVALID_RESUME_KEY.says(min=drafts.RESUME_KEY_MIN, max=drafts.RESUME_KEY_MAX),
             )
         ]
     )
     questionnaire = get_version(session, wave.questionnaire_id)
     _, judged = validate_many(questionnaire, [answers], frame_cell_set(session, wave.id))[0]
-    errors += [e for e in judged if e.code != "required"]
+    errors += [e for e in judged if e.code != Code.REQUIRED]
     if errors:
         raise InvalidInput(
             f"{len(errors)} problem(s) in the saved answers; nothing was saved", errors

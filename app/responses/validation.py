@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from app.problems import FieldError
+from app.problems import Code, FieldError
 from app.questionnaires.conditions import RowAnswers, evaluate, holds
 from app.questionnaires.schema import Question, Questionnaire
 from app.responses.answers import AnswerTable
@@ -56,7 +56,7 @@ def validate_many(
     errors: list[list[FieldError]] = [
         [
             FieldError(
-                f"answers.{qid}", "unknown_question", f"'{qid}' is not a question of this survey"
+                f"answers.{qid}", *Code.UNKNOWN_QUESTION.says(question=qid, survey="this survey")
             )
             for qid in answers
             if qid not in questions
@@ -75,14 +75,10 @@ def validate_many(
             value = answers.get(question.id)
             if not shown[i]:
                 if value is not None:
-                    errors[i].append(
-                        FieldError(
-                            loc, "not_shown", "this question is not asked given the other answers"
-                        )
-                    )
+                    errors[i].append(FieldError(loc, *Code.NOT_SHOWN.says()))
             elif value is None:
                 if question.required:
-                    errors[i].append(FieldError(loc, "required", "this question needs an answer"))
+                    errors[i].append(FieldError(loc, *Code.REQUIRED.says()))
             else:
                 problem = question.check(value, kept[i])
                 if problem is None:
@@ -93,12 +89,5 @@ def validate_many(
     for i, answers_kept in enumerate(kept):
         cell = tuple(answers_kept.get(qid) for qid in ("organisation", "unit", "function_group"))
         if None not in cell and cell not in cells:
-            errors[i].append(
-                FieldError(
-                    "answers.function_group",
-                    "unknown_cell",
-                    "this combination of organisation, unit and function group is not in the "
-                    "wave's population",
-                )
-            )
+            errors[i].append(FieldError("answers.function_group", *Code.UNKNOWN_CELL.says()))
     return list(zip(kept, errors, strict=True))

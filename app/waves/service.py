@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
-from app.problems import Conflict, FieldError, InvalidInput, NotFound
+from app.problems import Code, Conflict, FieldError, InvalidInput, NotFound
 from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import get_version
 from app.waves.codes import code_hash, new_code
@@ -90,6 +90,18 @@ class FrameRow:
     headcount: int
 
 
+_FRAME_CODES = {
+    "unit": (Code.UNKNOWN_UNIT, Code.UNIT_ORGANISATION_MISMATCH),
+    "function_group": (Code.UNKNOWN_FUNCTION_GROUP, Code.FUNCTION_GROUP_ORGANISATION_MISMATCH),
+}
+
+
+def _codes_of(owners: dict[str, str | None], organisation: str) -> str:
+    """The codes an operator may use on a line of this organisation (all, if unknown)."""
+    fitting = [code for code, owner in owners.items() if owner in (None, organisation)]
+    return ", ".join(sorted(fitting or owners))
+
+
 def parse_frame(text: str, questionnaire: Questionnaire) -> list[FrameRow]:
     """Check a frame CSV against the questionnaire's background codes; every bad line is
     reported (InvalidInput with one error per problem), or the rows are returned."""
@@ -99,7 +111,7 @@ def parse_frame(text: str, questionnaire: Questionnaire) -> list[FrameRow]:
     if header is None or [h.strip().lower() for h in header] != FRAME_HEADER:
         raise InvalidInput(
             "the first line must be exactly: " + ",".join(FRAME_HEADER),
-            [FieldError("line 1", "bad_header", f"found: {','.join(header or [])}")],
+            [FieldError("line 1", *Code.BAD_HEADER.says(header=",".join(header or [])))],
         )
     organisations = questionnaire.question("organisation").option_codes()
     owners = {
@@ -113,40 +125,36 @@ def parse_frame(text: str, questionnaire: Questionnaire) -> list[FrameRow]:
             continue
         line = f"line {number}"
         if len(record) != len(FRAME_HEADER):
-            errors.append(
-                FieldError(line, "wrong_field_count", f"expected 4 fields, found {len(record)}")
-            )
+            errors.append(FieldError(line, *Code.WRONG_FIELD_COUNT.says(count=len(record))))
             continue
         organisation, unit, function_group, headcount_text = (f.strip() for f in record)
         line_errors = []
         if organisation not in organisations:
-            line_errors.append(("unknown_organisation", f"unknown organisation '{organisation}'"))
-        for qid, value in (("unit", unit), ("function_group", function_group)):
-            if value not in owners[qid]:
-                line_errors.append((f"unknown_{qid}", f"unknown {qid} '{value}'"))
-            elif owners[qid][value] not in (None, organisation):
-                line_errors.append(
-                    (
-                        f"{qid}_organisation_mismatch",
-                        f"{qid} '{value}' does not belong to '{organisation}'",
-                    )
+            line_errors.append(
+                Code.UNKNOWN_ORGANISATION.says(
+                    organisation=organisation, where="", known=", ".join(sorted(organisations))
                 )
+            )
+        for qid, value in (("unit", unit), ("function_group", function_group)):
+            unknown, mismatch = _FRAME_CODES[qid]
+            if value not in owners[qid]:
+                line_errors.append(
+                    unknown.says(value=value, known=_codes_of(owners[qid], organisation))
+                )
+            elif owners[qid][value] not in (None, organisation):
+                line_errors.append(mismatch.says(value=value, organisation=organisation))
         try:
             headcount = int(headcount_text)
             if not 0 < headcount <= HEADCOUNT_MAX:
                 raise ValueError
         except ValueError:
             line_errors.append(
-                (
-                    "invalid_headcount",
-                    f"headcount '{headcount_text}' is not a whole number from 1 to "
-                    f"{HEADCOUNT_MAX:,}",
-                )
+                Code.INVALID_HEADCOUNT.says(value=headcount_text, most=HEADCOUNT_MAX)
             )
             headcount = 0
         key = (organisation, unit, function_group)
         if key in seen:
-            line_errors.append(("duplicate_cell", f"the same cell is on line {seen[key]}"))
+            line_errors.append(Code.DUPLICATE_CELL.says(line=seen[key]))
         seen.setdefault(key, number)
         errors.extend(FieldError(line, code, message) for code, message in line_errors)
         if not line_errors:

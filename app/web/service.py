@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.problems import FieldError
+from app.problems import Code, FieldError
 from app.questionnaires.conditions import AllOf, AnyOf, Condition, Not, atoms, dump_condition, holds
 from app.questionnaires.schema import Module, Option, Question, Questionnaire
 from app.responses.validation import Cell, validate_answers, visible_questions
@@ -256,8 +256,8 @@ def submit_page(
     routing = Routing.of(questionnaire, kept)
     return PageResult(
         answers=kept,
-        errors=[e for e in errors if question_of(e) in seen and e.code != "not_shown"],
-        remaining=[e for e in errors if e.code != "not_shown"],
+        errors=[e for e in errors if question_of(e) in seen and e.code != Code.NOT_SHOWN],
+        remaining=[e for e in errors if e.code != Code.NOT_SHOWN],
         added=[q for q in module.questions if routing.displayed(q) and q.id not in seen],
     )
 

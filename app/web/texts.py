@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Final
 
-from app.problems import FieldError
+from app.problems import Code, FieldError
 from app.questionnaires.schema import DEFAULT_LANGUAGE, LANGUAGES, Question
 
 TEXTS: Final[dict[str, dict[str, str]]] = {
@@ -232,8 +232,8 @@ def error_message(error: FieldError, question: Question, lang: str, value: Any =
     if own is not None:
         return own
     texts = TEXTS[lang]
-    if error.code in ("invalid_option", "duplicate_option", "wrong_type"):
+    if error.code in (Code.INVALID_OPTION, Code.DUPLICATE_OPTION, Code.WRONG_TYPE):
         return texts["invalid_option"]
-    if error.code == "unknown_cell":
+    if error.code == Code.UNKNOWN_CELL:
         return texts["unknown_cell"]
     return texts["invalid_answer"]

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, PlainValidator, SerializeAsAny, create_model
 
+from app.problems import Code
 from app.questionnaires.conditions import SET_ANSWERS
 from app.questionnaires.kinds.base import (
     AnswerColumn,
@@ -101,10 +102,11 @@ def definition_problems(
     problems: list[Problem] = []
     if question.type not in _BY_NAME:
         names = ", ".join(_BY_NAME)
-        problems.append(("unknown_type", f"type '{question.type}' is not one of {names}"))
+        problems.append(Code.UNKNOWN_TYPE.says(kind=question.type, kinds=names))
     for fields in _FIELDS:
         if fields == question.own_fields():
             problems += question.definition_problems(earlier, check_text)
         elif fields & question.misplaced_fields:
-            problems.append(("misplaced_field", _MISPLACED[fields].format(type=question.type)))
+            detail = _MISPLACED[fields].format(type=question.type)
+            problems.append(Code.MISPLACED_FIELD.says(detail=detail))
     return problems

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from app.problems import Code
 from app.questionnaires.conditions import Condition, InCodes, atoms
 from app.questionnaires.kinds.base import (
     AnswerColumn,
@@ -36,8 +37,8 @@ class ChoiceQuestion(QuestionBase):
     misplaced = "a {type} question has no options"
     measure: ClassVar[Measure] = "nominal"
     words: ClassVar[Words] = {
-        "nl": {"required": "Kies een antwoord"},
-        "en": {"required": "Choose an answer"},
+        "nl": {Code.REQUIRED: "Kies een antwoord"},
+        "en": {Code.REQUIRED: "Choose an answer"},
     }
 
     def choices(self) -> tuple[Option, ...]:
@@ -46,40 +47,34 @@ class ChoiceQuestion(QuestionBase):
     def definition_problems(self, earlier: Earlier, check_text: CheckText) -> list[Problem]:
         problems: list[Problem] = []
         if not self.options:
-            problems.append(("missing_options", f"a {self.type} question needs options"))
+            problems.append(Code.MISSING_OPTIONS.says(kind=self.type))
         organisations = earlier["organisation"].option_codes() if "organisation" in earlier else ()
         seen: set[str] = set()
         for option in self.choices():
             if option.code in seen:
-                problems.append(("duplicate_option", f"option code '{option.code}' is used twice"))
+                problems.append(Code.DUPLICATE_OPTION.says(code=option.code))
             seen.add(option.code)
             if not CODE_PATTERN.match(option.code):
-                problems.append(
-                    (
-                        "invalid_option_code",
-                        f"option code '{option.code}' is not a plain code of at most 32 characters",
-                    )
-                )
+                problems.append(Code.INVALID_OPTION_CODE.says(code=option.code))
             check_text(f"label of option '{option.code}'", option.label)
             if option.organisation is not None and option.organisation not in organisations:
                 problems.append(
-                    (
-                        "unknown_organisation",
-                        f"option '{option.code}' names organisation '{option.organisation}', "
-                        "which is not an option of an earlier 'organisation' question",
+                    Code.UNKNOWN_ORGANISATION.says(
+                        organisation=option.organisation,
+                        where=f" (named by option '{option.code}')",
+                        known=", ".join(sorted(organisations)) or "none: no earlier 'organisation'",
                     )
                 )
             if option.exclusive and not self.answer_is_set:
-                problems.append(
-                    ("misplaced_field", "'exclusive' belongs to options of multi questions")
-                )
+                detail = "'exclusive' belongs to options of multi questions"
+                problems.append(Code.MISPLACED_FIELD.says(detail=detail))
         return problems
 
     def check(self, value: Any, answers: Mapping[str, Any]) -> Problem | None:
         if not isinstance(value, str):
-            return "wrong_type", "expected one option code (a string)"
+            return Code.WRONG_TYPE.says(expected="one option code (a string)")
         if value not in {o.code for o in self.offered_options(answers)}:
-            return "invalid_option", f"'{value}' is not one of the options offered"
+            return Code.INVALID_OPTION.says(options=repr(value))
         return None
 
     def columns(self, answers: list[Any], lang: str) -> list[AnswerColumn]:
@@ -127,16 +122,16 @@ class MultiQuestion(ChoiceQuestion):
     shared_answers = False
     words: ClassVar[Words] = {
         "nl": {
-            "required": "Kies ten minste één antwoord",
+            Code.REQUIRED: "Kies ten minste één antwoord",
             "hint": "U kunt meer antwoorden kiezen.",
-            "exclusive_option": "U kunt ‘{label}’ niet combineren met andere antwoorden",
+            Code.EXCLUSIVE_OPTION: "U kunt ‘{label}’ niet combineren met andere antwoorden",
             "chosen": "Gekozen",
             "not_chosen": "Niet gekozen",
         },
         "en": {
-            "required": "Choose at least one answer",
+            Code.REQUIRED: "Choose at least one answer",
             "hint": "You can choose more than one answer.",
-            "exclusive_option": "You cannot combine ‘{label}’ with other answers",
+            Code.EXCLUSIVE_OPTION: "You cannot combine ‘{label}’ with other answers",
             "chosen": "Chosen",
             "not_chosen": "Not chosen",
         },
@@ -144,17 +139,17 @@ class MultiQuestion(ChoiceQuestion):
 
     def check(self, value: Any, answers: Mapping[str, Any]) -> Problem | None:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return "wrong_type", "expected a list of option codes"
+            return Code.WRONG_TYPE.says(expected="a list of option codes")
         if not value:
-            return "empty_choice", "choose at least one option"
+            return Code.EMPTY_CHOICE.says()
         if len(set(value)) != len(value):
-            return "duplicate_option", "an option code is listed twice"
+            return Code.DUPLICATE_OPTION.says(code=next(v for v in value if value.count(v) > 1))
         offered = {o.code: o for o in self.offered_options(answers)}
         unknown = [v for v in value if v not in offered]
         if unknown:
-            return "invalid_option", f"not offered: {', '.join(map(repr, unknown))}"
+            return Code.INVALID_OPTION.says(options=", ".join(map(repr, unknown)))
         if len(value) > 1 and any(offered[v].exclusive for v in value):
-            return "exclusive_option", "an exclusive option cannot be combined with others"
+            return Code.EXCLUSIVE_OPTION.says()
         return None
 
     def witnesses(self, condition: Condition) -> list[Any]:
@@ -184,9 +179,9 @@ class MultiQuestion(ChoiceQuestion):
         return list(given) or None
 
     def error_text(self, code: str, lang: str, value: Any = None) -> str | None:
-        if code == "empty_choice":  # nothing chosen: as unanswered
-            code = "required"
-        if code == "exclusive_option":
+        if code == Code.EMPTY_CHOICE:  # nothing chosen: as unanswered
+            code = Code.REQUIRED
+        if code == Code.EXCLUSIVE_OPTION:
             chosen = set(value) if isinstance(value, list) else set()
             exclusive = next(
                 o for o in self.choices() if o.exclusive and (o.code in chosen or not chosen)

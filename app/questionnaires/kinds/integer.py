@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from app.problems import Code
 from app.questionnaires.conditions import Condition, InRange, atoms
 from app.questionnaires.kinds.base import (
     AnswerColumn,
@@ -35,32 +36,32 @@ class IntegerQuestion(QuestionBase):
     misplaced = "only integer questions have min and max"
     words: ClassVar[Words] = {
         "nl": {
-            "required": "Vul een getal in",
+            Code.REQUIRED: "Vul een getal in",
             "hint": "Vul een getal in van {min} tot en met {max}.",
-            "wrong_type": "Vul een heel getal in, zonder letters of leestekens",
-            "out_of_range": "Vul een getal in van {min} tot en met {max}",
+            Code.WRONG_TYPE: "Vul een heel getal in, zonder letters of leestekens",
+            Code.OUT_OF_RANGE: "Vul een getal in van {min} tot en met {max}",
         },
         "en": {
-            "required": "Enter a number",
+            Code.REQUIRED: "Enter a number",
             "hint": "Enter a number from {min} to {max}.",
-            "wrong_type": "Enter a whole number, without letters or punctuation",
-            "out_of_range": "Enter a number from {min} to {max}",
+            Code.WRONG_TYPE: "Enter a whole number, without letters or punctuation",
+            Code.OUT_OF_RANGE: "Enter a number from {min} to {max}",
         },
     }
 
     def definition_problems(self, earlier: Earlier, check_text: CheckText) -> list[Problem]:
         if self.min is None or self.max is None:
-            return [("missing_range", "an integer question needs min and max")]
+            return [Code.MISSING_RANGE.says()]
         if self.min > self.max:
-            return [("min_greater_than_max", f"min {self.min} is greater than max {self.max}")]
+            return [Code.MIN_GREATER_THAN_MAX.says(min=self.min, max=self.max)]
         return []
 
     def check(self, value: Any, answers: Mapping[str, Any]) -> Problem | None:
         if isinstance(value, bool) or not isinstance(value, int):
-            return "wrong_type", "expected a whole number"
+            return Code.WRONG_TYPE.says(expected="a whole number")
         assert self.min is not None and self.max is not None
         if not self.min <= value <= self.max:
-            return "out_of_range", f"must be between {self.min} and {self.max}"
+            return Code.OUT_OF_RANGE.says(min=self.min, max=self.max)
         return None
 
     def witnesses(self, condition: Condition) -> list[Any]:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from app.problems import Code
 from app.questionnaires.kinds.base import CheckText, Earlier, Problem, QuestionBase, Words
 from app.questionnaires.parts import BACKGROUND_QUESTIONS
 
@@ -21,35 +22,35 @@ class TextQuestion(QuestionBase):
     misplaced = "only text questions have max_length"
     words: ClassVar[Words] = {
         "nl": {
-            "required": "Vul een antwoord in",
+            Code.REQUIRED: "Vul een antwoord in",
             "hint": "U kunt maximaal {max_length} tekens gebruiken.",
-            "too_long": "Gebruik maximaal {max_length} tekens",
-            "invalid_text": "Uw antwoord bevat een teken dat niet is toegestaan",
+            Code.TOO_LONG: "Gebruik maximaal {max_length} tekens",
+            Code.INVALID_TEXT: "Uw antwoord bevat een teken dat niet is toegestaan",
         },
         "en": {
-            "required": "Enter an answer",
+            Code.REQUIRED: "Enter an answer",
             "hint": "You can use up to {max_length} characters.",
-            "too_long": "Use no more than {max_length} characters",
-            "invalid_text": "Your answer contains a character that is not allowed",
+            Code.TOO_LONG: "Use no more than {max_length} characters",
+            Code.INVALID_TEXT: "Your answer contains a character that is not allowed",
         },
     }
 
     def definition_problems(self, earlier: Earlier, check_text: CheckText) -> list[Problem]:
         problems: list[Problem] = []
         if self.max_length is None:
-            problems.append(("missing_max_length", "a text question needs max_length"))
+            problems.append(Code.MISSING_MAX_LENGTH.says())
         if self.id in BACKGROUND_QUESTIONS:
-            problems.append(("invalid_background", "background questions cannot be text"))
+            problems.append(Code.INVALID_BACKGROUND.says())
         return problems
 
     def check(self, value: Any, answers: Mapping[str, Any]) -> Problem | None:
         if not isinstance(value, str):
-            return "wrong_type", "expected text"
+            return Code.WRONG_TYPE.says(expected="text")
         assert self.max_length is not None
         if len(value) > self.max_length:
-            return "too_long", f"at most {self.max_length} characters"
+            return Code.TOO_LONG.says(max_length=self.max_length)
         if "\x00" in value:
-            return "invalid_text", "text may not contain NUL characters"
+            return Code.INVALID_TEXT.says(reason="it contains a NUL character")
         return None
 
     def from_field(self, text: str) -> Any:
