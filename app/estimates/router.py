@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from collections.abc import Callable
 
-from app.auth.dependencies import AdminKey, AnalystKey
+from fastapi import APIRouter, Depends, Request
+
+from app.auth.dependencies import AdminKey, AnalystKey, require_role
 from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRoute
 from app.estimates import service
 from app.estimates.rates import response_rates
@@ -32,48 +34,50 @@ def list_public_indicators(defs: IndicatorsDep, lang: Lang = "nl") -> list[Indic
     return [service.indicator_out(i, lang) for i in defs.indicators if i.public]
 
 
-@router.get(
-    "/public/trends/{indicator}", tags=["public"], responses=problem_responses(404, 422, 503)
-)
-def read_public_trend(
-    indicator: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    defs: IndicatorsDep,
-    by: By = "none",
-    lang: Lang = "nl",
-) -> Trend:
-    """A public indicator's figures per closed wave, in date order, with change."""
-    found = defs.get(indicator)
-    if found is None or not found.public:
-        raise NotFound(f"there is no public indicator '{indicator}'")
-    return service.published_trend(session, found, by, lang, settings.min_cell)
-
-
 @router.get("/indicators", tags=["analysis"], responses=problem_responses(401, 403, 422, 429, 503))
 def list_indicators(_key: AnalystKey, defs: IndicatorsDep, lang: Lang = "nl") -> list[IndicatorOut]:
     """Every indicator, public or not."""
     return [service.indicator_out(i, lang) for i in defs.indicators]
 
 
-@router.get(
-    "/trends/{indicator}",
-    tags=["analysis"],
-    responses=problem_responses(401, 403, 404, 422, 429, 503),
+def _trend_endpoint(public: bool) -> Callable[..., Trend]:
+    def read_trend(
+        indicator: str,
+        session: SessionDep,
+        settings: SettingsDep,
+        defs: IndicatorsDep,
+        by: By = "none",
+        lang: Lang = "nl",
+    ) -> Trend:
+        found = defs.get(indicator)
+        if found is None or (public and not found.public):
+            raise NotFound(f"there is no {'public ' if public else ''}indicator '{indicator}'")
+        return service.published_trend(session, found, by, lang, settings.min_cell)
+
+    return read_trend
+
+
+# One endpoint behind both addresses: the public one (the dashboard; public indicators
+# only) and the analysts' (any indicator; a key, audited).
+router.add_api_route(
+    "/public/trends/{indicator}",
+    _trend_endpoint(public=True),
+    methods=["GET"],
+    name="read_public_trend",
+    tags=["public"],
+    responses=problem_responses(404, 422, 503),
+    description="A public indicator's figures per closed wave, in date order, with change.",
 )
-def read_trend(
-    indicator: str,
-    _key: AnalystKey,
-    session: SessionDep,
-    settings: SettingsDep,
-    defs: IndicatorsDep,
-    by: By = "none",
-    lang: Lang = "nl",
-) -> Trend:
-    """Any indicator's figures per closed wave, in date order, with change."""
-    return service.published_trend(
-        session, find_indicator(defs, indicator), by, lang, settings.min_cell
-    )
+router.add_api_route(
+    "/trends/{indicator}",
+    _trend_endpoint(public=False),
+    methods=["GET"],
+    name="read_trend",
+    tags=["analysis"],
+    dependencies=[Depends(require_role("analyst"))],
+    responses=problem_responses(401, 403, 404, 422, 429, 503),
+    description="Any indicator's figures per closed wave, in date order, with change.",
+)
 
 
 @router.get(

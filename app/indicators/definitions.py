@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from app.files import reread_on_change
 from app.problems import Code, FieldError, ServiceUnavailable
@@ -29,9 +29,8 @@ from app.questionnaires.conditions import (
 )
 from app.questionnaires.loader import (
     INDICATORS_FILE,
-    not_a_mapping,
     read_yaml,
-    structure_problems,
+    validated,
 )
 from app.questionnaires.schema import (
     ID_PATTERN,
@@ -97,13 +96,9 @@ class IndicatorsUnavailable(ServiceUnavailable):
 def parse_indicators(data: Any, file: str) -> tuple[IndicatorSet | None, list[DefinitionProblem]]:
     """Structure and every check that needs no questionnaire; the definitions come back
     with those problems (None only when the structure is wrong), to be checked further."""
-    if not isinstance(data, dict):
-        return None, [not_a_mapping(file)]
-    try:
-        defs = IndicatorSet.model_validate(data)
-    except ValidationError as exc:
-        return None, structure_problems(exc, file, data)
-    problems: list[DefinitionProblem] = []
+    defs, problems = validated(IndicatorSet, data, file)
+    if defs is None:
+        return None, problems
 
     def problem(where: str, code: Code, **fields: Any) -> None:
         problems.append(DefinitionProblem(file, where, *code.says(**fields)))

@@ -6,10 +6,10 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.problems import Code
 from app.questionnaires.schema import (
@@ -20,6 +20,7 @@ from app.questionnaires.schema import (
 )
 
 INDICATORS_FILE = "indicators.yaml"
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -57,12 +58,6 @@ def structure_problems(exc: ValidationError, file: str, data: Any) -> list[Defin
     return problems
 
 
-def not_a_mapping(file: str) -> DefinitionProblem:
-    return DefinitionProblem(
-        file, "file", *Code.INVALID_STRUCTURE.says(reason="expected a mapping")
-    )
-
-
 def _path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "file"
 
@@ -81,15 +76,23 @@ def _locate(data: Any, loc: tuple[Any, ...]) -> str:
     return where
 
 
+def validated(model: type[M], data: Any, file: str) -> tuple[M | None, list[DefinitionProblem]]:
+    """A definition file's document as `model`, or its structure problems."""
+    if not isinstance(data, dict):
+        reason = "expected a mapping"
+        return None, [DefinitionProblem(file, "file", *Code.INVALID_STRUCTURE.says(reason=reason))]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, structure_problems(exc, file, data)
+
+
 def parse_questionnaire(
     data: Any, file: str
 ) -> tuple[Questionnaire | None, list[DefinitionProblem]]:
-    if not isinstance(data, dict):
-        return None, [not_a_mapping(file)]
-    try:
-        questionnaire = Questionnaire.model_validate(data)
-    except ValidationError as exc:
-        return None, structure_problems(exc, file, data)
+    questionnaire, problems = validated(Questionnaire, data, file)
+    if questionnaire is None:
+        return None, problems
     problems = check_questionnaire(questionnaire, file)
     return (None if problems else questionnaire), problems
 
