@@ -1,30 +1,38 @@
 """The survey pages at `/`: plain server-rendered forms, POST-redirect-GET, one page per
-module. How the pages keep the respondent's place is in app/web/session.py.
+module, all of them at one address. How the pages keep the respondent's place is in
+app/web/session.py.
 
-  GET  /                                the code (and the wave, if several are open)
-  POST /vragenlijst/start               checks the code, sets the session cookie
-  GET  /vragenlijst/onderdeel/{module}  one module, routing applied
-  POST /vragenlijst/onderdeel/{module}  saves it: on to the next page, or this one again
-  GET  /vragenlijst/controleren         the answers, with links to change them
-  POST /vragenlijst/verzenden           submits; answers with the thank-you page
-  GET  /vragenlijst/bewaard             after "Save and continue later"
-  GET  /snel-weg                        quick exit: clears what the browser holds, leaves
+  GET  /                   the code (and the wave, if several are open)
+  POST /vragenlijst/start  checks the code, sets the session cookie
+  GET  /vragenlijst        the respondent's current page: a module (routing applied) or
+                           the review of every answer
+  POST /vragenlijst        that page's form, with `_action`: next, back (saves what is valid
+                           first), stop (save and continue later), change:<module> and send
+                           (on the review page)
+  GET  /snel-weg           quick exit: clears what the browser holds, leaves
 
-Texts are Dutch; `?lang=en` on any of them gives English, and every link keeps it.
+Which page /vragenlijst shows is kept in the sealed session cookie, never in the address:
+a browser history, a proxy log or the access log must not tell someone who reported an
+incident from someone who did not (CONTRACT section 4). For the same reason every page has
+one title, that of the questionnaire, and every page that is accepted answers its POST
+with 303 to /vragenlijst, also when its own answers added questions to it (they are
+announced on the page that follows). Texts are Dutch; `?lang=en` gives English, and every
+link and form keeps it (the language is not an answer).
 
-A page sent with errors, or one that gained questions from its own answers, comes back
-as the response to its POST (as GOV.UK forms do). The thank-you page is the response to
-the submitting POST too: whether it shows the support information depends on the
-answers, which are deleted at submission, and keeping that fact anywhere for a later GET
-would keep something about the answers after they are gone. A reload cannot submit
-twice: the code is spent and the cookie removed.
+A page sent with errors comes back as the response to its POST (as GOV.UK forms do;
+errors happen to everyone). The thank-you page is the response to the submitting POST
+too: whether it shows the support information depends on the answers, which are deleted
+at submission, and keeping that fact anywhere for a later GET would keep something about
+the answers after they are gone. So is the page after "Save and continue later", which
+shows the resume key once. A reload cannot submit twice: the code is spent and the cookie
+removed.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -63,10 +71,10 @@ from app.responses.service import (
 )
 from app.responses.validation import Cell, validate_answers
 from app.waves.models import Wave
-from app.waves.service import frame_cell_set, get_wave, open_waves
+from app.waves.service import frame_cell_set, open_waves
 from app.web import service
 from app.web.dashboard import BASE_CSS
-from app.web.session import Respondent, forget, remember, renew, respondent
+from app.web.session import Respondent, Step, forget, remember, renew, respondent
 from app.web.texts import TEXTS, language, long_date, other_language
 
 HERE = Path(__file__).parent
@@ -77,10 +85,7 @@ STATIC = {p.name: p for p in (HERE / "static").glob("*.*")} | {BASE_CSS.name: BA
 ASSETS = {name: hashlib.sha256(p.read_bytes()).hexdigest()[:12] for name, p in STATIC.items()}
 START = "/"
 BEGIN = "/vragenlijst/start"
-MODULE = "/vragenlijst/onderdeel/{}"
-REVIEW = "/vragenlijst/controleren"
-SEND = "/vragenlijst/verzenden"
-SAVED = "/vragenlijst/bewaard"
+SURVEY = "/vragenlijst"  # every page after the code page
 NOTICES = ("session", "closed")  # why the code page is shown again
 
 
@@ -151,11 +156,6 @@ def link(path: str, lang: str, **params: str) -> str:
     return f"{path}?{urlencode(query)}" if query else path
 
 
-def module_link(module: Module | None, lang: str, **params: str) -> str:
-    """The page of a module; None stands for the review page that follows the last one."""
-    return link(MODULE.format(module.id), lang, **params) if module else link(REVIEW, lang)
-
-
 def render(
     template: str,
     lang: str,
@@ -163,9 +163,13 @@ def render(
     switch: str | None,
     status: int = 200,
     title: str | None = None,
+    step: str | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """A page. `switch` is the page to offer in the other language, `title` the site's."""
+    """A page. `switch` is the page to offer in the other language; `title` the site's,
+    which is also the page's: one title for every page, so that no window title, history
+    or bookmark says which page it was. `step` names the survey page in the HTML (for the
+    tests; HTML is neither a history nor a log)."""
     other = other_language(lang)
     html = TEMPLATES.get_template(template).render(
         lang=lang,
@@ -174,6 +178,7 @@ def render(
         other_language_name=TEXTS[other]["language_name"],
         switch_url=switch,
         site_title=title or TEXTS[lang]["default_title"],
+        step=step,
         **context,
     )
     return HTMLResponse(html, status_code=status)
@@ -323,66 +328,124 @@ def start(
     who = Respondent(wave_id, code, resume_key or new_resume_key())
     survey = open_survey(session, who, today)
     target = service.first_module_with_errors(survey.questionnaire, survey.remaining(session))
-    response = redirect(module_link(target, lang))
-    remember(response, request, survey.who)
+    return go(request, lang, survey, Step(target.id if target else None))
+
+
+# --- the survey's one address -----------------------------------------------------------
+
+
+def go(request: Request, lang: str, survey: Survey, step: Step) -> RedirectResponse:
+    """On to `step`: 303 to the one address, with the step sealed in the session cookie."""
+    response = redirect(link(SURVEY, lang))
+    remember(response, request, survey.who.at(step))
     return response
 
 
-# --- module pages -----------------------------------------------------------------------
+def current(survey: Survey, session: Session, routing: service.Routing) -> Step:
+    """The page the respondent is on: the step in the cookie, unless its module has no
+    question for this respondent (any more), in which case the page after it."""
+    questionnaire = survey.questionnaire
+    step = survey.who.step
+    if step.module is None:
+        return step
+    module = service.find_module(questionnaire, step.module)
+    if module is None:  # not of this questionnaire: where the answers left off
+        target = service.first_module_with_errors(questionnaire, survey.remaining(session))
+        return Step(target.id if target else None)
+    if any(map(routing.displayed, module.questions)):
+        return step
+    if step.changing:
+        return Step(None)
+    following = service.module_after(questionnaire, routing, module)
+    return Step(following.id if following else None)
 
 
-@router.get(MODULE.format("{module_id}"))
-def module_page(
-    module_id: str,
-    request: Request,
-    session: SessionDep,
-    today: TodayDep,
-    lang: LangDep,
-    wijzigen: str = "",
-) -> Response:
-    try:
-        survey = load_survey(request, session, today)
-    except NoSurvey as reason:
-        return restart(request, lang, reason)
-    module = service.find_module(survey.questionnaire, module_id)
-    if module is None:
-        return _not_found(lang, survey.questionnaire)
-    routing = service.Routing.of(survey.questionnaire, survey.answers)
-    if not any(map(routing.displayed, module.questions)):
-        following = service.module_after(survey.questionnaire, routing, module)
-        return redirect(module_link(following, lang))
-    return _module(lang, survey, module, routing, survey.answers, changing=wijzigen == "1")
+def page_of(step: Step) -> str:
+    """The value of a page's PAGE_FIELD: which page its form belongs to."""
+    return step.module if step.module is not None else service.REVIEW_PAGE
 
 
-@router.post(MODULE.format("{module_id}"), dependencies=SameOrigin)
-def save_module(
-    module_id: str,
-    request: Request,
-    form: FormDep,
-    session: SessionDep,
-    today: TodayDep,
-    lang: LangDep,
-) -> Response:
+@router.get(SURVEY)
+def survey_page(request: Request, session: SessionDep, today: TodayDep, lang: LangDep) -> Response:
     try:
         survey = load_survey(request, session, today)
     except NoSurvey as reason:
         return restart(request, lang, reason)
     questionnaire = survey.questionnaire
-    module = service.find_module(questionnaire, module_id)
+    routing = service.Routing.of(questionnaire, survey.answers)
+    step = current(survey, session, routing)
+    module = service.find_module(questionnaire, step.module) if step.module else None
     if module is None:
-        return _not_found(lang, questionnaire)
+        response = _review(lang, survey, survey.remaining(session))
+    else:
+        added = [q for q in module.questions if q.id in step.added]
+        response = _module(
+            lang, survey, module, routing, survey.answers, changing=step.changing, added=added
+        )
+    # The added questions are announced once; a step moved on is kept.
+    remember(response, request, survey.who.at(replace(step, added=())))
+    return response
+
+
+@router.post(SURVEY, dependencies=SameOrigin)
+async def send_page(request: Request, form: FormDep, today: TodayDep, lang: LangDep) -> Response:
+    outcome = await run_in_threadpool(_take_page, request, form, today, lang)
+    if isinstance(outcome, Survey):
+        return await _submit(request, lang, outcome)
+    return outcome
+
+
+def _take_page(
+    request: Request, form: dict[str, list[str]], today: date, lang: str
+) -> Response | Survey:
+    """What a sent page means: a response, or the survey to submit (which happens after
+    this session has ended: SQLite has one connection, and the intake writes)."""
+    with session_scope(request.app.state.sessionmaker) as session:
+        try:
+            survey = load_survey(request, session, today)
+        except NoSurvey as reason:
+            return restart(request, lang, reason)
+        questionnaire = survey.questionnaire
+        step = current(survey, session, service.Routing.of(questionnaire, survey.answers))
+        action = (form.get(service.ACTION_FIELD) or ["next"])[0]
+        if form.get(service.PAGE_FIELD) != [page_of(step)]:
+            # A form of another page (an older tab, a form sent again from the history):
+            # nothing is taken from it; the respondent sees where they are.
+            return go(request, lang, survey, step)
+        if step.module is None:
+            return _take_review(request, lang, survey, action)
+        module = service.find_module(questionnaire, step.module)
+        assert module is not None  # current() gives modules of the questionnaire only
+        return _take_module(request, session, lang, survey, module, step, action, form, today)
+
+
+def _take_module(
+    request: Request,
+    session: Session,
+    lang: str,
+    survey: Survey,
+    module: Module,
+    step: Step,
+    action: str,
+    form: dict[str, list[str]],
+    today: date,
+) -> Response:
+    questionnaire = survey.questionnaire
     shown, values = service.read_page(module, form)
     result = service.submit_page(
         questionnaire, module, survey.answers, shown, values, survey.cells(session)
     )
-    changing = form.get(service.CHANGING_FIELD) == ["1"]
-    if form.get(service.ACTION_FIELD) == ["stop"]:
+    routing = service.Routing.of(questionnaire, result.answers)
+    if action in ("stop", "back"):
+        # What is valid on the page is kept, errors or not: nothing typed is lost.
         _save(session, survey, result.answers, today)
+        if action == "back":
+            previous = service.module_before(questionnaire, routing, module)
+            return go(request, lang, survey, Step((previous or module).id))
         # The key is shown once, as the answer to this POST: no later page can show it.
         response = _saved(session, lang, survey.wave, resume_key=survey.who.resume_key)
         forget(response, request)
         return response
-    routing = service.Routing.of(questionnaire, result.answers)
     if result.errors:
         # Nothing is saved until the page is right; it comes back with what was typed.
         typed = {service.question_of(e): values.get(service.question_of(e)) for e in result.errors}
@@ -392,21 +455,23 @@ def save_module(
             module,
             routing,
             {**result.answers, **typed},
-            changing=changing,
+            changing=step.changing,
             errors=result.errors,
             typed=values,
             status=422,
         )
     _save(session, survey, result.answers, today)
     if result.added:
-        return _module(
-            lang, survey, module, routing, result.answers, changing=changing, added=result.added
-        )
-    if changing:
+        # Shown on the page that follows the redirect, as any next page is: the status
+        # of this answer must not say that the answers brought follow-up questions.
+        added = tuple(q.id for q in result.added)
+        return go(request, lang, survey, replace(step, added=added))
+    if step.changing:
         # Back to the review, unless the change asks for answers elsewhere.
         target = service.first_module_with_errors(questionnaire, result.remaining)
-        return redirect(module_link(target, lang, wijzigen="1" if target else ""))
-    return redirect(module_link(service.module_after(questionnaire, routing, module), lang))
+        return go(request, lang, survey, Step(target.id if target else None, bool(target)))
+    following = service.module_after(questionnaire, routing, module)
+    return go(request, lang, survey, Step(following.id if following else None))
 
 
 def _module(
@@ -430,81 +495,94 @@ def _module(
         )
     }
     fields = service.page_fields(questionnaire, module, routing, values, messages)
-    targets = {field.question.id: f"#{field.input_id}" for field in fields}
+    # In-page links go to neutral ids, the question's place on the page: a link followed
+    # without the page script leaves its fragment in the history.
+    anchors = {field.question.id: f"vraag-{n}" for n, field in enumerate(fields, 1)}
     number = questionnaire.modules.index(module) + 1
     progress = TEXTS[lang]["progress"].format(number=number, total=len(questionnaire.modules))
-    previous = service.module_before(questionnaire, routing, module)
-    path = MODULE.format(module.id)
     return render(
         "module.html",
         lang,
-        switch=link(path, other_language(lang), wijzigen="1" if changing else ""),
+        switch=link(SURVEY, other_language(lang)),
         status=status,
         title=questionnaire.title[lang],
-        page_title=f"{progress}: {module.title[lang]}",
+        step=module.id,
         module=module,
         progress=progress,
         fields=fields,
+        anchors=anchors,
         summary=[
-            (f.question.text[lang], f.error, targets[f.question.id]) for f in fields if f.error
+            (f.question.text[lang], f.error, f"#{anchors[f.question.id]}")
+            for f in fields
+            if f.error
         ],
-        added=[(q, targets[q.id]) for q in added or [] if q.id in targets],
-        back=module_link(previous, lang) if previous else None,
-        action=link(path, lang),
-        changing=changing,
-        names={
-            "shown": service.SHOWN_FIELD,
-            "action": service.ACTION_FIELD,
-            "changing": service.CHANGING_FIELD,
-        },
+        added=[(q, f"#{anchors[q.id]}") for q in added or [] if q.id in anchors],
+        back=service.module_before(questionnaire, routing, module) is not None,
+        action=link(SURVEY, lang),
+        page=module.id,
+        names=FIELD_NAMES,
     )
+
+
+FIELD_NAMES = {
+    "shown": service.SHOWN_FIELD,
+    "action": service.ACTION_FIELD,
+    "page": service.PAGE_FIELD,
+}
 
 
 # --- review and submission --------------------------------------------------------------
 
 
-@router.get(REVIEW)
-def review_page(request: Request, session: SessionDep, today: TodayDep, lang: LangDep) -> Response:
-    try:
-        survey = load_survey(request, session, today)
-    except NoSurvey as reason:
-        return restart(request, lang, reason)
-    return _review(lang, survey, survey.remaining(session))
+def _take_review(request: Request, lang: str, survey: Survey, action: str) -> Response | Survey:
+    questionnaire = survey.questionnaire
+    if action == "send":
+        return survey
+    if action == "back":
+        routing = service.Routing.of(questionnaire, survey.answers)
+        previous = service.module_before(questionnaire, routing, None)
+        return go(request, lang, survey, Step(previous.id if previous else None))
+    if action.startswith(CHANGE):
+        module = service.find_module(questionnaire, action.removeprefix(CHANGE))
+        if module is not None:
+            return go(request, lang, survey, Step(module.id, changing=True))
+    return go(request, lang, survey, Step(None))
+
+
+CHANGE = "change:"  # the review page's buttons: change:<module>
 
 
 def _review(lang: str, survey: Survey, errors: list[FieldError], status: int = 200) -> Response:
     questionnaire = survey.questionnaire
-    module_of = {q.id: m for m in questionnaire.modules for q in m.questions}
-
-    def change_link(question: Question) -> str:
-        return module_link(module_of[question.id], lang, wijzigen="1") + f"#vraag-{question.id}"
-
     routing = service.Routing.of(questionnaire, survey.answers)
+    sections = service.review_sections(questionnaire, survey.answers, lang)
+    # Each answer's row has a neutral id (its place in the list) for the error summary.
+    rows = [row.question.id for section in sections for row in section.rows]
+    anchors = {qid: f"antwoord-{n}" for n, qid in enumerate(rows, 1)}
     messages = service.error_messages(questionnaire, errors, lang, survey.answers)
     applies = service.support_applies(questionnaire, survey.answers)
     return render(
         "review.html",
         lang,
-        switch=link(REVIEW, other_language(lang)),
+        switch=link(SURVEY, other_language(lang)),
         status=status,
         title=questionnaire.title[lang],
-        sections=service.review_sections(questionnaire, survey.answers, lang),
-        summary=[(q.text[lang], message, change_link(q)) for q, message in messages],
-        change_link=change_link,
+        step="review",
+        sections=sections,
+        anchors=anchors,
+        summary=[(q.text[lang], message, f"#{anchors[q.id]}") for q, message in messages],
+        change=CHANGE,
         support=questionnaire.support if applies else None,
-        back=module_link(service.module_before(questionnaire, routing, None), lang),
-        action=link(SEND, lang),
+        back=service.module_before(questionnaire, routing, None) is not None,
+        action=link(SURVEY, lang),
+        page=service.REVIEW_PAGE,
+        names=FIELD_NAMES,
     )
 
 
-@router.post(SEND, dependencies=SameOrigin)
-async def submit_answers(request: Request, today: TodayDep, lang: LangDep) -> Response:
+async def _submit(request: Request, lang: str, survey: Survey) -> Response:
     """Submit through the one intake of POST /api/v1/waves/{id}/responses: the same
     validation, the code spent and the saved answers deleted with it."""
-    try:
-        survey = await run_in_threadpool(_survey_to_send, request, today)
-    except NoSurvey as reason:
-        return restart(request, lang, reason)
     questionnaire = survey.questionnaire
     # Decided before submitting: afterwards the saved answers no longer exist.
     applies = service.support_applies(questionnaire, survey.answers)
@@ -527,31 +605,16 @@ async def submit_answers(request: Request, today: TodayDep, lang: LangDep) -> Re
     return response
 
 
-def _survey_to_send(request: Request, today: date) -> Survey:
-    # A session of its own, ended before the intake writes (SQLite has one connection).
-    with session_scope(request.app.state.sessionmaker) as session:
-        return load_survey(request, session, today)
-
-
 # --- leaving ----------------------------------------------------------------------------
 
 
-@router.get(SAVED)
-def saved_page(session: SessionDep, lang: LangDep, wave: str = "") -> HTMLResponse:
-    try:
-        found = get_wave(session, wave)
-    except NotFound:
-        found = None
-    return _saved(session, lang, found)
-
-
-def _saved(session: Session, lang: str, wave: Wave | None, resume_key: str = "") -> HTMLResponse:
+def _saved(session: Session, lang: str, wave: Wave, resume_key: str) -> HTMLResponse:
     return render(
         "saved.html",
         lang,
-        switch=link(SAVED, other_language(lang), wave=wave.id if wave else ""),
-        title=get_version(session, wave.questionnaire_id).title[lang] if wave else None,
-        closes=long_date(wave.closes_at, lang) if wave else None,
+        switch=None,  # the key is shown once: no other page shows it again
+        title=get_version(session, wave.questionnaire_id).title[lang],
+        closes=long_date(wave.closes_at, lang),
         resume_key=resume_key,
         start=link(START, lang),
     )
@@ -581,15 +644,4 @@ def static_file(name: str) -> Response:
         raise NotFound(f"no static file {name}")
     return FileResponse(
         STATIC[name], headers={"Cache-Control": "public, max-age=31536000, immutable"}
-    )
-
-
-def _not_found(lang: str, questionnaire: Questionnaire) -> HTMLResponse:
-    return render(
-        "not_found.html",
-        lang,
-        switch=None,
-        status=404,
-        title=questionnaire.title[lang],
-        start=link(START, lang),
     )

@@ -8,8 +8,9 @@ into one page per module.
 A question is *displayed* when it is visible given the answers so far and, if it is a
 choice question, at least one of its options is offered (the list of units waits for the
 organisation). When a page's own answers make new questions appear on it, the page is
-shown again with them (JavaScript off), or the page script reveals them at once, using
-the `show_if` conditions it is given here (JavaScript on).
+shown again with them, after the redirect that follows every accepted page (JavaScript
+off), or the page script reveals them at once, using the `show_if` conditions it is given
+here (JavaScript on).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from app.web.texts import error_message
 # lists the questions the respondent saw on the submitted page: the page script disables
 # it together with a question it hides, so it is sent only for questions on screen.
 SHOWN_FIELD = "_shown"
-ACTION_FIELD = "_action"  # "next", or "stop" for "Save and continue later"
-CHANGING_FIELD = "_changing"  # set when the page was opened from the review page
+ACTION_FIELD = "_action"  # next, back, stop ("Save and continue later"), change:…, send
+PAGE_FIELD = "_page"  # which page the form is of: a module id, or REVIEW_PAGE
+REVIEW_PAGE = "_review"  # the review page's (the modules of our definitions are words)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "quick_exit": "Snel weg",
         "header_nav": "Taal en snel weg",
         "default_title": "Vragenlijst",
-        "error_title_prefix": "Fout: ",
         "error_prefix": "Fout:",
         "error_summary_title": "Er is een probleem",
         # start page
@@ -74,7 +73,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "change_hidden": "het antwoord op de vraag: {question}",
         "submit": "Verzenden",
         "support_title": "Hulp en steun",
-        # saved, thanks, not found
+        # saved, thanks
         "saved_title": "Uw antwoorden zijn bewaard",
         "saved_text": "U kunt later verder met dezelfde toegangscode en de herstelsleutel "
         "hieronder. U gaat dan verder waar u was gebleven.",
@@ -91,8 +90,6 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "thanks_default": "Uw antwoorden worden samengevoegd met die van anderen. We gebruiken "
         "ze alleen voor cijfers over groepen. Niemand kan zien welke antwoorden van u zijn.",
         "thanks_close": "U kunt dit venster nu sluiten.",
-        "not_found_title": "Deze pagina bestaat niet",
-        "to_start": "Naar het begin van de vragenlijst",
         # validation (codes of app.responses.validation)
         "invalid_option": "Kies een van de antwoorden die hier staan",
         "unknown_cell": "Deze combinatie van organisatie, onderdeel en functiegroep komt in "
@@ -105,7 +102,6 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "quick_exit": "Quick exit",
         "header_nav": "Language and quick exit",
         "default_title": "Questionnaire",
-        "error_title_prefix": "Error: ",
         "error_prefix": "Error:",
         "error_summary_title": "There is a problem",
         "code_label": "Your access code",
@@ -170,8 +166,6 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "thanks_default": "Your answers are combined with those of others and used only for "
         "figures about groups. Nobody can see which answers are yours.",
         "thanks_close": "You can close this window now.",
-        "not_found_title": "This page does not exist",
-        "to_start": "Go to the start of the questionnaire",
         "invalid_option": "Choose one of the answers shown",
         "unknown_cell": "This combination of organisation, unit and function group is not part "
         "of this survey. Please check these answers.",

@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+
+from tests.support import open_mini_wave
+from tests.web.pages import Respondent
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,6 +48,19 @@ def launched_chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def wave(factory: Any) -> Any:
+    """The mini questionnaire's wave, open, with codes."""
+    return open_mini_wave(factory)
+
+
+@pytest.fixture
+def respondent(client: TestClient) -> Respondent:
+    """A respondent without JavaScript (tests/web/pages.py), following redirects."""
+    client.follow_redirects = True
+    return Respondent(client)
 
 
 @pytest.fixture(scope="session")

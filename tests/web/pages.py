@@ -205,3 +205,19 @@ class Respondent:
     def path(self) -> str:
         assert self.response is not None
         return self.response.url.path
+
+    def step(self) -> str | None:
+        """Which survey page this is: the page says so in <main data-step> (a module id, or
+        "review"). Not the address, which is /vragenlijst for every one of them; the HTML
+        is neither a browser history nor a log."""
+        assert self.page is not None
+        main = self.page.find("main")
+        return main.get("data-step") if main is not None else None
+
+    def go_to(self, step: str) -> None:
+        """Back through the pages (the "Back" button) until `step` is shown."""
+        for _ in range(20):
+            if self.step() == step:
+                return
+            self.answer({}, action="back")
+        raise AssertionError(f"{step} is not before {self.step()}")

@@ -10,21 +10,9 @@ import pytest
 
 from app.web import session as web_session
 from app.web.session import COOKIE
-from tests.support import open_mini_wave
 from tests.web.pages import Respondent
 
 START = "/vragenlijst/start"
-
-
-@pytest.fixture
-def wave(factory):
-    return open_mini_wave(factory)
-
-
-@pytest.fixture
-def respondent(client) -> Respondent:
-    client.follow_redirects = True
-    return Respondent(client)
 
 
 def session_cookie(respondent: Respondent) -> str:
@@ -40,7 +28,7 @@ def test_a_copied_cookie_shows_nothing_and_an_altered_one_is_refused(respondent,
     for secret in (wave.codes[0], wave.codes[0].replace("-", ""), wave.id):
         assert secret.encode() not in sealed and secret not in value
     page = respondent.path()
-    assert page.startswith("/vragenlijst/onderdeel/")
+    assert page == "/vragenlijst" and respondent.step() == "background"
     flipped = bytearray(sealed)
     flipped[-1] ^= 1
     respondent.client.cookies.set(
@@ -57,10 +45,10 @@ def test_the_session_ends_after_the_idle_time(respondent, wave, monkeypatch):
     now = web_session._minute()
     monkeypatch.setattr(web_session, "_minute", lambda: now + 15)
     respondent.get(page)
-    assert respondent.path() == page  # active: and the visit renews the session
+    assert respondent.step() == "background"  # active: and the visit renews the session
     monkeypatch.setattr(web_session, "_minute", lambda: now + 30)
     respondent.get(page)
-    assert respondent.path() == page
+    assert respondent.step() == "background"
     monkeypatch.setattr(web_session, "_minute", lambda: now + 51)
     respondent.get(page)
     assert respondent.path() == "/" and "melding=session" in str(respondent.response.url)
@@ -102,3 +90,18 @@ def test_behind_our_proxy_the_forwarded_scheme_decides(settings, wave):
             headers={"X-Forwarded-Proto": "https"},
         )
         assert "Secure" in session_cookie(respondent)
+
+
+def test_the_cookie_holds_the_step_but_its_length_does_not_say_which(respondent, wave):
+    """The page /vragenlijst shows is sealed in the cookie, padded: its length is the same
+    on a short module id, a long one and the review, with or without added questions."""
+    respondent.start(wave.codes[0])
+    lengths = {len(respondent.client.cookies[COOKIE])}
+    respondent.answer({"organisation": "pol"})  # adds questions: their ids are sealed too
+    lengths.add(len(respondent.client.cookies[COOKIE]))
+    respondent.answer({"unit": "pol-ams", "function_group": "pol-ops"})
+    lengths.add(len(respondent.client.cookies[COOKIE]))
+    respondent.answer({"threat": "no"})
+    assert respondent.step() == "review"
+    lengths.add(len(respondent.client.cookies[COOKIE]))
+    assert len(lengths) == 1

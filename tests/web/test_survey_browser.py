@@ -66,6 +66,12 @@ def click_and_wait(page: Any, name: str) -> None:
         page.get_by_role("button", name=name, exact=True).click()
 
 
+def step(page: Any) -> str:
+    """Where the respondent is: the page says so in <main data-step>. The address does not
+    (it is /vragenlijst on every page), and the page's HTML is neither history nor a log."""
+    return page.locator("main").get_attribute("data-step")
+
+
 def enter_code(tab: Any, code: str, resume_key: str = "") -> None:
     tab.page.get_by_label("Uw toegangscode").fill(code)
     if resume_key:
@@ -73,10 +79,11 @@ def enter_code(tab: Any, code: str, resume_key: str = "") -> None:
     click_and_wait(tab.page, "Start")
 
 
-def answer_visible_questions(page: Any, skip: set[str] = frozenset()) -> None:
+def answer_visible_questions(page: Any, skip: set[str] = frozenset(), choice: int = 1) -> None:
     """Answer every question on screen, including those that appear meanwhile: the second
-    option of a choice (so a screener says 'yes, once' and its follow-ups appear), the
-    first ordinary option of a multi, the lowest number but one; text is left empty."""
+    option of a choice (so a screener says 'yes, once' and its follow-ups appear; the
+    `choice`th instead), the first ordinary option of a multi, the lowest number but one;
+    text is left empty."""
     done = set(skip)
     while True:
         pending = [
@@ -91,7 +98,7 @@ def answer_visible_questions(page: Any, skip: set[str] = frozenset()) -> None:
         kind = block.get_attribute("data-kind")
         if kind in ("single", "scale"):
             options = block.locator("input:visible")
-            options.nth(min(1, options.count() - 1)).check()
+            options.nth(min(choice, options.count() - 1)).check()
         elif kind == "multi":
             block.locator("input:visible:not([data-exclusive])").first.check()
         elif kind == "integer":
@@ -112,22 +119,23 @@ def test_a_respondent_completes_the_real_questionnaire(open_tab, factory):
 
     # A required question left open: the error summary gets the focus and links to it.
     first = questionnaire.modules[0]
-    assert page.url.endswith(f"/onderdeel/{first.id}")
+    assert urlsplit(page.url).path == "/vragenlijst" and step(page) == first.id
     click_and_wait(page, "Volgende")
     summary = page.locator(".error-summary")
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
     assert summary.get_by_role("link").first.is_visible()
-    organisation = page.locator("#vraag-organisation input[type=radio]").first
+    organisation = page.locator("[data-question=organisation] input[type=radio]").first
     assert organisation.get_attribute("aria-invalid") == "true"
     tab.look(f"{first.id} with an error")
     summary.get_by_role("link", name=questionnaire.question("organisation").text["nl"]).click()
     assert page.evaluate("document.activeElement.name") == "organisation"
+    assert urlsplit(page.url).fragment == ""  # the page script adds no history entry
 
     seen_integer_error = False
     saved_and_resumed = False
     answered_modules = []
-    while "/onderdeel/" in page.url:
-        module_id = urlsplit(page.url).path.rsplit("/", 1)[-1]
+    while step(page) != "review":
+        module_id = step(page)
         number = [m.id for m in questionnaire.modules].index(module_id) + 1
         progress = page.locator(".progress").inner_text()
         assert progress == f"Onderdeel {number} van {len(questionnaire.modules)}"
@@ -146,8 +154,8 @@ def test_a_respondent_completes_the_real_questionnaire(open_tab, factory):
             page = tab.page
             tab.goto("/")
             enter_code(tab, code, resume_key)
-            assert page.url.endswith(f"/onderdeel/{module_id}"), "continues where it was left"
-            assert page.locator(f"#vraag-{first_id} input:checked").count() == 1
+            assert step(page) == module_id, "continues where it was left"
+            assert page.locator(f"[data-question={first_id}] input:checked").count() == 1
             saved_and_resumed = True
             continue
         integer = page.locator("[data-kind=integer]:visible input[data-answer]")
@@ -168,7 +176,7 @@ def test_a_respondent_completes_the_real_questionnaire(open_tab, factory):
         answered_modules.append(module_id)
 
     assert saved_and_resumed
-    assert page.url.endswith("/vragenlijst/controleren")
+    assert urlsplit(page.url).path == "/vragenlijst"
     assert page.get_by_role("heading", level=1).inner_text() == "Controleer uw antwoorden"
     with session_scope(factory) as session:
         answers = load_progress(session, wave.id, code, resume_key, TODAY)
@@ -204,7 +212,7 @@ def test_without_javascript_on_a_phone(open_tab, factory):
     tab.goto("/")
     fits_the_screen("code page")
     enter_code(tab, wave.codes[0])
-    assert page.locator("#vraag-unit").is_hidden()
+    assert page.locator("[data-question=unit]").is_hidden()
     page.get_by_label("Politie").check()
     click_and_wait(page, "Volgende")
     assert page.get_by_role("heading", name="Er zijn vragen bijgekomen").is_visible()
@@ -212,7 +220,7 @@ def test_without_javascript_on_a_phone(open_tab, factory):
     page.get_by_label("Eenheid Rotterdam").check()
     page.get_by_label("Opsporing").check()
     click_and_wait(page, "Volgende")
-    assert page.locator("#vraag-threat_count").is_hidden()
+    assert page.locator("[data-question=threat_count]").is_hidden()
     page.get_by_label("Meerdere keren").check()
     click_and_wait(page, "Volgende")
     page.get_by_label("Hoe vaak?").fill("4")
@@ -294,9 +302,71 @@ def test_with_the_keyboard_only(open_tab, factory):
     ]
 
 
-def test_quick_exit_leaves_and_forgets(open_tab, factory):
+def walk_as(tab: Any, code: str, victim: bool) -> list[str]:
+    """A whole survey with JavaScript: a victim says 'yes, once' where the other says 'no'
+    (the first option) to every question. Returns the title of every page seen."""
+    page = tab.page
+    tab.goto("/")
+    titles = [page.title()]
+    enter_code(tab, code)
+    titles.append(page.title())
+    while step(page) != "review":
+        answer_visible_questions(page, choice=1 if victim else 0)
+        click_and_wait(page, "Volgende")
+        titles.append(page.title())
+    click_and_wait(page, "Verzenden")
+    titles.append(page.title())
+    return titles
+
+
+def observed_walk(tab: Any, code: str, victim: bool, modules: list[str]) -> dict[str, Any]:
+    """A walk as a browser history and a proxy would record it: every address requested,
+    navigated to or redirected to (none names a module), and every title."""
+    locations: list[str] = []
+    navigated: list[str] = []
+    tab.page.on("response", lambda response: locations.append(response.headers.get("location", "")))
+    tab.page.on("framenavigated", lambda frame: navigated.append(frame.url))
+    titles = walk_as(tab, code, victim)
+    requested = [url for url in tab.requests if "/static/" not in url]
+    for url in [*requested, *navigated, *locations]:
+        assert not [m for m in modules if m in url], url
+    assert {urlsplit(url).path for url in requested} <= {"/", "/vragenlijst/start", "/vragenlijst"}
+    tab.close()
+    # (How many pages each loaded differs: the victim answers more of them; README.)
+    return {"titles": set(titles), "urls": set(requested) | set(navigated)}
+
+
+def test_the_addresses_and_titles_do_not_tell_a_victim_from_a_non_victim(open_tab, factory):
+    """A browser history, a proxy log: every address and every title a victim's walk
+    leaves is one the other's walk leaves too, and none names a module."""
+    questionnaire = real_questionnaire()
+    wave = open_mini_wave(factory, questionnaire=questionnaire, frame=full_frame(questionnaire))
+    modules = [m.id for m in questionnaire.modules]
+    victim = observed_walk(open_tab("-victim"), wave.codes[0], True, modules)
+    other = observed_walk(open_tab("-other"), wave.codes[1], False, modules)
+    assert len(victim["titles"]) == 1
+    assert victim == other
+    if questionnaire.id == REAL_VERSION:  # the victim did get the incident module
+        incident = {q.id for q in service.find_module(questionnaire, "incident").questions}
+        assert sorted(bool(set(r) & incident) for r in responses(factory)) == [False, True]
+
+
+def went_back(page: Any) -> bool:
+    """Back one entry in the history; False at its start. An entry that a form's POST
+    left is not sent again (Chromium shows its 'Confirm form resubmission' page)."""
+    from playwright.sync_api import Error
+
+    try:
+        return page.go_back() is not None
+    except Error as error:
+        assert "ERR_CACHE_MISS" in str(error), error
+        return True
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["javascript", "no-javascript"])
+def test_quick_exit_leaves_and_forgets(open_tab, factory, script):
     wave = open_mini_wave(factory)
-    tab = open_tab()
+    tab = open_tab(java_script_enabled=script)
     page = tab.page
     tab.goto("/")
     enter_code(tab, wave.codes[0])
@@ -307,14 +377,30 @@ def test_quick_exit_leaves_and_forgets(open_tab, factory):
     )
     # Gone after 20 minutes without activity (each page renews it), or when left.
     assert 0 < cookie["expires"] - time.time() <= 20 * 60
+    # Some answers on screen and some saved, then away.
+    page.get_by_label("Politie").check()
+    if not script:
+        click_and_wait(page, "Volgende")
+    page.get_by_label("Eenheid Rotterdam").check()
+    page.get_by_label("Opsporing").check()
+    click_and_wait(page, "Volgende")
+    page.get_by_label("Meerdere keren").check()
     # There is no network here: the neutral site is asked for, but does not answer.
     with page.expect_request(lambda request: request.url == NEUTRAL_SITE):
         page.get_by_role("link", name="Snel weg").click()
     page.wait_for_load_state()
     assert tab.context.cookies() == []
-    page.go_back()
-    assert "/onderdeel/" not in page.url  # the survey page was replaced in the history
     tab.requests = [url for url in tab.requests if url != NEUTRAL_SITE]
+    # Back: the survey's one address, loaded again (never from a cache), has no session
+    # and shows the code page. And so on, as far as the history goes: no page shows an
+    # answer.
+    assert went_back(page)
+    assert page.get_by_label("Uw toegangscode").is_visible()
+    while True:
+        assert page.locator("input:checked").count() == 0, page.url
+        assert page.locator("main[data-step]").count() == 0, page.url
+        if not went_back(page):
+            break
 
 
 QUIZ = """
@@ -402,7 +488,7 @@ def test_the_page_script_follows_the_routing_of_the_server(open_tab, factory):
     page.get_by_label("U", exact=True).check()
     page.get_by_label("F", exact=True).check()
     click_and_wait(page, "Volgende")
-    assert page.url.endswith("/onderdeel/page")
+    assert step(page) == "page"
     module = service.find_module(questionnaire, "page")
     background = {"organisation": "pol", "unit": "u", "function_group": "f"}
     cells = {("pol", "u", "f")}

@@ -6,7 +6,6 @@ import base64
 import json
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from app.db import session_scope
@@ -21,9 +20,9 @@ from app.web.session import COOKIE
 from tests.support import TODAY, close_mini_wave, load_fixture, open_mini_wave
 from tests.web.pages import Respondent, displayed_questions
 
-BACKGROUND = "/vragenlijst/onderdeel/background"
-SCREENER = "/vragenlijst/onderdeel/screener"
-REVIEW = "/vragenlijst/controleren"
+SURVEY = "/vragenlijst"  # the address of every page after the code page
+# Where a respondent is, as the page says in <main data-step> (tests/web/pages.py).
+BACKGROUND, SCREENER, REVIEW = "background", "screener", "review"
 
 
 def count(factory, model) -> int:
@@ -43,18 +42,7 @@ def through_background(respondent: Respondent, organisation: str = "pol") -> Non
     respondent.answer({"organisation": organisation})
     assert respondent.response.status_code == 200
     respondent.answer({"unit": unit, "function_group": group})
-    assert respondent.path() == SCREENER
-
-
-@pytest.fixture
-def wave(factory):
-    return open_mini_wave(factory)
-
-
-@pytest.fixture
-def respondent(client) -> Respondent:
-    client.follow_redirects = True
-    return Respondent(client)
+    assert respondent.step() == SCREENER
 
 
 def test_code_page(respondent, wave):
@@ -64,6 +52,7 @@ def test_code_page(respondent, wave):
     assert page.find("h1").text() == "Mini-monitor"
     form = page.find("form")
     assert form["method"] == "post" and form["action"] == "/vragenlijst/start"
+    assert page.find("title").text() == "Mini-monitor"
     code = page.by_id("code")
     assert page.find("label", for_="code").text() == "Uw toegangscode"
     assert "hint-code" in code["aria-describedby"]
@@ -73,14 +62,15 @@ def test_code_page(respondent, wave):
 
 def test_a_respondent_without_javascript_completes_the_survey(respondent, wave, factory):
     respondent.start(wave.codes[0])
-    assert respondent.path() == BACKGROUND
+    assert respondent.path() == SURVEY and respondent.step() == BACKGROUND
     page = respondent.page
+    assert page.find("title").text() == "Mini-monitor"
     assert page.find("p", class_="progress").text() == "Onderdeel 1 van 2"
     # Routing per page: the unit lists wait for the organisation.
     assert displayed_questions(page) == ["organisation"]
     respondent.answer({"organisation": "pol"})
     page = respondent.page
-    assert respondent.path() == BACKGROUND
+    assert respondent.step() == BACKGROUND
     assert displayed_questions(page) == ["organisation", "unit", "function_group"]
     assert "Er zijn vragen bijgekomen" in page.find("div", class_="notice").text()
     offered = [n["value"] for n in page.find_all("input", name="unit") if not n.is_hidden()]
@@ -88,14 +78,14 @@ def test_a_respondent_without_javascript_completes_the_survey(respondent, wave, 
     assert page.by_id("organisation-pol").has("checked")
     respondent.answer({"unit": "pol-ams", "function_group": "pol-ops"})
 
-    assert respondent.path() == SCREENER
+    assert respondent.step() == SCREENER
     assert respondent.page.find("p", class_="progress").text() == "Onderdeel 2 van 2"
     assert displayed_questions(respondent.page) == ["threat", "comment"]
     respondent.answer({"threat": "once", "comment": "Op straat\r\nna een aanhouding"})
     assert displayed_questions(respondent.page) == ["threat", "threat_count", "reasons", "comment"]
     respondent.answer({"threat_count": "2", "reasons": ["minor", "job"]})
 
-    assert respondent.path() == REVIEW
+    assert respondent.path() == SURVEY and respondent.step() == REVIEW
     page = respondent.page
     rows = {
         row.find("dt").text(): row.find("dd", class_="answers__answer").text()
@@ -110,11 +100,13 @@ def test_a_respondent_without_javascript_completes_the_survey(respondent, wave, 
         "Waarom niet gemeld?": "Niet ernstig genoeg Hoort bij het werk",
         "Toelichting": "Op straat na een aanhouding",
     }
-    change = page.find("a", href="/vragenlijst/onderdeel/screener?wijzigen=1#vraag-threat_count")
-    assert change is not None and "Wijzigen" in change.text()
+    # "Change" sends the form (the part to change in its body), so the address stays.
+    change = page.find_all("button", value="change:screener")
+    assert len(change) == 4 and "Wijzigen" in change[1].text()
+    assert "Hoe vaak?" in change[1].text()
     assert page.find("section", class_="support") is None  # the mini survey has none
 
-    respondent.answer({})
+    respondent.answer({}, action="send")
     assert respondent.response.status_code == 200
     assert respondent.page.find("h1").text() == "Bedankt voor het invullen"
     assert "Niemand kan zien welke antwoorden van u zijn" in respondent.page.text()
@@ -144,11 +136,15 @@ def test_a_validation_error_is_shown_at_the_top_and_tied_to_its_field(respondent
     respondent.answer({"threat_count": "veel"})
     assert respondent.response.status_code == 422
     page = respondent.page
-    assert page.find("title").text().startswith("Fout: ")
+    # The same title as any other page: "Error:" in it would tell a page with a number.
+    assert page.find("title").text() == "Mini-monitor"
     summary = page.find("div", class_="error-summary")
-    assert summary.has("autofocus") and summary["tabindex"] == "-1"
+    assert summary.has("autofocus") and summary["tabindex"] == "-1" and summary["role"] == "alert"
     link = summary.find("a")
-    assert link["href"] == "#field-threat_count"
+    # To the question's place on the page: a fragment followed without the page script
+    # stays in the history, and a question's id there would say which page it was.
+    assert link["href"] == "#vraag-2"
+    assert page.by_id("vraag-2")["data-question"] == "threat_count"
     assert "Vul een heel getal in" in link.text() and "Hoe vaak?" in link.text()
     field = page.by_id("field-threat_count")
     assert field["aria-invalid"] == "true"
@@ -162,7 +158,7 @@ def test_a_validation_error_is_shown_at_the_top_and_tied_to_its_field(respondent
         "Vul een getal in van 1 tot en met 99" in respondent.page.by_id("error-threat_count").text()
     )
     respondent.answer({"threat_count": "3"})
-    assert respondent.path() == REVIEW
+    assert respondent.step() == REVIEW
 
 
 def test_a_missing_answer_in_a_choice_group(respondent, wave):
@@ -170,8 +166,8 @@ def test_a_missing_answer_in_a_choice_group(respondent, wave):
     respondent.answer({})
     page = respondent.page
     assert respondent.response.status_code == 422
-    assert page.find("div", class_="error-summary").find("a")["href"] == "#organisation-pol"
-    fieldset = page.by_id("vraag-organisation").find("fieldset")
+    assert page.find("div", class_="error-summary").find("a")["href"] == "#vraag-1"
+    fieldset = page.by_id("vraag-1").find("fieldset")
     assert fieldset["aria-describedby"] == "error-organisation"
     assert page.by_id("error-organisation").text() == "Fout: Kies een antwoord"
     assert all(r["aria-invalid"] == "true" for r in page.find_all("input", name="organisation"))
@@ -180,7 +176,8 @@ def test_a_missing_answer_in_a_choice_group(respondent, wave):
 def test_the_errors_speak_english_too(respondent, wave):
     respondent.start(wave.codes[0], lang="en")
     respondent.answer({})
-    assert respondent.page.find("title").text().startswith("Error: ")
+    assert respondent.page.find("title").text() == "Mini monitor"
+    assert respondent.page.find("h2", id="error-summary-title").text() == "There is a problem"
     assert respondent.page.by_id("error-organisation").text() == "Error: Choose an answer"
 
 
@@ -189,13 +186,13 @@ def test_changing_an_answer_drops_the_answers_it_hides(respondent, wave, factory
     through_background(respondent)
     respondent.answer({"threat": "once"})
     respondent.answer({"threat_count": "4", "reasons": ["job"]})
-    respondent.get("/vragenlijst/onderdeel/screener?wijzigen=1")
-    assert respondent.page.find("input", name="_changing") is not None
+    respondent.answer({}, action="change:screener")
+    assert respondent.path() == SURVEY and respondent.step() == SCREENER
     respondent.answer({"threat": "no"})
-    assert respondent.path() == REVIEW  # back to the review after a change
+    assert respondent.step() == REVIEW  # back to the review after a change
     questions = [dt.text() for dt in respondent.page.find_all("dt")]
     assert "Hoe vaak?" not in questions and "Waarom niet gemeld?" not in questions
-    respondent.answer({})
+    respondent.answer({}, action="send")
     assert stored_answers(factory)[0]["threat"] == "no"
     assert "threat_count" not in stored_answers(factory)[0]
 
@@ -203,7 +200,7 @@ def test_changing_an_answer_drops_the_answers_it_hides(respondent, wave, factory
 def test_another_organisation_asks_for_the_unit_again(respondent, wave):
     respondent.start(wave.codes[0])
     through_background(respondent)
-    respondent.get(BACKGROUND)
+    respondent.go_to(BACKGROUND)
     # Without JavaScript the police units are still on screen while OM is chosen.
     respondent.answer({"organisation": "om"})
     page = respondent.page
@@ -213,7 +210,7 @@ def test_another_organisation_asks_for_the_unit_again(respondent, wave):
     assert offered == ["om-ams"]
     assert not any(n.has("checked") for n in page.find_all("input", name="unit"))
     respondent.answer({"unit": "om-ams", "function_group": "om-ovj"})
-    assert respondent.path() == SCREENER
+    assert respondent.step() == SCREENER
 
 
 def test_save_and_continue_later(respondent, wave, factory):
@@ -229,15 +226,15 @@ def test_save_and_continue_later(respondent, wave, factory):
     # Another day: the same code, without the key, starts again (the draft stays hidden).
     respondent.client.cookies.clear()
     respondent.start(wave.codes[0])
-    assert respondent.path() == BACKGROUND
+    assert respondent.step() == BACKGROUND
     assert not respondent.page.by_id("unit-pol-ams").has("checked")
     # With the key: on where the respondent was.
     respondent.client.cookies.clear()
     respondent.start(wave.codes[0].lower().replace("-", " "), resume_key=resume_key)
-    assert respondent.path() == SCREENER
+    assert respondent.step() == SCREENER
     page = respondent.page
     assert page.by_id("field-comment").text() == "half af"
-    respondent.get(BACKGROUND)
+    respondent.go_to(BACKGROUND)
     assert respondent.page.by_id("unit-pol-ams").has("checked")
 
 
@@ -265,7 +262,7 @@ def test_the_respondent_picks_the_wave_when_several_are_open(respondent, factory
     respondent.start(first.codes[0], wave="2026-b")  # a code of the other wave
     assert "Deze code kunt u niet gebruiken" in respondent.page.by_id("error-code").text()
     respondent.start(second.codes[0], wave="2026-b")
-    assert respondent.path() == BACKGROUND
+    assert respondent.step() == BACKGROUND
 
 
 def test_no_open_wave(respondent, factory):
@@ -291,8 +288,15 @@ def test_language_switch(respondent, wave):
     assert respondent.response.url.query == b"lang=en"
     assert respondent.page.find("h1").text() == "Background"
     assert respondent.page.find("legend").text() == "Which organisation do you work for?"
+    assert respondent.page.find("form")["action"] == "/vragenlijst?lang=en"
     back = respondent.page.find("a", class_="language-switch")
-    assert back.text() == "Nederlands" and back["href"] == BACKGROUND
+    assert back.text() == "Nederlands" and back["href"] == SURVEY
+    # The switch on the one address shows the same page in the other language.
+    respondent.answer({"organisation": "pol"})
+    respondent.get(respondent.page.find("a", class_="language-switch")["href"])
+    assert respondent.step() == BACKGROUND
+    assert respondent.page.find("h1").text() == "Achtergrond"
+    assert respondent.page.by_id("organisation-pol").has("checked")
 
 
 def test_quick_exit_clears_the_cookie_and_leaves(client, respondent, wave):
@@ -307,7 +311,7 @@ def test_quick_exit_clears_the_cookie_and_leaves(client, respondent, wave):
     assert "Path=/vragenlijst" in cleared
     assert COOKIE not in client.cookies
     # Without the cookie the survey pages lead back to the code page.
-    reply = client.get(SCREENER, follow_redirects=False)
+    reply = client.get(SURVEY, follow_redirects=False)
     assert reply.status_code == 303 and reply.headers["location"] == "/?melding=session"
 
 
@@ -324,7 +328,7 @@ def test_a_form_post_from_another_site_is_refused(client, wave):
 
 def test_security_headers_on_every_response(client, respondent, wave):
     respondent.start(wave.codes[0])
-    for url in ("/", BACKGROUND, REVIEW, "/api/v1/waves/open", "/nope", "/openapi.json"):
+    for url in ("/", SURVEY, "/api/v1/waves/open", "/nope", "/openapi.json"):
         headers = client.get(url).headers
         assert headers["content-security-policy"] == STRICT_CSP, url
         assert headers["x-content-type-options"] == "nosniff"
@@ -352,11 +356,19 @@ def test_the_base_styles_are_the_dashboards_own_file(client, respondent):
 
 def test_pages_carry_no_inline_script_or_style(respondent, wave):
     respondent.start(wave.codes[0])
-    for url in ("/", BACKGROUND, SCREENER, REVIEW):
-        respondent.get(url)
-        page = respondent.page
-        assert all(s.has("src") and not s.text() for s in page.find_all("script")), url
-        assert page.find_all("style") == [], url
+    respondent.answer({"organisation": "pol"})
+    respondent.answer({"unit": "pol-ams", "function_group": "pol-ops"})
+    respondent.answer({"threat": "no"})
+    pages = [respondent.page]  # the review, then back through the modules
+    respondent.go_to(SCREENER)
+    pages.append(respondent.page)
+    respondent.go_to(BACKGROUND)
+    pages.append(respondent.page)
+    respondent.get("/")
+    for page in [*pages, respondent.page]:
+        step = page.find("main").get("data-step")
+        assert all(s.has("src") and not s.text() for s in page.find_all("script")), step
+        assert page.find_all("style") == [], step
         assert not [
             n for n in page.walk() if n.has("style") or any(a.startswith("on") for a in n.attrs)
         ]
@@ -368,15 +380,15 @@ def test_nothing_about_answers_in_cookies_and_the_code_never_in_a_url(respondent
     through_background(respondent)
     respondent.answer({"threat": "several"})
     respondent.answer({"threat_count": "7", "comment": "geheim"})
-    respondent.get("/vragenlijst/onderdeel/background?wijzigen=1")
+    respondent.answer({}, action="change:background")
     respondent.answer({})
-    assert respondent.path() == REVIEW
-    respondent.get(SCREENER)
+    assert respondent.step() == REVIEW
+    respondent.go_to(SCREENER)
     respondent.answer({}, action="stop")
     resume_key = respondent.page.by_id("resume-key").text()
     respondent.start(code, resume_key=resume_key)
-    respondent.get(REVIEW)
-    respondent.answer({})
+    assert respondent.step() == REVIEW
+    respondent.answer({}, action="send")
     assert respondent.page.find("h1").text() == "Bedankt voor het invullen"
 
     secrets = {code, normalize(code), code.replace("-", ""), resume_key, wave.id}
@@ -416,14 +428,14 @@ def test_support_information_for_those_it_is_meant_for(respondent, factory):
     through_background(respondent)
     respondent.answer({"threat": "once"})
     respondent.answer({})
-    assert respondent.path() == REVIEW
+    assert respondent.step() == REVIEW
     assert respondent.page.find("section", class_="support") is None
-    respondent.get("/vragenlijst/onderdeel/screener?wijzigen=1")
+    respondent.answer({}, action="change:screener")
     respondent.answer({"threat": "several"})
     support = respondent.page.find("section", class_="support")
     assert support.find("h2").text() == "Hulp en steun"
     assert "Bel de vertrouwenspersoon." in support.text()
-    respondent.answer({})
+    respondent.answer({}, action="send")
     page = respondent.page
     assert "De uitkomsten komen in het voorjaar." in page.text()  # the questionnaire's thanks
     assert "Bel de vertrouwenspersoon." in page.find("section", class_="support").text()
@@ -432,7 +444,7 @@ def test_support_information_for_those_it_is_meant_for(respondent, factory):
     respondent.start(wave.codes[1])
     through_background(respondent)
     respondent.answer({"threat": "no"})
-    respondent.answer({})
+    respondent.answer({}, action="send")
     assert "Bel de vertrouwenspersoon." not in respondent.page.text()
 
 
@@ -440,15 +452,8 @@ def test_a_closed_wave_sends_the_respondent_to_the_code_page(client, respondent,
     respondent.start(wave.codes[0])
     with session_scope(factory) as session:
         close_mini_wave(session, wave.id)
-    reply = client.get(SCREENER, follow_redirects=False)
+    reply = client.get(SURVEY, follow_redirects=False)
     assert reply.headers["location"] == "/?melding=closed"
     assert COOKIE not in client.cookies
     respondent.get(reply.headers["location"])
     assert "Deze vragenlijst is gesloten" in respondent.page.text()
-
-
-def test_an_unknown_module_page(respondent, wave):
-    respondent.start(wave.codes[0])
-    respondent.get("/vragenlijst/onderdeel/nope")
-    assert respondent.response.status_code == 404
-    assert respondent.page.find("h1").text() == "Deze pagina bestaat niet"

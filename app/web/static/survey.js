@@ -7,6 +7,9 @@
  *   on other pages already replaced by {"const": true|false}); hidden questions are
  *   disabled, so they are not sent.
  * - An exclusive option ("none of these") clears the other options and the other way round.
+ * - Links within the page (the error summary, the list of added questions) move the focus
+ *   to the question's first field without adding an entry to the history: an entry with
+ *   a fragment would say more than the one address of the survey does.
  */
 (function () {
   "use strict";
@@ -20,6 +23,21 @@
       window.location.replace(link.href);
     });
   });
+
+  document.querySelectorAll(".error-summary a[href^='#'], .notice a[href^='#']").forEach(
+    function (link) {
+      link.addEventListener("click", function (event) {
+        var target = document.getElementById(link.getAttribute("href").slice(1));
+        if (!target) {
+          return;
+        }
+        event.preventDefault();
+        var field = target.querySelector("input:enabled:not([type=hidden]), textarea:enabled, button");
+        target.scrollIntoView();
+        (field || target).focus({ preventScroll: true });
+      });
+    }
+  );
 
   var form = document.querySelector("form[data-survey-page]");
   if (!form) {
