@@ -27,7 +27,7 @@ What it does, per size in --sizes (each in a new database, dropped afterwards):
 3. reads the closed wave back (`wave_sample`) and computes the same figures twice: ours
    (`compute_figures`: derive + estimates + suppression, from the parsed answers) and svy
    0.35 (`Design(stratum, wgt, pop_size, singleton="skip")`, `prop(..., by=group,
-   ci_method="korn-graubard")` / `mean`, as in tests/stats/test_estimators_vs_svy.py), for
+   ci_method="korn-graubard")` / `mean`, as in tests/method/test_estimators_vs_svy.py), for
    every indicator x every breakdown, and checks that every published figure agrees to 1e-6.
 
 Then, in one more fresh database, 10 waves of the demo's size (25-45% of ~71,000 staff,
