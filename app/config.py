@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/monitor.db"
     survey_defs: Path = Path("survey_defs")
     min_cell: int = Field(default=10, ge=MIN_CELL_FLOOR)
+    # Disclosure control (CONTRACT section 7): every hidden figure keeps a band of at least
+    # twice this (0.10: 20 percentage points) that the published figures cannot narrow.
+    protection: float = Field(default=0.10, gt=0.0, le=0.5)
     cors_origins: Annotated[list[str], NoDecode] = []
     dashboard_dir: Path = Path("dashboards")
     max_body_bytes: int = 1024 * 1024

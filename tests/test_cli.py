@@ -206,3 +206,23 @@ def test_retention_deletes_unspent_codes_of_closed_waves_only(monitor, tmp_path,
     assert "deleted 4 unspent codes" in monitor("retention", "apply").stderr
     with factory() as session:
         assert set(session.scalars(select(InvitationCode.wave_id))) == {"2027"}
+
+
+def test_wave_audit_prints_a_band_per_suppressed_figure(monitor, factory):
+    from tests.builders import filled_wave
+
+    filled_wave(factory, "2026", [30, 12, 25, 8, 12], seed=4)
+    result = CliRunner().invoke(app, ["wave", "audit", "2026"], catch_exceptions=False)
+    assert result.exit_code in (0, 1) and "Traceback" not in result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header.split("\t")[:6] == ["indicator", "breakdown", "group", "low", "high", "width"]
+    assert rows and all(row.split("\t")[-1] in ("yes", "NO") for row in rows)
+    broken = sum(row.endswith("\tNO") for row in rows)
+    assert f"{len(rows)} suppressed figures attacked; {broken} narrower" in result.stderr
+    monitor("wave", "audit", "nope", ok=False)  # no such wave: a message, exit 1
+
+
+def test_wave_audit_refuses_an_open_wave(monitor, tmp_path):
+    prepared(monitor, tmp_path)
+    monitor("wave", "open", "2026")
+    assert "only a closed wave" in monitor("wave", "audit", "2026", ok=False).stderr

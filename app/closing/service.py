@@ -12,13 +12,20 @@ from sqlalchemy.orm import Session
 from app.closing.figures import store_wave_estimates
 from app.closing.seal import seal
 from app.indicators.definitions import IndicatorSet
+from app.method.disclosure import DEFAULT_PROTECTION
 from app.problems import Conflict
 from app.responses.models import ResumeState
 from app.waves.models import InvitationCode, Wave
 from app.waves.service import get_wave, hold_wave
 
 
-def close_wave(session: Session, wave_id: str, min_cell: int, indicators: IndicatorSet) -> Wave:
+def close_wave(
+    session: Session,
+    wave_id: str,
+    min_cell: int,
+    indicators: IndicatorSet,
+    protection: float = DEFAULT_PROTECTION,
+) -> Wave:
     """Stop intake, drop resume data, rewrite responses in random order, and compute and
     store the wave's estimates and final response counts (one transaction)."""
     hold_wave(session, wave_id, exclusive=True)
@@ -28,7 +35,7 @@ def close_wave(session: Session, wave_id: str, min_cell: int, indicators: Indica
     wave.status = "closed"
     session.flush()
     seal(session, wave)
-    store_wave_estimates(session, wave, indicators, min_cell)
+    store_wave_estimates(session, wave, indicators, min_cell, protection)
     return wave
 
 

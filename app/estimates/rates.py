@@ -10,8 +10,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.method.groups import BREAKDOWNS, cell_groups, hierarchy, node
-from app.method.suppression import suppress_hierarchy
+from app.method.groups import BREAKDOWNS, cell_groups, node, suppress_respondents
 from app.responses.models import RespondentCount
 from app.waves.models import Wave
 from app.waves.service import FrameRow, frame_cells
@@ -30,7 +29,8 @@ class Rate:
 def response_rates(session: Session, wave: Wave, by: str, min_cell: int) -> list[Rate]:
     """Respondents over headcount per group of a breakdown, from the stored counts (a
     wave not yet opened has none: its frame, with no respondents), with the same
-    small-group suppression as the figures (headcounts and organisation totals are public)."""
+    small-group suppression as the figures (headcounts are public), audited so that no
+    hidden count follows from the published ones to fewer than three values."""
     stored = session.scalars(
         select(RespondentCount)
         .where(RespondentCount.wave_id == wave.id)
@@ -51,15 +51,9 @@ def response_rates(session: Session, wave: Wave, by: str, min_cell: int) -> list
             np.bincount(group, respondents, minlength=len(codes)).astype(int),
             np.bincount(group, headcount, minlength=len(codes)).astype(int),
         )
-    hidden = suppress_hierarchy(
-        {
-            node(level, code): int(count[i])
-            for level, (codes, count, _) in totals.items()
-            for i, code in enumerate(codes)
-        },
-        hierarchy(cells),
-        min_cell,
-    )
+    # The same hidden groups as the wave's figures (app.closing.figures): the counts of
+    # all breakdowns are the margins of one table, audited together.
+    hidden = suppress_respondents(cells, respondents, min_cell)
     as_of = stored[0].as_of if stored else None
     codes, group_respondents, group_headcount = totals[by]
     rates = []

@@ -7,7 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
-from app.method.suppression import TOTAL, Node
+from app.method.disclosure import protect_counts
+from app.method.suppression import TOTAL, Node, suppress_hierarchy
 
 # How figures are broken down: the total, and the three background questions of a cell.
 BREAKDOWNS = ("none", "organisation", "unit", "function_group")
@@ -22,6 +23,8 @@ class Cell(Protocol):
     def unit(self) -> str: ...
     @property
     def function_group(self) -> str: ...
+    @property
+    def headcount(self) -> int: ...
 
 
 def cell_groups(frame: Sequence[Cell], by: str) -> tuple[list[str], np.ndarray]:
@@ -50,3 +53,28 @@ def hierarchy(frame: Sequence[Cell]) -> dict[Node, Node]:
         for code, orgs in owners.items():
             parent[by, code] = ("organisation", next(iter(orgs))) if nested else TOTAL
     return parent
+
+
+def linked_groups(frame: Sequence[Cell]) -> dict[Node, np.ndarray]:
+    """Every group of every breakdown as the frame cells it is made of: the margins of one
+    organisation x unit x function-group table (and its total)."""
+    found: dict[Node, np.ndarray] = {}
+    for by in BREAKDOWNS:
+        codes, of_cell = cell_groups(frame, by)
+        for i, code in enumerate(codes):
+            found[node(by, code)] = np.flatnonzero(of_cell == i)
+    return found
+
+
+def suppress_respondents(
+    frame: Sequence[Cell], respondents: np.ndarray, min_cell: int
+) -> set[Node]:
+    """The groups whose respondent count is not published (response rates, and with them
+    every figure of the group): too few respondents, complements, and more until no
+    hidden count can be narrowed to fewer than three values (app.method.disclosure)."""
+    groups = linked_groups(frame)
+    parent = hierarchy(frame)
+    counts = {k: int(respondents[cells].sum()) for k, cells in groups.items()}
+    hidden = suppress_hierarchy(counts, parent, min_cell)
+    headcount = np.array([c.headcount for c in frame], dtype=float)
+    return protect_counts(respondents, headcount, groups, parent, hidden)[0]

@@ -11,11 +11,12 @@ additive figure of the parent (respondents, weighted totals) is the sum over the
 Suppression, repeated until nothing changes:
 
 - primary: a node with ``n < min_cell``;
-- a family under a published parent never has exactly one suppressed child, or the
-  parent minus the published siblings gives it away: its smallest published sibling
-  (fewest respondents, then code) is suppressed too, or, without one, the parent;
-- a suppressed parent never has a family that is published in full, or the sum of the
-  family gives the parent away: the family's smallest child is suppressed too.
+- a family under a published parent never has exactly one suppressed child with
+  respondents, or the parent minus the published siblings gives it away: its smallest
+  published sibling with respondents (fewest, then code) is suppressed too, or, without
+  one, the parent (an empty sibling protects nothing: hidden, it hides no one);
+- a suppressed parent never has a family whose children with respondents are published
+  in full, or their sum gives the parent away: the smallest of them is suppressed too.
 
 Why this suffices for a tree: at the fixpoint every hidden node can be raised by 1 while
 all published figures stay put (raise one hidden child in each of its families, and
@@ -52,12 +53,16 @@ def suppress_hierarchy(
     while changed:
         changed = False
         for (mother, _), children in families.items():
-            published = [child for child in children if child not in suppressed]
-            hidden = len(children) - len(published)
+            # An empty group protects nothing: hiding it hides no one, and the attacker
+            # knows it is empty as soon as the others add up. Only groups with
+            # respondents count as hidden, and only they are chosen as complements.
+            filled = [child for child in children if n[child] > 0]
+            published = [child for child in filled if child not in suppressed]
+            hidden = len(filled) - len(published)
             if mother not in suppressed and hidden == 1:
                 suppressed.add(published[0] if published else mother)
-            elif mother in suppressed and hidden == 0:
-                suppressed.add(children[0])
+            elif mother in suppressed and hidden == 0 and filled:
+                suppressed.add(filled[0])
             else:
                 continue
             changed = True

@@ -21,6 +21,7 @@ from app.db import session_scope
 from app.dependencies import utc_date, utc_today
 from app.indicators.definitions import indicator_set
 from app.main import create_app
+from app.method.disclosure import published_value
 from app.responses.models import RespondentCount, Response
 from app.waves.models import FrameCell
 from tests.builders import CELLS, bearer, filled_wave, random_answers, submit_all
@@ -234,7 +235,7 @@ def svy_figures(text: str, column: str, by: str | None, kind: str) -> dict:
         ("escalation", "unit", "proportion"),
         ("no_task_impact", "function_group", "proportion"),
         ("sick_leave_days", "none", "mean"),
-        ("sick_leave_days", "function_group", "mean"),
+        ("sick_leave_days", "organisation", "mean"),
     ],
 )
 def test_svy_reproduces_the_published_figures_from_the_analysis_file(
@@ -256,7 +257,9 @@ def test_svy_reproduces_the_published_figures_from_the_analysis_file(
             ("ci_low", "lci"),
             ("ci_high", "uci"),
         ):
-            assert point[field] == pytest.approx(ref[col], abs=TOL), (point["group"], field)
+            # Published rounded (README, "Small groups"): svy's value, rounded the same way.
+            expected = published_value(ref[col], kind, field)
+            assert point[field] == pytest.approx(expected, abs=TOL), (point["group"], field)
         compared += 1
     assert compared >= 1
 
@@ -357,7 +360,9 @@ def test_response_rates_with_complementary_suppression(client, factory):
 def test_open_wave_rates_are_those_at_the_start_of_the_day(client, factory):
     wave = open_mini_wave(factory, "2026", codes=20)
     rng = np.random.default_rng(19)
-    submit_all(factory, wave, [random_answers(rng, CELLS[0]) for _ in range(12)])
+    # Spread over the cells: twelve in one cell would give every margin's count away
+    # (the disclosure audit then hides the total as well).
+    submit_all(factory, wave, [random_answers(rng, CELLS[i % 5]) for i in range(12)])
     analyst = bearer(factory, "analyst")
     # The first submission of the day first keeps the counts as they were.
     url = "/api/v1/waves/2026/responses"

@@ -1,0 +1,454 @@
+"""Disclosure control over the linked table, and the audit that attacks it.
+
+Every breakdown of a wave is a union of frame cells (organisation x unit x function
+group): the total, each organisation, each unit and each function group. Units and
+function groups are the two margins of one table, so the attacker sees one system of
+sums over cells, not independent breakdowns. This module models that system and plays
+the strongest attacker the project knows against it.
+
+The attack on a proportion (``audit_proportion``). The attacker is given more than the
+contract's attacker holds: the whole weighting design (every cell's respondents, strata
+and weights) and every cell's number of valid answers. What is left unknown are the
+yes-counts ``y_c`` per cell, whole numbers ``0 <= y_c <= v_c``. Each published estimate
+``r_g`` of a group, rounded to a unit ``u``, then says
+
+    W_g * (r_g - u/2) <= sum_{c in g} w_c * y_c <= W_g * (r_g + u/2),   W_g = sum w_c v_c
+
+which is linear in the counts. For a hidden group, a mixed-integer programme (scipy's
+``milp``, HiGHS) finds the smallest and largest value the group's figure can take under
+all of these at once: the band the attack reaches. Standard errors and intervals are not
+linear in the counts; rather than relax them, the audit checks each end it found (and
+points between it and the true data) by recomputing *every* published figure of the
+indicator from the candidate counts, rounded as published. Only candidates that
+reproduce all of them count: each is a data set the attacker cannot tell from the real
+one, so the values they give are values the attacker cannot rule out. The promise holds
+for a hidden figure when those verified values span at least ``2 * protection`` and at
+least three different counts (or every count the group's size allows). Giving the
+attacker the design and the valid counts makes the audit stricter, never weaker.
+
+The attack on respondent counts (``audit_counts``): response rates publish respondents
+per group; with the frame's headcounts the attacker bounds each hidden group's count
+by integer programming over the cells. Every integer solution is a genuine alternative
+(nothing else is published about the counts), so the bounds are exact.
+
+``protect_*`` start from the primary and complementary suppression of
+``app.method.suppression`` and hide more (the smallest published group that shares
+cells or a parent with a failing one) until the audit passes. Closing a wave runs
+``protect_counts``; ``protect_proportion`` is not yet part of the close (too slow and too
+eager on small waves; see the README, "Small groups").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from app.method.estimators import _korn_graubard
+from app.method.suppression import Node
+from app.method.weights import Design
+
+DEFAULT_PROTECTION = 0.10
+# Each integer programme stops after this long with the best data set found so far: only
+# verified data sets count, so a stop can only make the band narrower (more suppression).
+MILP_SECONDS = 0.25
+
+# Published decimals of estimates and intervals, per kind of figure; standard errors are
+# published to SE_DIGITS significant digits.
+DECIMALS = {"proportion": 2, "mean": 1}
+SE_DIGITS = 1
+
+
+def published_value(value: float | None, kind: str, field: str) -> float | None:
+    """A figure's value as published: an estimate or interval limit rounded to the
+    decimals of its kind, a standard error to two significant digits."""
+    if value is None or not np.isfinite(value):
+        return None
+    if field == "se":
+        if value == 0:
+            return 0.0
+        digits = SE_DIGITS - 1 - int(np.floor(np.log10(abs(value))))
+    else:
+        digits = DECIMALS[kind]
+    return round(float(value), digits) + 0.0  # + 0.0: no "-0.0"
+
+
+@dataclass(frozen=True)
+class CellCounts:
+    """One indicator's counts per frame cell, with the design that weights them."""
+
+    y: np.ndarray  # int, yes-answers per cell
+    v: np.ndarray  # int, valid answers (in the domain, with a value) per cell
+    weight: np.ndarray  # float, the weight of the cell's respondents (0 without any)
+    stratum: np.ndarray  # int, the cell's stratum (-1 without respondents)
+    design: Design
+
+
+@dataclass(frozen=True)
+class Band:
+    """What the attack reached for one hidden figure."""
+
+    node: Node
+    attack_low: float  # the integer programme's bounds (estimates and counts only)
+    attack_high: float
+    low: float  # verified: values of data sets that reproduce every published figure
+    high: float
+    counts: int  # different yes-counts (respondents) among the verified data sets
+    needed_counts: int
+    ok: bool
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
+
+
+def group_matrix(groups: Sequence[np.ndarray], n_cells: int) -> np.ndarray:
+    """0/1 matrix: groups x cells."""
+    m = np.zeros((len(groups), n_cells))
+    for i, cells in enumerate(groups):
+        m[i, cells] = 1.0
+    return m
+
+
+def proportion_figures(
+    y: np.ndarray, counts: CellCounts, member: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Estimate, se, ci_low, ci_high and n of every group (rows of ``member``) from counts
+    per cell: the same arithmetic as ``estimate_groups`` for a 0/1 indicator."""
+    design = counts.design
+    v = counts.v.astype(float)
+    y = np.asarray(y, dtype=float)
+    w = counts.weight
+    n_strata = design.population.size
+    has = counts.stratum >= 0
+    # groups x strata sums of yes-counts and valid counts
+    to_stratum = np.zeros((member.shape[1], n_strata))
+    to_stratum[np.flatnonzero(has), counts.stratum[has]] = 1.0
+    gy = (member * y) @ to_stratum
+    gv = (member * v) @ to_stratum
+    w_h = np.zeros(n_strata)
+    w_h[counts.stratum[has]] = w[has]
+    n = gv.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = gv @ w_h
+        r = (gy @ w_h) / total
+        rr = r[:, None]
+        z_sum = w_h * (gy - rr * gv) / total[:, None]
+        z_sq = w_h**2 * (gy * (1 - rr) ** 2 + (gv - gy) * rr**2) / total[:, None] ** 2
+        n_h = design.sample.astype(float)
+        factor = np.where(
+            n_h > 1, (1.0 - n_h / design.population) * n_h / np.maximum(n_h - 1.0, 1.0), 0.0
+        )
+        variance = np.maximum((factor * (z_sq - z_sum**2 / n_h)).sum(axis=1), 0.0)
+    se = np.where(n > 0, np.sqrt(variance), np.nan)
+    df = n - np.count_nonzero(gv, axis=1)
+    low, high = _korn_graubard(r, se, df, n)
+    return r, se, low, high, n
+
+
+def _rounded(figures: tuple[np.ndarray, ...], rows: np.ndarray) -> list[tuple[float | None, ...]]:
+    r, se, low, high, _ = figures
+    return [
+        (
+            published_value(r[i], "proportion", "estimate"),
+            published_value(se[i], "proportion", "se"),
+            published_value(low[i], "proportion", "ci_low"),
+            published_value(high[i], "proportion", "ci_high"),
+        )
+        for i in rows
+    ]
+
+
+def audit_proportion(
+    counts: CellCounts,
+    groups: Mapping[Node, np.ndarray],
+    hidden: set[Node],
+    protection: float = DEFAULT_PROTECTION,
+    only: set[Node] | None = None,
+    intervals: bool = True,
+) -> list[Band]:
+    """The attack on every hidden figure (with a respondent) of one proportion, or on
+    those in ``only``."""
+    nodes = list(groups)
+    member = group_matrix([groups[k] for k in nodes], counts.y.size)
+    true = proportion_figures(counts.y, counts, member)
+    shown = np.array([k not in hidden and true[4][i] > 0 for i, k in enumerate(nodes)])
+    rows = np.flatnonzero(shown)
+    keep = slice(None) if intervals else slice(0, 1)  # (estimate, se, low, high) or estimate
+    published = [p[keep] for p in _rounded(true, rows)]
+    unit = 10.0 ** -DECIMALS["proportion"]
+    cells_with = counts.v > 0  # cells with something unknown
+    w_all = counts.weight
+    v_all = counts.v.astype(float)
+    a_all = member[rows] * w_all
+    total = a_all @ v_all
+    estimate = np.array([p[0] for p in published], dtype=float)
+    low_all, high_all = total * (estimate - unit / 2), total * (estimate + unit / 2)
+    organisation = _organisation_of_cells(groups, counts.y.size)
+    hidden_rows = [j for j, k in enumerate(nodes) if k in hidden and k[0] != "total"]
+    in_hidden = member[hidden_rows].sum(axis=0) > 0 if hidden_rows else member[0] > 0
+
+    def verified(free: np.ndarray, candidate: np.ndarray) -> bool:
+        y = counts.y.copy()
+        y[free] = candidate
+        again = _rounded(proportion_figures(y, counts, member[rows]), np.arange(rows.size))
+        return [p[keep] for p in again] == published
+
+    bands = []
+    for i, k in enumerate(nodes):
+        if k not in hidden or true[4][i] == 0 or (only is not None and k not in only):
+            continue
+        # The attacker may move answers in any cell; the audit looks for its data sets in
+        # the organisation(s) of the hidden group and keeps the rest as it is (fewer data
+        # sets, so a narrower band: never in the defender's favour).
+        # Only cells in some hidden group move: a cell whose groups are all published
+        # could only move if others make up for it in each of them.
+        orgs = set(organisation[member[i] > 0].tolist())
+        free = np.flatnonzero(cells_with & np.isin(organisation, list(orgs)) & in_hidden)
+        fixed = np.setdiff1d(np.arange(counts.y.size), free)
+        w, v = w_all[free], v_all[free]
+        a = a_all[:, free]
+        rest = a_all[:, fixed] @ counts.y[fixed]
+        constraint = LinearConstraint(a, low_all - rest, high_all - rest)
+        constraints = [constraint] if rows.size else []
+        bounds = Bounds(np.zeros(free.size), v)
+        integrality = np.ones(free.size)
+        target = member[i, free] * w
+        size = float(member[i] * w_all @ v_all)
+        base = float(member[i, fixed] * w_all[fixed] @ counts.y[fixed])  # cells kept as they are
+        base_yes = int(member[i, fixed] @ counts.y[fixed])
+        y_true = counts.y[free].astype(float)
+        ends, found = [], [y_true]
+        for sign in (1.0, -1.0):
+            result = milp(
+                sign * target,
+                constraints=constraints,
+                integrality=integrality,
+                bounds=bounds,
+                options={"time_limit": MILP_SECONDS},
+            )
+            end = np.round(result.x) if result.x is not None else y_true
+            ends.append((base + float(target @ end)) / size)
+            # Data sets that reach towards the end while changing as few answers as
+            # possible (so that intervals elsewhere keep their rounding): the farthest
+            # verified one, and one halfway for a third count.
+            reach = float(target @ end)
+            start = float(target @ y_true)
+            if not intervals:  # the end fits every published estimate as it is
+                found.append(end)
+                continue
+            for t in (1.0, 0.5):
+                candidate = _nearest(
+                    y_true, constraints, bounds, target, start + t * (reach - start), sign
+                )
+                if candidate is not None and verified(free, candidate):
+                    found.append(candidate)
+                    half = _nearest(
+                        y_true, constraints, bounds, target, start + t * (reach - start) / 2, sign
+                    )
+                    if half is not None and verified(free, half):
+                        found.append(half)
+                    break
+        yes_counts = {base_yes + round(float(member[i, free] @ f)) for f in found}
+        group_size = int(member[i] @ v_all)
+        needed = min(3, group_size + 1)
+        # A third count, if the ends and the truth give only two: a data set with each
+        # count in between, if one reproduces every published figure.
+        for count in range(min(yes_counts) + 1, max(yes_counts)):
+            if len(yes_counts) >= needed:
+                break
+            if count in yes_counts:
+                continue
+            result = milp(
+                np.zeros(free.size),
+                constraints=[
+                    *constraints,
+                    LinearConstraint(member[i, free][None, :], count - base_yes, count - base_yes),
+                ],
+                integrality=integrality,
+                bounds=bounds,
+                options={"time_limit": MILP_SECONDS},
+            )
+            if result.x is not None and verified(free, np.round(result.x)):
+                found.append(np.round(result.x))
+                yes_counts.add(count)
+        values = [(base + float(target @ f)) / size for f in found]
+        low, high = min(values), max(values)
+        bands.append(
+            Band(
+                node=k,
+                attack_low=min(ends),
+                attack_high=max(ends),
+                low=low,
+                high=high,
+                counts=len(yes_counts),
+                needed_counts=needed,
+                ok=high - low >= 2 * protection - 1e-9 and len(yes_counts) >= needed,
+            )
+        )
+    return bands
+
+
+def _nearest(
+    y_true: np.ndarray,
+    constraints: list[LinearConstraint],
+    bounds: Bounds,
+    target: np.ndarray,
+    goal: float,
+    sign: float,
+) -> np.ndarray | None:
+    """Integer counts closest to the truth (fewest changed answers) whose target is at
+    least ``goal`` (sign -1: above; +1: at most), under the published estimates."""
+    k = y_true.size
+    # variables: y (k), d (k) with d >= |y - y_true|; minimise sum d
+    eye = np.eye(k)
+    rows = [
+        LinearConstraint(np.hstack([c.A, np.zeros((c.A.shape[0], k))]), c.lb, c.ub)
+        for c in constraints
+    ]
+    rows.append(LinearConstraint(np.hstack([eye, -eye]), -np.inf, y_true))
+    rows.append(LinearConstraint(np.hstack([eye, eye]), y_true, np.inf))
+    goal_row = np.hstack([target, np.zeros(k)])[None, :]
+    if sign > 0:
+        rows.append(LinearConstraint(goal_row, -np.inf, goal + 1e-9))
+    else:
+        rows.append(LinearConstraint(goal_row, goal - 1e-9, np.inf))
+    result = milp(
+        np.hstack([np.zeros(k), np.ones(k)]),
+        constraints=rows,
+        integrality=np.ones(2 * k),
+        bounds=Bounds(np.hstack([bounds.lb, np.zeros(k)]), np.hstack([bounds.ub, bounds.ub])),
+        options={"time_limit": MILP_SECONDS},
+    )
+    return None if result.x is None else np.round(result.x[:k])
+
+
+def _organisation_of_cells(groups: Mapping[Node, np.ndarray], n_cells: int) -> np.ndarray:
+    """Each cell's organisation code ("" if the groups name none)."""
+    found = np.full(n_cells, "", dtype=object)
+    for (level, code), cells in groups.items():
+        if level == "organisation":
+            found[cells] = code
+    return found
+
+
+def audit_counts(
+    respondents: np.ndarray,
+    headcount: np.ndarray,
+    groups: Mapping[Node, np.ndarray],
+    hidden: set[Node],
+) -> list[Band]:
+    """The attack on hidden respondent counts: each hidden group's count bounded by
+    integer programming over the cells, from the published counts and the headcounts.
+    The band is in respondents; the promise asks for at least 3 possible counts."""
+    nodes = list(groups)
+    member = group_matrix([groups[k] for k in nodes], respondents.size)
+    shown = np.array([k not in hidden for k in nodes])
+    known = member[shown] @ respondents
+    constraints = [LinearConstraint(member[shown], known, known)] if shown.any() else []
+    bounds = Bounds(np.zeros(respondents.size), headcount.astype(float))
+    integrality = np.ones(respondents.size)
+    bands = []
+    for i, k in enumerate(nodes):
+        if k not in hidden:
+            continue
+        ends = []
+        for sign in (1.0, -1.0):
+            result = milp(
+                sign * member[i], constraints=constraints, integrality=integrality, bounds=bounds
+            )
+            assert result.x is not None  # the true counts are a solution
+            ends.append(float(np.round(member[i] @ result.x)))
+        low, high = min(ends), max(ends)
+        bands.append(Band(k, low, high, low, high, int(high - low) + 1, 3, high - low >= 2))
+    return bands
+
+
+def _complement(
+    failing: Node,
+    groups: Mapping[Node, np.ndarray],
+    hidden: set[Node],
+    size: Mapping[Node, float],
+    parent: Mapping[Node, Node],
+) -> Node | None:
+    """The published group to hide next for a failing one: the smallest (by respondents,
+    then code) among its siblings and the groups sharing cells with it, the total last."""
+    cells = set(groups[failing].tolist())
+    mother = parent.get(failing)
+    candidates = [
+        k
+        for k in groups
+        if k not in hidden
+        and k != failing
+        and (
+            (mother is not None and parent.get(k) == mother and k[0] == failing[0])
+            or cells & set(groups[k].tolist())
+        )
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda k: (k[0] == "total", size[k], k))
+
+
+def protect_proportion(
+    counts: CellCounts,
+    groups: Mapping[Node, np.ndarray],
+    parent: Mapping[Node, Node],
+    hidden: set[Node],
+    protection: float = DEFAULT_PROTECTION,
+    intervals: bool = True,
+) -> tuple[set[Node], list[Band]]:
+    """Hide more until the attack on every hidden figure of a proportion fails
+    (``intervals=False``: an attack on the published estimates alone)."""
+    hidden = set(hidden)
+    size = {k: float(counts.v[cells].sum()) for k, cells in groups.items()}
+    # Hiding more only takes equations away from the attacker: a figure that holds the
+    # promise keeps holding it, so only the failing ones (and the newly hidden) are
+    # attacked again.
+    done: dict[Node, Band] = {}
+    todo: set[Node] | None = None
+    while True:
+        for band in audit_proportion(counts, groups, hidden, protection, todo, intervals):
+            done[band.node] = band
+        failing = [b for b in done.values() if not b.ok]
+        more = {_complement(b.node, groups, hidden, size, parent) for b in failing}
+        more.discard(None)
+        if not more:
+            return hidden, list(done.values())
+        added = {k for k in more if k is not None}
+        hidden |= added
+        todo = {b.node for b in failing} | added
+
+
+def protect_counts(
+    respondents: np.ndarray,
+    headcount: np.ndarray,
+    groups: Mapping[Node, np.ndarray],
+    parent: Mapping[Node, Node],
+    hidden: set[Node],
+) -> tuple[set[Node], list[Band]]:
+    """Hide more until no hidden respondent count is narrowed to fewer than 3 values."""
+    hidden = set(hidden)
+    size = {k: float(respondents[cells].sum()) for k, cells in groups.items()}
+    while True:
+        bands = audit_counts(respondents, headcount, groups, hidden)
+        more = {_complement(b.node, groups, hidden, size, parent) for b in bands if not b.ok}
+        more.discard(None)
+        if not more:
+            return hidden, bands
+        hidden |= {k for k in more if k is not None}
+
+
+def cell_counts(values: np.ndarray, cell: np.ndarray, n_cells: int, design: Design) -> CellCounts:
+    """Per-cell yes- and valid counts of a 0/1 indicator, with each cell's weight and
+    stratum (``cell`` gives each respondent's frame cell)."""
+    valid = ~np.isnan(values)
+    v = np.bincount(cell[valid], minlength=n_cells)
+    y = np.bincount(cell[valid], values[valid], minlength=n_cells).round().astype(int)
+    weight = np.zeros(n_cells)
+    stratum = np.full(n_cells, -1)
+    weight[cell] = design.weight
+    stratum[cell] = design.stratum
+    return CellCounts(y=y, v=v, weight=weight, stratum=stratum, design=design)
