@@ -77,4 +77,10 @@ def suppress_respondents(
     counts = {k: int(respondents[cells].sum()) for k, cells in groups.items()}
     hidden = suppress_hierarchy(counts, parent, min_cell)
     headcount = np.array([c.headcount for c in frame], dtype=float)
-    return protect_counts(respondents, headcount, groups, parent, hidden)[0]
+    # A group wholly in organisations without respondents is no secret: every figure
+    # over it says so (reason `coverage`). Its count, 0, is known to the attacker, so it
+    # is not protected, and nothing else is hidden for its sake.
+    organisation = np.array([c.organisation for c in frame])
+    answered = np.isin(organisation, organisation[respondents > 0])
+    known = {k for k in hidden if not answered[groups[k]].any()}
+    return protect_counts(respondents, headcount, groups, parent, hidden - known)[0] | known
