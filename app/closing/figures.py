@@ -5,13 +5,12 @@ preview, never stored)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal
 
 import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from app.closing.models import Estimate
+from app.closing.models import Estimate, Reason
 from app.indicators.definitions import Indicator, IndicatorSet
 from app.indicators.derive import derive, value_range
 from app.method.disclosure import (
@@ -54,10 +53,6 @@ class WaveSample:
     frame: list[FrameRow]
     cell: np.ndarray  # frame-cell index per respondent
     design: Design | None  # None without respondents
-
-
-# Why a figure is not published (CONTRACT section 7).
-Reason = Literal["coverage", "min_cell", "complementary", "no_interval"]
 
 
 @dataclass(frozen=True)
@@ -140,7 +135,7 @@ def compute_figures(
     groups = linked_groups(sample.frame)
     n_cells = len(sample.frame)
     respondents = np.bincount(sample.cell, minlength=n_cells)
-    hidden_respondents = suppress_respondents(sample.frame, respondents, min_cell)
+    hidden_respondents = suppress_respondents(sample.frame, respondents, min_cell, True)
     covered = np.zeros(n_cells, dtype=bool) if sample.design is None else sample.design.covered
     uncovered = {key for key, cells in groups.items() if not covered[cells].all()}
     figures: list[Figure] = []

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from sqlalchemy import Boolean, CheckConstraint, Double, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -7,7 +9,8 @@ from app.db import Base
 from app.method.groups import BREAKDOWNS
 
 # Why a suppressed figure is not published (CONTRACT section 7; app.closing.figures).
-REASONS = ("min_cell", "complementary", "coverage", "no_interval")
+Reason = Literal["min_cell", "complementary", "coverage", "no_interval"]
+REASONS = get_args(Reason)
 
 
 class Estimate(Base):
@@ -40,4 +43,4 @@ class Estimate(Base):
     n: Mapped[int | None] = mapped_column(Integer)
     suppressed: Mapped[bool] = mapped_column(Boolean)
     series_break: Mapped[bool] = mapped_column(Boolean)
-    reason: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[Reason | None] = mapped_column(String(16))

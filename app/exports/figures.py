@@ -97,7 +97,7 @@ def estimates_table(
     rows: list[dict[str, Any]] = []
     for indicator in defs.indicators:
         for by in BREAKDOWNS:
-            for point in service.trend(session, indicator.id, by):
+            for point in service.trend(session, defs, indicator, by):
                 if wave_id is not None and point.wave.id != wave_id:
                     continue
                 figure = point.figure

@@ -10,6 +10,7 @@ from app.closing.figures import compute_figures, wave_sample
 from app.closing.models import Estimate
 from app.closing.service import close_wave
 from app.db import session_scope
+from app.estimates.rates import response_rates
 from app.indicators.definitions import IndicatorsUnavailable, indicator_set
 from app.indicators.derive import derive
 from app.method.disclosure import published_value
@@ -133,6 +134,11 @@ def test_an_organisation_without_respondents_suppresses_every_figure_over_it(fac
     police = figures["threat_intimidation", "organisation", "pol"]
     assert not police.suppressed and police.reason is None and police.n == 75
     assert not figures["threat_intimidation", "unit", "pol-ams"].suppressed
+    rates = {
+        r.group: r
+        for r in response_rates(session, session.get(Wave, "2026"), "organisation", MIN_CELL)
+    }
+    assert rates["pol"].respondents == 75 and rates["om"].suppressed
 
 
 def test_a_group_without_degrees_of_freedom_is_suppressed_for_no_interval(factory, session):
