@@ -88,7 +88,8 @@ def test_the_demo_in_dutch_and_english(open_tab, live_server):
     expect(page.locator("#indicator-label")).to_have_text(indicators[0]["label"])
     assert page.get_by_label("Onderwerp").locator("option").count() == len(indicators)
 
-    # Any aggression (with significant changes among the units): four closed waves (the fifth is still open), figures as the API's.
+    # Any aggression (with significant changes among the units): four closed waves (the
+    # fifth is still open), figures as the API's.
     page.get_by_label("Onderwerp").select_option("any_aggression")
     settle(page)
     trend = api(live_server, "/api/v1/public/trends/any_aggression")
