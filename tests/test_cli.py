@@ -132,7 +132,11 @@ def test_close_reports_figures_by_reason(monitor, tmp_path, factory):
     submit_all(
         factory,
         wave,
-        [random_answers(rng, c) for c, n in zip(CELLS, [30, 12, 25, 8, 6]) for _ in range(n)],
+        [
+            random_answers(rng, c)
+            for c, n in zip(CELLS, [30, 12, 25, 8, 6], strict=True)
+            for _ in range(n)
+        ],
     )
     closed = monitor("wave", "close", "2026").stderr
     with factory() as session:
