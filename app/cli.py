@@ -164,7 +164,7 @@ def wave_open(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
 def wave_close(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Stop taking responses, seal them and compute the wave's estimates."""
     from app.closing.seal import scrub_dead_rows
-    from app.closing.service import close_wave
+    from app.closing.service import close_summary, close_wave
     from app.indicators.definitions import indicator_set
 
     config = settings()
@@ -172,8 +172,9 @@ def wave_close(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     with configured_engine() as engine:
         with unit_of_work(engine) as session:
             close_wave(session, wave_id, config.min_cell, indicators, config.protection)
+            summary = close_summary(session, wave_id)
         scrub_dead_rows(engine)
-    say(f"wave {wave_id} is closed")
+    say(f"wave {wave_id} is closed: {summary}")
 
 
 @wave_app.command("audit")

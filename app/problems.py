@@ -146,6 +146,10 @@ class Code(StrEnum):
         "headcount '{value}' is not a whole number from 1 to {most:,}",
     )
     DUPLICATE_CELL = "duplicate_cell", "the same cell is on line {line}"
+    OVERFULL_CELL = (
+        "overfull_cell",
+        "{respondents} respondents answered from this cell, but its headcount is {headcount}",
+    )
 
 
 @dataclass(frozen=True)

@@ -87,11 +87,23 @@ function scale(maximum, kind, maxTicks = 6) {
   return { top, ticks };
 }
 
+/** What a hidden figure shows instead of a number: why it is not published (the API's
+ * `reason`; figures stored before reasons were kept say "too few responses"). */
+export function hiddenText(point, t) {
+  return t[`hidden_${point.reason}`] ?? t.too_few;
+}
+
+/** The legend's lines for the hidden figures among `points`: one per reason. */
+export function hiddenLegend(points, t) {
+  const reasons = new Set(points.filter((p) => p.suppressed).map((p) => p.reason));
+  return [...reasons].map((r) => ["suppressed", t[`legend_${r}`] ?? t.legend_suppressed]);
+}
+
 /** What a figure's tooltip (and its accessible name) says, line by line. */
 export function describe(point, heading, fmt, t) {
   const out = [heading];
   if (point.suppressed || point.estimate === null) {
-    out.push(t.too_few);
+    out.push(hiddenText(point, t));
   } else {
     out.push(`${fmt.value(point.estimate)} (${fmt.intervalWords(point.ci_low, point.ci_high)})`);
     out.push(
@@ -318,7 +330,7 @@ export function drawTrend(container, points, opts) {
     node("rect", { x: cx - slot / 2 + 2, y: m.top - 4, width: slot - 4, height: plotBottom - m.top + 8, class: "hit-area" }, g);
     let anchor = plotBottom - 30;
     if (hidden) {
-      const words = wrap(t.too_few, slot - 10, FONT.small);
+      const words = wrap(hiddenText(p, t), slot - 10, FONT.small);
       lines(g, cx, plotBottom - 12 - (words.length - 1) * LINE, words, {
         "text-anchor": "middle",
         "font-size": FONT.small,
@@ -357,7 +369,10 @@ export function drawBars(container, rows, opts) {
   const narrow = width < 560;
   const figures = rows.filter((r) => r.type !== "section");
   const shown = figures.map((r) => r.point).filter((p) => !p.suppressed && p.estimate !== null);
-  const valueWidth = Math.max(measure(t.too_few, FONT.value), ...shown.map((p) => measure(fmt.value(p.estimate), FONT.value, true)));
+  const valueWidth = Math.max(
+    ...figures.map((r) => measure(hiddenText(r.point, t), FONT.value)),
+    ...shown.map((p) => measure(fmt.value(p.estimate), FONT.value, true)),
+  );
   const labelWidth = narrow
     ? width
     : Math.min(Math.max(...rows.map((r) => measure(r.label, FONT.label, r.type !== "group"))) + 4, width * 0.38, 300);
@@ -420,8 +435,9 @@ export function drawBars(container, rows, opts) {
     const cy = box.bar;
     let anchorX = x0 + 8;
     if (p.suppressed || p.estimate === null) {
-      label(g, x0 + 8, cy + 5, t.too_few, { "font-size": FONT.value, class: "suppressed-text" });
-      anchorX = x0 + 8 + measure(t.too_few, FONT.value);
+      const hidden = hiddenText(p, t);
+      label(g, x0 + 8, cy + 5, hidden, { "font-size": FONT.value, class: "suppressed-text" });
+      anchorX = x0 + 8 + measure(hidden, FONT.value);
     } else {
       node(
         "rect",

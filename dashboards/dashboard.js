@@ -9,7 +9,7 @@
 // The page state lives in its URL: ?lang=en&indicator=…&by=unit&group=… (all optional).
 
 import { Format, fill, language, otherLanguage, texts } from "./i18n.js";
-import { changeText, drawBars, drawTrend } from "./charts.js";
+import { changeText, drawBars, drawTrend, hiddenLegend, hiddenText } from "./charts.js";
 
 const BREAKDOWNS = ["organisation", "unit", "function_group"];
 const DENOMINATORS = ["all", "threatened", "victims"];
@@ -355,7 +355,7 @@ function figureRow(t, fmt, heading, point, headingClass = null) {
   row.append(cell("th", heading, { scope: "row", class: headingClass }));
   if (point.suppressed || point.estimate === null) {
     row.append(
-      cell("td", t.too_few, { class: "num suppressed" }),
+      cell("td", hiddenText(point, t), { class: "num suppressed" }),
       cell("td", t.none, { class: "num" }),
       cell("td", t.none, { class: "num" }),
       cell("td", t.none, { class: "num" }),
@@ -441,7 +441,7 @@ function render(indicator, total, breakdown, organisations) {
     ["sig", t.legend_sig],
   ];
   if (series.some((p) => p.series_break)) trendEntries.push(["break", t.legend_break]);
-  if (series.some((p) => p.suppressed)) trendEntries.push(["suppressed", t.legend_suppressed]);
+  trendEntries.push(...hiddenLegend(series, t));
   legend($("trend-legend"), trendEntries);
   showNote($("trend-note"), breakNotes(series, t));
   const trendTable = $("trend-table");
@@ -486,7 +486,7 @@ function render(indicator, total, breakdown, organisations) {
     ["whisker", t.legend_whisker],
     ["sig", t.legend_sig],
   ];
-  if (latestPoints.some((p) => p.suppressed)) latestEntries.push(["suppressed", t.legend_suppressed]);
+  latestEntries.push(...hiddenLegend(latestPoints, t));
   legend($("latest-legend"), latestEntries);
   showNote($("latest-note"), breakNotes(latestPoints, t));
 

@@ -46,6 +46,10 @@ const TEXTS = {
     col_rate: "Respons",
     col_change: "Verschil met eerdere meting",
     too_few: "te weinig respons",
+    hidden_min_cell: "te weinig respons",
+    hidden_complementary: "verborgen ter bescherming",
+    hidden_coverage: "deel van de groep zonder respons",
+    hidden_no_interval: "geen marge te berekenen",
     none: "–",
     n_is: "n = {n}",
     rate_is: "respons {rate}",
@@ -64,6 +68,13 @@ const TEXTS = {
     legend_sig: "significant verschil t.o.v. vorige meting, p < 0,05 (▲ hoger, ▼ lager)",
     legend_break: "trendbreuk: cijfers voor en na zijn niet te vergelijken",
     legend_suppressed: "te weinig respons: het cijfer wordt niet getoond",
+    legend_min_cell: "te weinig respons: het cijfer wordt niet getoond",
+    legend_complementary:
+      "verborgen ter bescherming: anders is een verborgen cijfer uit de andere terug te rekenen",
+    legend_coverage:
+      "deel van de groep zonder respons: niemand antwoordde voor een deel van de medewerkers, dus geen cijfer voor de hele groep",
+    legend_no_interval:
+      "geen marge te berekenen: de antwoorden zijn te verspreid over de groepen om de onzekerheid te schatten",
     break_label: "trendbreuk",
     break_note: "Trendbreuk in {wave}.",
     total_row: "Alle medewerkers",
@@ -93,15 +104,15 @@ const TEXTS = {
       ],
       [
         "Veranderingen",
-        "We vergelijken elk cijfer met de vorige meting. Is het verschil zo groot dat het vrijwel zeker niet door toeval komt (p < 0,05), dan heet het significant en staat er ▲ (hoger) of ▼ (lager) bij. Een verschil zonder teken kan toeval zijn.",
+        "We vergelijken elk cijfer met de vorige meting. Is het verschil zo groot dat het vrijwel zeker niet door toeval komt (p < 0,05), dan heet het significant en staat er ▲ (hoger) of ▼ (lager) bij. Een verschil zonder teken kan toeval zijn. Ligt een cijfer dicht bij 0% of 100%, dan nemen we de marges van beide metingen zelf als maat, zodat een verschil nooit zekerder lijkt dan de metingen.",
       ],
       [
         "Trendbreuken",
-        "Soms verandert een vraag. Cijfers van voor en na die verandering zijn dan niet te vergelijken. De lijn is daar onderbroken, en we vergelijken niet over de breuk heen.",
+        "Soms verandert een vraag. Cijfers van voor en na die verandering zijn dan niet te vergelijken. De lijn is daar onderbroken, en we vergelijken niet over de breuk heen. Keert een latere meting terug naar de oude vraag, dan is dat opnieuw een breuk, en vergelijken we met de laatste meting met dezelfde vraag.",
       ],
       [
         "Te weinig respons",
-        "Een cijfer dat op te weinig antwoorden berust, tonen we niet: daar staat ‘te weinig respons’. Soms verbergen we ook het cijfer van een andere groep, zodat niemand een verborgen cijfer kan terugrekenen. Zo blijft anoniem wie wat antwoordde.",
+        "Een cijfer dat op te weinig antwoorden berust, tonen we niet: daar staat ‘te weinig respons’. Soms verbergen we ook het cijfer van een andere groep, zodat niemand een verborgen cijfer kan terugrekenen (‘verborgen ter bescherming’). Zo blijft anoniem wie wat antwoordde. Antwoordde niemand uit een deel van een groep (een hele organisatie), dan geven we geen cijfer voor de hele groep (‘deel van de groep zonder respons’): het zou stilzwijgend alleen over de rest gaan. En is de onzekerheid van een cijfer niet te schatten, dan tonen we het ook niet (‘geen marge te berekenen’).",
       ],
       [
         "Respons",
@@ -149,6 +160,10 @@ const TEXTS = {
     col_rate: "Response rate",
     col_change: "Change since an earlier survey",
     too_few: "too few responses",
+    hidden_min_cell: "too few responses",
+    hidden_complementary: "hidden for protection",
+    hidden_coverage: "part of group without responses",
+    hidden_no_interval: "no margin computable",
     none: "–",
     n_is: "n = {n}",
     rate_is: "response rate {rate}",
@@ -167,6 +182,12 @@ const TEXTS = {
     legend_sig: "significant change since the previous survey, p < 0.05 (▲ higher, ▼ lower)",
     legend_break: "series break: figures before and after cannot be compared",
     legend_suppressed: "too few responses: the figure is not shown",
+    legend_min_cell: "too few responses: the figure is not shown",
+    legend_complementary: "hidden for protection: otherwise a hidden figure could be worked out from the others",
+    legend_coverage:
+      "part of group without responses: nobody answered for some of its staff, so there is no figure for the whole group",
+    legend_no_interval:
+      "no margin computable: the answers are spread too thinly over the groups to estimate the uncertainty",
     break_label: "series break",
     break_note: "Series break in {wave}.",
     total_row: "All staff",
@@ -196,15 +217,15 @@ const TEXTS = {
       ],
       [
         "Changes",
-        "Each figure is compared with the previous survey. When the difference is so large that it is almost certainly not chance (p < 0.05), it is called significant and marked ▲ (higher) or ▼ (lower). A difference without a mark may be chance.",
+        "Each figure is compared with the previous survey. When the difference is so large that it is almost certainly not chance (p < 0.05), it is called significant and marked ▲ (higher) or ▼ (lower). A difference without a mark may be chance. Near 0% or 100% the margins of both surveys themselves are the measure, so a difference never looks surer than the surveys do.",
       ],
       [
         "Series breaks",
-        "Sometimes a question changes. Figures from before and after the change cannot be compared then. The line stops there, and no comparison is made across the break.",
+        "Sometimes a question changes. Figures from before and after the change cannot be compared then. The line stops there, and no comparison is made across the break. A later survey that returns to the old question breaks the line again, and is compared with the latest survey that asked the same question.",
       ],
       [
         "Too few responses",
-        "A figure based on too few answers is not shown: it reads ‘too few responses’. Sometimes the figure of another group is hidden as well, so that no one can work out a hidden figure from the others. That keeps who answered what anonymous.",
+        "A figure based on too few answers is not shown: it reads ‘too few responses’. Sometimes the figure of another group is hidden as well, so that no one can work out a hidden figure from the others (‘hidden for protection’). That keeps who answered what anonymous. When nobody answered from part of a group (a whole organisation), there is no figure for the whole group (‘part of group without responses’): it would silently be about the rest only. And a figure whose uncertainty cannot be estimated is not shown either (‘no margin computable’).",
       ],
       [
         "Response",

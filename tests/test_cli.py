@@ -7,15 +7,18 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from app.cli import app
+from app.closing.models import Estimate
 from app.config import get_settings
 from app.waves.codes import ALPHABET, ENTROPY_BITS, code_hash
 from app.waves.models import FrameCell, InvitationCode, Wave
-from tests.support import FIXTURES, MINI_FRAME
+from tests.builders import CELLS, random_answers, submit_all
+from tests.support import FIXTURES, MINI_FRAME, OpenWave, load_fixture
 
 
 @pytest.fixture
@@ -108,10 +111,46 @@ def test_wave_lifecycle_and_codes(monitor, tmp_path, factory):
     with factory() as session:
         hashes = set(session.scalars(select(InvitationCode.code_hash)))
     assert hashes == {code_hash(code) for code in codes}  # only hashes are stored
-    monitor("wave", "close", "2026")
+    closed = monitor("wave", "close", "2026").stderr
     with factory() as session:
         assert session.get(Wave, "2026").status == "closed"
+        figures = session.scalar(select(func.count()).select_from(Estimate))
+    # Nobody answered: every figure is over staff no respondent stands for.
+    assert closed == (
+        f"wave 2026 is closed: 0 respondents of 290 staff (0.0%); "
+        f"0 figures published, {figures} suppressed (coverage {figures})\n"
+    )
     assert "closed" in monitor("wave", "open", "2026", ok=False).stderr
+
+
+def test_close_reports_figures_by_reason(monitor, tmp_path, factory):
+    prepared(monitor, tmp_path)
+    monitor("wave", "open", "2026")
+    codes = monitor("codes", "issue", "2026", "--count", "90").stdout.split()
+    wave = OpenWave("2026", load_fixture(), codes)
+    rng = np.random.default_rng(5)
+    submit_all(
+        factory,
+        wave,
+        [
+            random_answers(rng, c)
+            for c, n in zip(CELLS, [30, 12, 25, 8, 6], strict=True)
+            for _ in range(n)
+        ],
+    )
+    closed = monitor("wave", "close", "2026").stderr
+    with factory() as session:
+        reasons = dict(
+            session.execute(select(Estimate.reason, func.count()).group_by(Estimate.reason)).all()
+        )
+    published = reasons.pop(None)
+    assert closed.startswith(
+        f"wave 2026 is closed: 81 respondents of 290 staff (27.9%); {published} figures "
+        f"published, {sum(reasons.values())} suppressed ("
+    )
+    assert "min_cell" in reasons
+    for reason, n in reasons.items():
+        assert f"{reason} {n}" in closed
 
 
 def test_opening_needs_a_frame(monitor):

@@ -74,7 +74,7 @@ def audit_wave(
 
     respondents = np.bincount(sample.cell, minlength=n_cells)
     headcount = np.array([c.headcount for c in sample.frame], dtype=float)
-    shown_counts = suppress_respondents(sample.frame, respondents, min_cell)
+    shown_counts = suppress_respondents(sample.frame, respondents, min_cell, True)
     add("respondents", audit_counts(respondents, headcount, groups, shown_counts))
     if sample.design is None:
         return rows

@@ -10,9 +10,9 @@ import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from app.closing.models import Estimate
+from app.closing.models import Estimate, Reason
 from app.indicators.definitions import Indicator, IndicatorSet
-from app.indicators.derive import derive
+from app.indicators.derive import derive, value_range
 from app.method.disclosure import (
     DEFAULT_PROTECTION,
     cell_counts,
@@ -29,8 +29,8 @@ from app.method.groups import (
     suppress_respondents,
 )
 from app.method.suppression import Node, suppress_hierarchy
-from app.method.weights import Design, post_stratify
-from app.problems import Conflict
+from app.method.weights import Design, OverfullCells, post_stratify
+from app.problems import Code, Conflict, FieldError
 from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import get_version
 from app.responses.answers import (
@@ -69,6 +69,7 @@ class Figure:
     n: int | None
     suppressed: bool
     series_break: bool
+    reason: Reason | None = None
 
 
 def wave_sample(session: Session, wave: Wave) -> WaveSample:
@@ -85,23 +86,26 @@ def wave_sample(session: Session, wave: Wave) -> WaveSample:
 
 
 def _design(wave: Wave, frame: list[FrameRow], cell: np.ndarray) -> Design | None:
-    organisation = np.array([c.organisation for c in frame])
-    # An organisation without respondents cannot be weighted: its cells are left out, so
-    # the figures describe the organisations that answered (its own have n = 0).
-    kept = np.isin(organisation, organisation[cell])
-    if not kept.any():
+    if not cell.size:
         return None
     try:
         return post_stratify(
-            organisation[kept],
-            np.array([c.unit for c in frame])[kept],
-            np.array([c.headcount for c in frame])[kept],
-            (np.cumsum(kept) - 1)[cell],
+            np.array([c.organisation for c in frame]),
+            np.array([c.unit for c in frame]),
+            np.array([c.headcount for c in frame]),
+            cell,
         )
-    except ValueError as exc:
+    except OverfullCells as exc:
         raise Conflict(
-            f"the responses of wave {wave.id} cannot be weighted to its frame: {exc}; "
-            "correct the frame ('monitor frame load') and try again"
+            f"the frame of wave {wave.id} counts fewer staff than respondents in "
+            f"{len(exc.cells)} cell(s); correct the frame ('monitor frame load') and try again",
+            [
+                FieldError(
+                    f"frame.{frame[i].organisation}/{frame[i].unit}/{frame[i].function_group}",
+                    *Code.OVERFULL_CELL.says(respondents=r, headcount=h),
+                )
+                for i, r, h in zip(exc.cells, exc.respondents, exc.headcount, strict=True)
+            ],
         ) from None
 
 
@@ -131,10 +135,13 @@ def compute_figures(
     groups = linked_groups(sample.frame)
     n_cells = len(sample.frame)
     respondents = np.bincount(sample.cell, minlength=n_cells)
-    hidden_respondents = suppress_respondents(sample.frame, respondents, min_cell)
+    hidden_respondents = suppress_respondents(sample.frame, respondents, min_cell, True)
+    covered = np.zeros(n_cells, dtype=bool) if sample.design is None else sample.design.covered
+    uncovered = {key for key, cells in groups.items() if not covered[cells].all()}
     figures: list[Figure] = []
     for indicator in chosen:
         series_break = indicator.versions[sample.questionnaire.id].series_break
+        bounds = value_range(indicator, sample.questionnaire)
         results: dict[Node, tuple[str, str, GroupEstimates, int]] = {}
         for by, (codes, _) in groupings.items():
             if sample.design is None:
@@ -146,6 +153,7 @@ def compute_figures(
                     len(codes),
                     sample.design,
                     indicator.kind,
+                    bounds,
                 )
             for i, code in enumerate(codes):
                 results[node(by, code)] = (by, code, result, i)
@@ -158,7 +166,8 @@ def compute_figures(
                 counts, groups, parent, hidden, protection, intervals=False
             )
         for key, (by, code, r, i) in results.items():
-            shown = key not in hidden
+            reason = _reason(key, int(r.n[i]), int(r.df[i]), uncovered, hidden, min_cell)
+            shown = reason is None
             kind = indicator.kind if shown else None
             figures.append(
                 Figure(
@@ -172,19 +181,40 @@ def compute_figures(
                     n=int(r.n[i]) if shown else None,
                     suppressed=not shown,
                     series_break=series_break,
+                    reason=reason,
                 )
             )
     return figures
 
 
+def _reason(
+    key: Node, n: int, df: int, uncovered: set[Node], hidden: set[Node], min_cell: int
+) -> Reason | None:
+    """Why a figure is suppressed, the first that applies; None when it is published.
+
+    Coverage comes first: a group with staff that no respondent stands for has no
+    estimate at all, whatever else holds. Coverage and a missing interval are not
+    secrets, so they play no part in the disclosure control that fills ``hidden``:
+    an empty organisation's total hides nobody, and hiding it hides no one else."""
+    if key in uncovered:
+        return "coverage"
+    if n < min_cell:
+        return "min_cell"
+    if key in hidden:
+        return "complementary"
+    if df <= 0:
+        return "no_interval"
+    return None
+
+
 def _no_respondents(n_groups: int) -> GroupEstimates:
     nan = np.full(n_groups, np.nan)
-    return GroupEstimates(nan, nan, nan, nan, np.zeros(n_groups, dtype=int))
+    zero = np.zeros(n_groups, dtype=int)
+    return GroupEstimates(nan, nan, nan, nan, zero, zero)
 
 
 def _published(value: float, kind: str | None, field: str) -> float | None:
-    # Rounded as published (app.method.disclosure); an interval without degrees of
-    # freedom is NaN: stored as NULL, like a hidden one (kind None).
+    # Rounded as published (app.method.disclosure); hidden: stored as NULL (kind None).
     return None if kind is None else published_value(value, kind, field)
 
 

@@ -1,17 +1,24 @@
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from sqlalchemy import Boolean, CheckConstraint, Double, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 from app.method.groups import BREAKDOWNS
 
+# Why a suppressed figure is not published (CONTRACT section 7; app.closing.figures).
+Reason = Literal["min_cell", "complementary", "coverage", "no_interval"]
+REASONS = get_args(Reason)
+
 
 class Estimate(Base):
     """One figure of a closed wave, computed once at close: indicator x breakdown x group.
 
-    A suppressed figure keeps its place and nothing else. `series_break` is what the
-    indicator's definition for the wave's questionnaire version says.
+    A suppressed figure keeps its place and nothing else but its `reason` (NULL for
+    figures stored before reasons were kept). `series_break` is what the indicator's
+    definition for the wave's questionnaire version says.
     """
 
     __tablename__ = "estimate"
@@ -22,6 +29,7 @@ class Estimate(Base):
             "AND se IS NULL AND n IS NULL)",
             name="suppressed_is_empty",
         ),
+        CheckConstraint(f"reason IS NULL OR (suppressed AND reason IN {REASONS!r})", name="reason"),
     )
 
     wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), primary_key=True)
@@ -35,3 +43,4 @@ class Estimate(Base):
     n: Mapped[int | None] = mapped_column(Integer)
     suppressed: Mapped[bool] = mapped_column(Boolean)
     series_break: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[Reason | None] = mapped_column(String(16))

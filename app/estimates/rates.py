@@ -53,7 +53,7 @@ def response_rates(session: Session, wave: Wave, by: str, min_cell: int) -> list
         )
     # The same hidden groups as the wave's figures (app.closing.figures): the counts of
     # all breakdowns are the margins of one table, audited together.
-    hidden = suppress_respondents(cells, respondents, min_cell)
+    hidden = suppress_respondents(cells, respondents, min_cell, wave.status == "closed")
     as_of = stored[0].as_of if stored else None
     codes, group_respondents, group_headcount = totals[by]
     rates = []

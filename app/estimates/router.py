@@ -52,7 +52,7 @@ def _trend_endpoint(public: bool) -> Callable[..., Trend]:
         found = defs.get(indicator)
         if found is None or (public and not found.public):
             raise NotFound(f"there is no {'public ' if public else ''}indicator '{indicator}'")
-        return service.published_trend(session, found, by, lang, settings.min_cell)
+        return service.published_trend(session, defs, found, by, lang, settings.min_cell)
 
     return read_trend
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.closing.models import Reason
+
 By = Literal["none", "organisation", "unit", "function_group"]
 Lang = Literal["nl", "en"]
 
@@ -24,6 +26,8 @@ class ChangeOut(BaseModel):
     vs_wave: str
     difference: float
     se: float
+    ci_low: float
+    ci_high: float
     p_value: float
     significant: bool
 
@@ -37,6 +41,13 @@ class TrendPoint(BaseModel):
     se: float | None
     n: int | None
     suppressed: bool
+    reason: Reason | None = Field(
+        description="Why a suppressed figure is not published: `min_cell` (too few "
+        "respondents), `complementary` (it would give away a hidden figure), `coverage` "
+        "(staff of the group that no respondent stands for), `no_interval` (no degrees of "
+        "freedom for an interval); null when published, and for figures stored before "
+        "reasons were kept."
+    )
     series_break: bool
     change: ChangeOut | None
     wave_title: str = Field(description="Added.")

@@ -17,7 +17,8 @@ from app.closing.models import Estimate
 from app.estimates.rates import response_rates
 from app.estimates.schemas import By, ChangeOut, IndicatorOut, Preview, Trend
 from app.estimates.schemas import TrendPoint as TrendPointOut
-from app.indicators.definitions import Indicator
+from app.indicators.definitions import Indicator, IndicatorSet
+from app.indicators.fingerprint import comparable, fingerprint
 from app.method.estimators import Change, compare_all
 from app.problems import Conflict
 from app.questionnaires.schema import breakdown_labels, text_in
@@ -79,54 +80,94 @@ def group_rates(session: Session, wave: Wave, by: str, min_cell: int) -> Rates:
 class TrendPoint:
     wave: Wave
     figure: Estimate
-    series_break: bool  # the wording changed since the previous wave
+    # (earlier version, this version) where the series breaks: what the indicator reads
+    # is not comparable with the previous wave's (app.indicators.fingerprint).
+    break_between: tuple[str, str] | None
     change: tuple[str, Change] | None  # (earlier wave, change against it)
 
+    @property
+    def series_break(self) -> bool:
+        return self.break_between is not None
 
-def trend(session: Session, indicator_id: str, by: str) -> list[TrendPoint]:
+
+def trend(session: Session, defs: IndicatorSet, indicator: Indicator, by: str) -> list[TrendPoint]:
     """Stored figures of closed waves in date order, each compared with the latest earlier
-    published figure of its group, never across a series break."""
+    published figure of its group whose version is comparable (in either direction:
+    after 2026.1 -> 2027.1 -> 2026.1 the third wave compares with the first)."""
     rows = session.execute(
         select(Wave, Estimate)
         .join(Estimate, Estimate.wave_id == Wave.id)
-        .where(Estimate.indicator == indicator_id, Estimate.breakdown == by)
+        .where(Estimate.indicator == indicator.id, Estimate.breakdown == by)
         .order_by(Wave.opens_at, Wave.closes_at, Wave.id, Estimate.group_code)
     ).all()
-    found: list[tuple[Wave, Estimate, bool, tuple[str, Estimate] | None]] = []
-    latest: dict[str, tuple[str, Estimate]] = {}  # group -> latest published since a break
+    fingerprints = {
+        version: fingerprint(defs, indicator, get_version(session, version))
+        for version in {row.Wave.questionnaire_id for row in rows}
+    }
+
+    found: list[tuple[Wave, Estimate, tuple[str, str] | None, tuple[Wave, Estimate] | None]] = []
+    published: dict[str, list[tuple[Wave, Estimate]]] = {}  # group -> its published figures
     previous_version: str | None = None
     for _, grouped in groupby(rows, key=lambda row: row.Wave.id):
         wave_rows = list(grouped)
         wave = wave_rows[0].Wave
-        # A version that breaks the series does so against the version before it.
-        breaks = (
-            previous_version not in (None, wave.questionnaire_id)
-            and wave_rows[0].Estimate.series_break
-        )
-        if breaks:
-            latest.clear()
-        previous_version = wave.questionnaire_id
+        version = wave.questionnaire_id
+
+        def same_series(other: str, version: str = version) -> bool:
+            return comparable(indicator, version, other, fingerprints)
+
+        between = None
+        if previous_version is not None and not same_series(previous_version):
+            between = (previous_version, version)
+        previous_version = version
         for row in wave_rows:
             figure: Estimate = row.Estimate
             earlier = None
             if not figure.suppressed:
-                earlier = latest.get(figure.group_code)
-                if earlier is not None:
-                    before = earlier[1]
-                    assert figure.estimate is not None and figure.se is not None
-                    assert before.estimate is not None and before.se is not None
-                latest[figure.group_code] = (wave.id, figure)
-            found.append((wave, figure, breaks, earlier))
-    pairs = [
-        (now.estimate, now.se, earlier[1].estimate, earlier[1].se)
-        for _, now, _, earlier in found
-        if earlier is not None
-    ]
-    changes = iter(compare_all(np.array(pairs, dtype=float).reshape(-1, 4)))
+                history = published.setdefault(figure.group_code, [])
+                earlier = next(
+                    (p for p in reversed(history) if same_series(p[0].questionnaire_id)), None
+                )
+                history.append((wave, figure))
+            found.append((wave, figure, between, earlier))
+
+    def limits(figure: Estimate) -> tuple[float | None, ...]:
+        return (figure.estimate, figure.se, figure.ci_low, figure.ci_high)
+
+    pairs = [(limits(now), limits(earlier[1])) for _, now, _, earlier in found if earlier]
+    changes = iter(
+        compare_all(
+            np.array([now for now, _ in pairs], dtype=float).reshape(-1, 4),
+            np.array([before for _, before in pairs], dtype=float).reshape(-1, 4),
+            indicator.kind,
+        )
+    )
     return [
-        TrendPoint(wave, figure, breaks, None if earlier is None else (earlier[0], next(changes)))
-        for wave, figure, breaks, earlier in found
+        TrendPoint(
+            wave, figure, between, None if earlier is None else (earlier[0].id, next(changes))
+        )
+        for wave, figure, between, earlier in found
     ]
+
+
+# Why a series breaks, where the indicator's definition gives no note of its own.
+BREAK_NOTE = {
+    "nl": "De vragen achter dit cijfer zijn in vragenlijst {now} anders gesteld dan in "
+    "{before}; de uitkomsten zijn niet met elkaar te vergelijken.",
+    "en": "The questions behind this figure are asked differently in questionnaire {now} "
+    "than in {before}; the results cannot be compared.",
+}
+
+
+def break_note(indicator: Indicator, between: tuple[str, str], lang: str) -> str:
+    """Why the series breaks between two versions: the note of the later version's rule,
+    else of the earlier one's (going back to an older wording), else a general one."""
+    before, now = between
+    for version in (now, before):
+        rule = indicator.versions.get(version)
+        if rule is not None and rule.break_note:
+            return text_in(rule.break_note, lang)
+    return BREAK_NOTE[lang].format(now=now, before=before)
 
 
 # --- the bodies the routes serve ---------------------------------------------------------
@@ -146,14 +187,14 @@ def indicator_out(indicator: Indicator, lang: str) -> IndicatorOut:
 
 
 def published_trend(
-    session: Session, indicator: Indicator, by: By, lang: str, min_cell: int
+    session: Session, defs: IndicatorSet, indicator: Indicator, by: By, lang: str, min_cell: int
 ) -> Trend:
     """A trend as served: each closed wave's stored figure per group, with its change,
     series-break note, response rate and group name in `lang`."""
     rates: dict[str, Rates] = {}
     names: dict[str, dict[str, str]] = {}
     points = []
-    for point in trend(session, indicator.id, by):
+    for point in trend(session, defs, indicator, by):
         wave, figure = point.wave, point.figure
         if wave.id not in rates:
             rates[wave.id] = group_rates(session, wave, by, min_cell)
@@ -162,8 +203,7 @@ def published_trend(
                 get_version(session, wave.questionnaire_id), lang
             )
         group = None if by == "none" else figure.group_code
-        rule = indicator.versions.get(wave.questionnaire_id)
-        note = rule.break_note if point.series_break and rule is not None else None
+        between = point.break_between
         change = None
         if point.change is not None:
             vs_wave, c = point.change
@@ -171,6 +211,8 @@ def published_trend(
                 vs_wave=vs_wave,
                 difference=c.difference,
                 se=c.se,
+                ci_low=c.ci_low,
+                ci_high=c.ci_high,
                 p_value=c.p_value,
                 significant=c.significant,
             )
@@ -181,7 +223,7 @@ def published_trend(
                 figure,
                 series_break=point.series_break,
                 change=change,
-                break_note=text_in(note, lang) if note else None,
+                break_note=None if between is None else break_note(indicator, between, lang),
                 response_rate=rates[wave.id].get(group),
                 group_label=names[wave.questionnaire_id].get(group) if group else None,
             )
@@ -210,6 +252,7 @@ def _point(wave: Wave, group: str | None, figure: Estimate, **extra: Any) -> Tre
         se=figure.se,
         n=figure.n,
         suppressed=figure.suppressed,
+        reason=figure.reason,
         **extra,
     )
 

@@ -38,12 +38,15 @@ _ESTIMATE_LABELS = {
         "se": "Standaardfout",
         "n": "Aantal respondenten (ongewogen)",
         "suppressed": "Onderdrukt (te weinig respondenten of herleidbaar)",
+        "reason": "Reden van onderdrukking",
         "series_break": "Trendbreuk: de vraagstelling veranderde",
         "change_vs_wave": "Verandering ten opzichte van meting",
         "change_difference": "Verschil met die meting",
         "change_se": "Standaardfout van het verschil",
+        "change_ci_low": "Ondergrens 95%-betrouwbaarheidsinterval van het verschil",
+        "change_ci_high": "Bovengrens 95%-betrouwbaarheidsinterval van het verschil",
         "change_p_value": "p-waarde van het verschil (tweezijdig)",
-        "change_significant": "Verschil significant (p < 0,05)",
+        "change_significant": "Verschil significant (interval zonder 0; p < 0,05)",
         "title": "Gepubliceerde cijfers per meting, indicator en groep",
         "note": "Onderdrukte cijfers zijn leeg (systeem-missend); n is ongewogen.",
     },
@@ -63,16 +66,27 @@ _ESTIMATE_LABELS = {
         "se": "Standard error",
         "n": "Respondents (unweighted)",
         "suppressed": "Suppressed (too few respondents, or derivable)",
+        "reason": "Reason for suppression",
         "series_break": "Series break: the question changed",
         "change_vs_wave": "Change against wave",
         "change_difference": "Difference from that wave",
         "change_se": "Standard error of the difference",
+        "change_ci_low": "Lower bound of the 95% confidence interval of the difference",
+        "change_ci_high": "Upper bound of the 95% confidence interval of the difference",
         "change_p_value": "p-value of the difference (two-sided)",
-        "change_significant": "Difference significant (p < 0.05)",
+        "change_significant": "Difference significant (interval without 0; p < 0.05)",
         "title": "Published figures per wave, indicator and group",
         "note": "Suppressed figures are empty (system missing); n is unweighted.",
     },
 }
+_REASON_LABELS = {
+    "nl": {"min_cell": "te weinig respondenten", "complementary": "herleidbaar uit andere cijfers",
+           "coverage": "een deel van de groep zonder respondenten",
+           "no_interval": "geen betrouwbaarheidsinterval mogelijk"},
+    "en": {"min_cell": "too few respondents", "complementary": "derivable from other figures",
+           "coverage": "part of the group without respondents",
+           "no_interval": "no confidence interval possible"},
+}  # fmt: skip
 _BREAKDOWN_LABELS = {
     "nl": {"none": "Geen (totaal)", "organisation": "Organisatie", "unit": "Eenheid",
            "function_group": "Functiegroep"},
@@ -97,7 +111,7 @@ def estimates_table(
     rows: list[dict[str, Any]] = []
     for indicator in defs.indicators:
         for by in BREAKDOWNS:
-            for point in service.trend(session, indicator.id, by):
+            for point in service.trend(session, defs, indicator, by):
                 if wave_id is not None and point.wave.id != wave_id:
                     continue
                 figure = point.figure
@@ -169,11 +183,14 @@ def estimates_table(
         numbers("n", figure_values("n"), whole=True),
         numbers("suppressed", flag([r["figure"].suppressed for r in rows]), "nominal",
                 whole=True, value_labels=yes_no),
+        codes("reason", [r["figure"].reason for r in rows], _REASON_LABELS[lang]),
         numbers("series_break", flag([r["series_break"] for r in rows]), "nominal",
                 whole=True, value_labels=yes_no),
         codes("change_vs_wave", [r["vs_wave"] for r in rows], {w.id: w.title for w in order}),
         numbers("change_difference", change_values("difference")),
         numbers("change_se", change_values("se")),
+        numbers("change_ci_low", change_values("ci_low")),
+        numbers("change_ci_high", change_values("ci_high")),
         numbers("change_p_value", change_values("p_value")),
         numbers(
             "change_significant",

@@ -4,8 +4,10 @@ questionnaire versions they name.
 Per questionnaire version, an indicator says how it is computed from answers, in the
 condition language of routing (CONTRACT sections 2 and 6): `value` (a proportion's "yes")
 or `mean_of` (an integer question), optionally `valid_if` (item non-response), and
-whether the version breaks the series. Problems carry stable codes, like those of
-questionnaire definitions.
+how its figures compare with other versions' (app.indicators.fingerprint): a version
+set apart (`series_break`, with a `break_note` for readers), or versions declared
+comparable although what the indicator reads changed (`comparable_with`). Problems
+carry stable codes, like those of questionnaire definitions.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class VersionRule(_Frozen):
     valid_if: ConditionField | None = None
     series_break: bool = False
     break_note: Text | None = None
+    comparable_with: tuple[str, ...] = ()
 
 
 class Indicator(_Frozen):
@@ -211,9 +214,15 @@ def check_indicators(
         for indicator_id in CONTRACT_INDICATORS
         if defs.get(indicator_id) is None
     ]
-    for where, versions in [("denominators", defs.denominators)] + [
-        (i.id, i.versions) for i in defs.indicators
-    ]:
+    for where, versions in (
+        [("denominators", defs.denominators)]
+        + [(i.id, i.versions) for i in defs.indicators]
+        + [
+            (f"{i.id}.{v}.comparable_with", dict.fromkeys(rule.comparable_with))
+            for i in defs.indicators
+            for v, rule in i.versions.items()
+        ]
+    ):
         for version in sorted(set(versions) - set(questionnaires)):
             problems.append(
                 DefinitionProblem(

@@ -41,3 +41,12 @@ def derive(
             value = evaluate(rule.value, table).astype(float)
         values[indicator.id] = np.where(counted, value, np.nan)
     return values
+
+
+def value_range(indicator: Indicator, questionnaire: Questionnaire) -> tuple[float, float]:
+    """The values a respondent's figure can take in this version: 0..1 for a proportion,
+    the answers' range for a mean (its interval never leaves it: no negative days)."""
+    mean_of = indicator.versions[questionnaire.id].mean_of
+    if mean_of is None:
+        return 0.0, 1.0
+    return questionnaire.question_map()[mean_of].value_range()

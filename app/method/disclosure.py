@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from app.method.estimators import _korn_graubard
+from app.method.estimators import _korn_graubard, stratified_variance
 from app.method.suppression import Node
 from app.method.weights import Design
 
@@ -137,11 +137,7 @@ def proportion_figures(
         rr = r[:, None]
         z_sum = w_h * (gy - rr * gv) / total[:, None]
         z_sq = w_h**2 * (gy * (1 - rr) ** 2 + (gv - gy) * rr**2) / total[:, None] ** 2
-        n_h = design.sample.astype(float)
-        factor = np.where(
-            n_h > 1, (1.0 - n_h / design.population) * n_h / np.maximum(n_h - 1.0, 1.0), 0.0
-        )
-        variance = np.maximum((factor * (z_sq - z_sum**2 / n_h)).sum(axis=1), 0.0)
+        variance = stratified_variance(z_sum, z_sq, design)
     se = np.where(n > 0, np.sqrt(variance), np.nan)
     df = n - np.count_nonzero(gv, axis=1)
     low, high = _korn_graubard(r, se, df, n)

@@ -9,14 +9,22 @@ the finite population correction ``1 - n_h/N_h``:
     V   = sum_h (1 - n_h/N_h) * n_h/(n_h - 1) * sum_{i in h} (z_i - mean_h(z))^2
 
 where ``mean_h`` runs over all ``n_h`` respondents of stratum h, not only the domain's.
+A stratum of one respondent has no mean of its own to centre on: it is centred on the
+grand mean of the ``z_i``, which is 0 for a ratio, and adds ``(1 - 1/N_h) * z_i^2``
+(svy ``singleton="center"``, R's ``survey.lonely.psu = "adjust"``), never nothing.
 Intervals follow ``svy`` 0.35 (the contract's reference): the degrees of freedom of a
-domain are its respondents minus the strata it touches, means get ``est ± t(df)*se``,
-and proportions get the NCHS Korn-Graubard interval that ``svy`` calls
+domain are its respondents minus the strata it touches, means get ``est ± t(df)*se``
+(cut to the range the values can take: a mean of days is never below 0), and
+proportions get the NCHS Korn-Graubard interval that ``svy`` calls
 ``ci_method="korn-graubard"``.
+
+Change between waves (``compare_all``) combines the two waves' own limits by Newcombe's
+MOVER; see there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,12 +47,15 @@ class GroupEstimates:
     ci_low: np.ndarray
     ci_high: np.ndarray
     n: np.ndarray  # unweighted respondents in the group and the domain with a value
+    df: np.ndarray  # degrees of freedom: n minus the strata the group touches
 
 
 @dataclass(frozen=True)
 class Change:
     difference: float
     se: float
+    ci_low: float
+    ci_high: float
     p_value: float
     significant: bool
 
@@ -55,12 +66,14 @@ def estimate_groups(
     n_groups: int,
     design: Design,
     kind: Literal["proportion", "mean"],
+    value_range: tuple[float, float] = (-np.inf, np.inf),
 ) -> GroupEstimates:
     """Estimate a proportion or mean for every group at once.
 
     ``values`` holds one float per respondent (0/1 for a proportion), NaN outside the
     indicator's domain or without a value; ``group`` holds one group index per
-    respondent, -1 for none. O(n) in respondents.
+    respondent, -1 for none. A mean's interval is cut to ``value_range``, the values a
+    respondent can have. O(n) in respondents.
     """
     if kind not in ("proportion", "mean"):
         raise ValueError(f"unknown kind {kind!r}")
@@ -89,20 +102,31 @@ def estimate_groups(
         z = w * (y - estimate[g]) / weight_total[g]
         z_sum = np.bincount(cell, z, minlength=size).reshape(n_groups, n_strata)
         z_sq = np.bincount(cell, z * z, minlength=size).reshape(n_groups, n_strata)
-        n_h = design.sample.astype(float)
-        # A single-respondent stratum has no within-stratum variance (its sum is 0).
-        factor = np.where(
-            n_h > 1, (1.0 - n_h / design.population) * n_h / np.maximum(n_h - 1.0, 1.0), 0.0
-        )
-        # Rounding can push an exact zero variance (all 0 or all 1) slightly negative.
-        variance = np.maximum((factor * (z_sq - z_sum * z_sum / n_h)).sum(axis=1), 0.0)
+        variance = stratified_variance(z_sum, z_sq, design)
     se = np.where(n > 0, np.sqrt(variance), np.nan)
 
     if kind == "mean":
         ci_low, ci_high = _t_interval(estimate, se, df)
+        # The true mean lies in the values' range, so cutting the interval there loses
+        # no coverage; it only drops limits no one could have (negative days).
+        ci_low, ci_high = np.maximum(ci_low, value_range[0]), np.minimum(ci_high, value_range[1])
     else:
         ci_low, ci_high = _korn_graubard(estimate, se, df, n)
-    return GroupEstimates(estimate=estimate, se=se, ci_low=ci_low, ci_high=ci_high, n=n)
+    return GroupEstimates(estimate=estimate, se=se, ci_low=ci_low, ci_high=ci_high, n=n, df=df)
+
+
+def stratified_variance(z_sum: np.ndarray, z_sq: np.ndarray, design: Design) -> np.ndarray:
+    """Per group (row): the Taylor variance from the sums of ``z`` and ``z^2`` of its
+    linearised values per stratum (column), with the finite population correction.
+    A single-respondent stratum is centred on the grand mean of ``z``, 0 for a ratio
+    estimate: it adds ``(1 - 1/N_h) z^2``, as svy's ``singleton="center"``."""
+    n_h = design.sample.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = np.where(
+            n_h > 1, (z_sq - z_sum * z_sum / n_h) * n_h / np.maximum(n_h - 1.0, 1.0), z_sq
+        )
+    # Rounding can push an exact zero variance (all 0 or all 1) slightly negative.
+    return np.maximum(((1.0 - n_h / design.population) * spread).sum(axis=1), 0.0)
 
 
 def _t_crit(df: np.ndarray) -> np.ndarray:
@@ -145,32 +169,70 @@ def _korn_graubard(
     return np.where(undefined, np.nan, low), np.where(undefined, np.nan, high)
 
 
-def compare(estimate: float, se: float, earlier_estimate: float, earlier_se: float) -> Change:
-    """Change since an earlier wave; independent samples, two-sided normal test.
+def compare(now: Sequence[float], earlier: Sequence[float], kind: str) -> Change:
+    """`compare_all` for one pair of (estimate, se, ci_low, ci_high)."""
+    return compare_all(np.array([now], dtype=float), np.array([earlier], dtype=float), kind)[0]
 
-    With a zero combined se the difference is known exactly: p is 1.0 for no
-    difference and 0.0 for any other.
+
+def compare_all(now: np.ndarray, earlier: np.ndarray, kind: str) -> list[Change]:
+    """Change since an earlier wave for every row of (estimate, se, ci_low, ci_high) of
+    both; independent samples.
+
+    The 95% interval of the difference is Newcombe's MOVER (method 10, Newcombe 1998;
+    Zou & Donner 2008) on each wave's limits ``l, u`` around its estimate ``p``:
+
+        low  = d - sqrt((p_now - l_now)^2 + (u_earlier - p_earlier)^2)
+        high = d + sqrt((u_now - p_now)^2 + (p_earlier - l_earlier)^2)
+
+    In the interior each wave's limits are ``p ± z se``, and this is the normal test on
+    ``sqrt(se1^2 + se2^2)``. A proportion whose normal interval reaches 0 or 1 is at an
+    edge, where its variance estimate collapses (0 of 50: se 0): there both waves bring
+    their published Korn-Graubard limits, so the change is never surer than the waves
+    themselves. The p-value is two-sided, from the half-width on the side of 0 (the
+    normal test in the interior), and ``significant`` is exactly "the interval excludes
+    0" (p < 0.05). With a zero half-width the difference is known exactly: p is 1.0 for
+    no difference and 0.0 for any other.
     """
-    difference = float(estimate - earlier_estimate)
-    se_diff = float(np.hypot(se, earlier_se))
-    if se_diff == 0:
-        p_value = 1.0 if difference == 0 else 0.0
-    else:
-        p_value = float(2 * stats.norm.sf(abs(difference) / se_diff))
-    return Change(difference=difference, se=se_diff, p_value=p_value, significant=p_value < ALPHA)
-
-
-def compare_all(pairs: np.ndarray) -> list[Change]:
-    """`compare(*row)` for every row of (estimate, se, earlier_estimate, earlier_se), in
-    one go: the same arithmetic on arrays (scipy's normal tail once, not once per figure)."""
-    if not len(pairs):
+    if not len(now):
         return []
-    difference = pairs[:, 0] - pairs[:, 2]
-    se = np.hypot(pairs[:, 1], pairs[:, 3])
+    z = stats.norm.ppf(1 - ALPHA / 2)
+
+    def normal(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return rows[:, 0] - z * rows[:, 1], rows[:, 0] + z * rows[:, 1]
+
+    edge = np.zeros(len(now), dtype=bool)
+    if kind == "proportion":
+        for rows in (now, earlier):
+            low, high = normal(rows)
+            edge |= (low <= 0) | (high >= 1)
+        # Without published limits (figures stored before they were kept): the normal ones.
+        edge &= np.isfinite(now[:, 2:]).all(axis=1) & np.isfinite(earlier[:, 2:]).all(axis=1)
+
+    def limits(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        low, high = normal(rows)
+        return rows[:, 0], np.where(edge, rows[:, 2], low), np.where(edge, rows[:, 3], high)
+
+    p1, l1, h1 = limits(now)
+    p0, l0, h0 = limits(earlier)
+    difference = p1 - p0
+    below = np.hypot(p1 - l1, h0 - p0)
+    above = np.hypot(h1 - p1, p0 - l0)
+    ci_low, ci_high = difference - below, difference + above
+    toward_zero = np.where(difference > 0, below, above)
     with np.errstate(divide="ignore", invalid="ignore"):
-        tail = 2 * stats.norm.sf(np.abs(difference) / se)
-    p_value = np.where(se == 0, np.where(difference == 0, 1.0, 0.0), tail)
+        tail = 2 * stats.norm.sf(z * np.abs(difference) / toward_zero)
+    p_value = np.where(difference == 0, 1.0, np.where(toward_zero == 0, 0.0, tail))
+    significant = (ci_low > 0) | (ci_high < 0)
+    se = np.hypot(now[:, 1], earlier[:, 1])
     return [
-        Change(difference=d, se=s, p_value=p, significant=p < ALPHA)
-        for d, s, p in zip(difference.tolist(), se.tolist(), p_value.tolist(), strict=True)
+        Change(difference=d, se=s, ci_low=lo, ci_high=hi, p_value=pv, significant=sig)
+        for d, s, lo, hi, pv, sig in zip(
+            difference.tolist(),
+            se.tolist(),
+            ci_low.tolist(),
+            ci_high.tolist(),
+            p_value.tolist(),
+            significant.tolist(),
+            strict=True,
+        )
     ]

@@ -67,14 +67,25 @@ def linked_groups(frame: Sequence[Cell]) -> dict[Node, np.ndarray]:
 
 
 def suppress_respondents(
-    frame: Sequence[Cell], respondents: np.ndarray, min_cell: int
+    frame: Sequence[Cell], respondents: np.ndarray, min_cell: int, coverage_published: bool
 ) -> set[Node]:
     """The groups whose respondent count is not published (response rates, and with them
     every figure of the group): too few respondents, complements, and more until no
-    hidden count can be narrowed to fewer than three values (app.method.disclosure)."""
+    hidden count can be narrowed to fewer than three values (app.method.disclosure).
+
+    ``coverage_published``: the wave's figures are computed, and every figure over an
+    organisation without respondents says so (reason `coverage`)."""
     groups = linked_groups(frame)
     parent = hierarchy(frame)
     counts = {k: int(respondents[cells].sum()) for k, cells in groups.items()}
     hidden = suppress_hierarchy(counts, parent, min_cell)
     headcount = np.array([c.headcount for c in frame], dtype=float)
-    return protect_counts(respondents, headcount, groups, parent, hidden)[0]
+    known: set[Node] = set()
+    if coverage_published:
+        # A group wholly in organisations without respondents is then no secret: its
+        # count, 0, is known to the attacker, so it is not protected, and nothing else
+        # is hidden for its sake.
+        organisation = np.array([c.organisation for c in frame])
+        answered = np.isin(organisation, organisation[respondents > 0])
+        known = {k for k in hidden if not answered[groups[k]].any()}
+    return protect_counts(respondents, headcount, groups, parent, hidden - known)[0] | known

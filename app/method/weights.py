@@ -10,12 +10,17 @@ are built from the cells in this order (CONTRACT.md section 7):
    fewer than ``MIN_RESIDUAL_RESPONDENTS`` (2) respondents it joins the organisation's
    largest stratum by respondents, ties going to the stratum whose first frame cell
    comes first. An organisation whose respondents all sit in that pool (one
-   respondent in total) keeps it as a single-respondent stratum, which adds no variance
-   (svy: `singleton="skip"`).
+   respondent in total) keeps it as a single-respondent stratum (its variance is
+   centred on the grand mean, app.method.estimators).
 
-Every frame cell, also one without respondents, belongs to exactly one stratum, so the
-weights ``N_h / n_h`` sum to the frame's total headcount. Strata are numbered in the
-order of their first frame cell.
+Every frame cell of an organisation with respondents belongs to exactly one stratum, so
+the weights ``N_h / n_h`` sum to those organisations' headcount. The cells of an
+organisation without respondents belong to none (``cell_stratum`` -1): nobody can stand
+for them, and every figure over them is suppressed for coverage (app.closing.figures).
+Strata are numbered in the order of their first frame cell.
+
+A cell with more respondents than its headcount is a frame error, whatever stratum it
+is pooled into: pooling must not hide a wrong headcount.
 """
 
 from __future__ import annotations
@@ -36,7 +41,22 @@ class Design:
     weight: np.ndarray  # float, N_h / n_h per respondent
     population: np.ndarray  # float, N_h per stratum
     sample: np.ndarray  # int, n_h per stratum
-    cell_stratum: np.ndarray  # int, stratum index per frame cell
+    cell_stratum: np.ndarray  # int, stratum index per frame cell, -1 for none
+
+    @property
+    def covered(self) -> np.ndarray:
+        """Per frame cell: whether a stratum with respondents stands for it."""
+        return self.cell_stratum >= 0
+
+
+class OverfullCells(ValueError):
+    """Frame cells with more respondents than their headcount (indices into the frame)."""
+
+    def __init__(self, cells: np.ndarray, respondents: np.ndarray, headcount: np.ndarray):
+        self.cells = cells.tolist()
+        self.respondents = respondents[cells].tolist()
+        self.headcount = headcount[cells].tolist()
+        super().__init__(f"frame cells {self.cells} have more respondents than headcount")
 
 
 def post_stratify(
@@ -48,9 +68,8 @@ def post_stratify(
     """Collapse frame cells into strata and weight every respondent by ``N_h / n_h``.
 
     ``organisation``, ``unit`` and ``headcount`` have one entry per frame cell;
-    ``respondent_cell`` holds each respondent's frame-cell index. Raises ValueError
-    for an organisation without respondents and for a stratum with more respondents
-    than headcount.
+    ``respondent_cell`` holds each respondent's frame-cell index. Raises OverfullCells
+    for cells with more respondents than headcount, ValueError for other bad input.
     """
     headcount = np.asarray(headcount, dtype=float)
     respondent_cell = np.asarray(respondent_cell, dtype=np.intp)
@@ -72,6 +91,9 @@ def post_stratify(
     unit_id = unit_id.ravel()
     cells = np.arange(n_cells)
     respondents = np.bincount(respondent_cell, minlength=n_cells)
+    overfull = np.flatnonzero(respondents > headcount)
+    if overfull.size:
+        raise OverfullCells(overfull, respondents, headcount)
 
     # Each cell is labelled by a representative cell (the stratum's first cell).
     rep = cells.copy()
@@ -95,24 +117,18 @@ def post_stratify(
             if candidates.size:
                 # argmax takes the first maximum; candidates are in frame order.
                 org_rep[org] = candidates[np.argmax(settled[candidates])]
-            elif org_pool[org] == 0:
-                raise ValueError(
-                    f"organisation {str(org_codes[org])!r} has no respondents: "
-                    "its headcount cannot be weighted"
-                )
     rep[residual] = org_rep[org_id[residual]]
 
-    _, cell_stratum = np.unique(rep, return_inverse=True)
-    population = np.bincount(cell_stratum, headcount)
+    # An organisation without respondents: its pool is the only stratum it has, empty.
+    covered = np.bincount(org_id, respondents, minlength=org_codes.size)[org_id] > 0
+    if not covered.any():
+        raise ValueError("there are no respondents to weight")
+    _, stratum_of_covered = np.unique(rep[covered], return_inverse=True)
+    cell_stratum = np.full(n_cells, -1)
+    cell_stratum[covered] = stratum_of_covered
+    population = np.bincount(stratum_of_covered, headcount[covered])
     stratum = cell_stratum[respondent_cell]
     sample = np.bincount(stratum, minlength=population.size)
-    over = np.flatnonzero(sample > population)
-    if over.size:
-        h = over[0]
-        raise ValueError(
-            f"frame headcount {population[h]:g} below the {sample[h]} respondents "
-            f"in the stratum of frame cells {cells[cell_stratum == h].tolist()}"
-        )
     return Design(
         stratum=stratum,
         weight=(population / sample)[stratum],

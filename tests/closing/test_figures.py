@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from app.closing.figures import compute_figures, wave_sample
 from app.closing.models import Estimate
 from app.closing.service import close_wave
 from app.db import session_scope
+from app.estimates.rates import response_rates
 from app.indicators.definitions import IndicatorsUnavailable, indicator_set
 from app.indicators.derive import derive
 from app.method.disclosure import published_value
@@ -20,7 +22,14 @@ from app.responses.answers import load_answers
 from app.responses.models import RespondentCount
 from app.waves.models import Wave
 from tests.builders import CELLS, filled_wave, random_answers, submit_all
-from tests.support import FIXTURES, MIN_CELL, close_mini_wave, load_fixture, open_mini_wave
+from tests.support import (
+    FIXTURES,
+    MIN_CELL,
+    answers,
+    close_mini_wave,
+    load_fixture,
+    open_mini_wave,
+)
 
 MINI = load_fixture()
 DEFS = indicator_set(FIXTURES / "defs")
@@ -113,31 +122,93 @@ def test_a_wave_without_responses_closes_with_every_figure_hidden(factory, sessi
     assert all(f.suppressed and f.n is None for f in figures.values())
 
 
-def test_an_organisation_without_respondents_is_left_out_of_the_weights(factory, session):
+def test_an_organisation_without_respondents_suppresses_every_figure_over_it(factory, session):
+    """Issue 12, case 1: the OM (20 of 290 staff here) without respondents. Its figures,
+    and the total that would silently be the police's, are suppressed for coverage; the
+    police's own figures stand (an empty organisation hides nobody)."""
     filled_wave(factory, "2026", [30, 12, 25, 8, 0], seed=2)
     figures = stored(session, "2026")
-    assert figures["threat_intimidation", "organisation", "om"].suppressed
-    # Its sibling is hidden with it; the total then covers the police alone and would give
-    # them away (an empty group protects nothing), so it is hidden too.
-    assert figures["threat_intimidation", "organisation", "pol"].suppressed
-    assert figures["threat_intimidation", "none", ""].suppressed
+    for where in (("none", ""), ("organisation", "om"), ("unit", "om-ams")):
+        figure = figures["threat_intimidation", *where]
+        assert figure.suppressed and figure.reason == "coverage", where
+    police = figures["threat_intimidation", "organisation", "pol"]
+    assert not police.suppressed and police.reason is None and police.n == 75
+    assert not figures["threat_intimidation", "unit", "pol-ams"].suppressed
+    rates = {
+        r.group: r
+        for r in response_rates(session, session.get(Wave, "2026"), "organisation", MIN_CELL)
+    }
+    assert rates["pol"].respondents == 75 and rates["om"].suppressed
 
 
-def test_a_frame_that_cannot_weight_the_responses_refuses_to_close(factory, session):
-    frame = (
-        "organisation,unit,function_group,headcount\n"
-        "pol,pol-ams,pol-basis,100\nom,om-ams,om-ovj,3\n"
-    )
-    wave = open_mini_wave(factory, "2026", codes=20, frame=frame)
-    rng = np.random.default_rng(3)
-    submit_all(
-        factory,
-        wave,
-        [random_answers(rng, CELLS[0]) for _ in range(10)]
-        + [random_answers(rng, CELLS[4]) for _ in range(5)],
-    )
-    with pytest.raises(Conflict, match="cannot be weighted"), session_scope(factory) as closing:
+def test_a_group_without_degrees_of_freedom_is_suppressed_for_no_interval(factory, session):
+    """Issue 12, case 6: each of the 5 victims in a stratum of their own (5 cells of 6
+    respondents): enough respondents at MONITOR_MIN_CELL 5, but no degrees of freedom
+    for an interval. It used to be published with an estimate and no interval."""
+    wave = open_mini_wave(factory, "2026", codes=30)
+    batch = [
+        answers(organisation=o, unit=u, function_group=f, threat="no") for o, u, f in CELLS
+    ] * 5 + [
+        answers(organisation=o, unit=u, function_group=f, threat="several", threat_count=4)
+        for o, u, f in CELLS
+    ]
+    submit_all(factory, wave, batch)
+    sample = wave_sample(session, session.get(Wave, "2026"))
+    figures = {
+        (f.indicator, f.breakdown, f.group_code): f
+        for f in compute_figures(sample, DEFS, min_cell=5)
+    }
+    total = figures["reported_internally", "none", ""]
+    assert total.suppressed and total.reason == "no_interval"
+    assert (total.estimate, total.ci_low, total.ci_high, total.se, total.n) == (None,) * 5
+    # All 30 respondents over 5 strata: 25 degrees of freedom, published.
+    assert figures["threat_intimidation", "none", ""].reason is None
+    assert figures["reported_internally", "organisation", "pol"].reason == "min_cell"
+
+
+def test_a_mean_interval_stays_within_the_answers_range(factory, session):
+    """Issue 12, case 5, at close: 11 victims counted 1 time, one 99 times. The t interval
+    reaches below 1, the question's minimum; what is stored is cut there."""
+    wave = open_mini_wave(factory, "2026", codes=60)
+    counts = [1] * 11 + [99]
+    batch = [answers(threat="several", threat_count=c) for c in counts]
+    batch += [
+        answers(organisation=o, unit=u, function_group=f, threat="no") for o, u, f in CELLS[1:]
+    ] * 10
+    submit_all(factory, wave, batch)
+    with session_scope(factory) as closing:
         close_mini_wave(closing, "2026")
+    mean = stored(session, "2026")["sick_leave_days", "none", ""]
+    assert mean.n == 12 and mean.estimate == pytest.approx(110 / 12, abs=0.05)
+    assert mean.ci_low == 1.0 and mean.ci_high > 20
+
+
+@pytest.mark.parametrize(
+    "frame, per_cell, overfull",
+    [
+        # The OM's cell is a stratum of its own: 5 respondents, headcount 3.
+        ("pol,pol-ams,pol-basis,100\nom,om-ams,om-ovj,3\n", {0: 10, 4: 5}, 4),
+        # Issue 12, case 7: pol-rot/pol-ops (headcount 2, 3 respondents) is pooled with
+        # pol-rot/pol-basis into a stratum of 5 respondents and 82 staff, which hid it.
+        ("pol,pol-ams,pol-basis,100\npol,pol-rot,pol-basis,80\npol,pol-rot,pol-ops,2\n"
+         "om,om-ams,om-ovj,20\n", {0: 10, 2: 2, 3: 3, 4: 6}, 3),
+    ],
+)  # fmt: skip
+def test_a_cell_with_more_respondents_than_headcount_refuses_to_close(
+    factory, session, frame, per_cell, overfull
+):
+    wave = open_mini_wave(
+        factory, "2026", codes=30, frame="organisation,unit,function_group,headcount\n" + frame
+    )
+    rng = np.random.default_rng(3)
+    batch = [random_answers(rng, CELLS[c]) for c, n in per_cell.items() for _ in range(n)]
+    submit_all(factory, wave, batch)
+    with pytest.raises(Conflict) as refused, session_scope(factory) as closing:
+        close_mini_wave(closing, "2026")
+    assert "fewer staff than respondents in 1 cell" in refused.value.detail
+    [error] = refused.value.errors
+    assert error.loc == "frame." + "/".join(CELLS[overfull])
+    assert error.code == "overfull_cell"
     assert session.get(Wave, "2026").status == "open"
 
 

@@ -21,6 +21,21 @@ pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 SIGNIFICANCE_LEGEND = "significant verschil t.o.v. vorige meting, p < 0,05"
+# What a hidden figure shows, per `reason` of the API (CONTRACT section 7).
+HIDDEN = {
+    "nl": {
+        "min_cell": "te weinig respons",
+        "complementary": "verborgen ter bescherming",
+        "coverage": "deel van de groep zonder respons",
+        "no_interval": "geen marge te berekenen",
+    },
+    "en": {
+        "min_cell": "too few responses",
+        "complementary": "hidden for protection",
+        "coverage": "part of group without responses",
+        "no_interval": "no margin computable",
+    },
+}
 
 
 def api(base_url: str, path: str) -> Any:
@@ -73,10 +88,11 @@ def test_the_demo_in_dutch_and_english(open_tab, live_server):
     expect(page.locator("#indicator-label")).to_have_text(indicators[0]["label"])
     assert page.get_by_label("Onderwerp").locator("option").count() == len(indicators)
 
-    # The headline indicator: four closed waves (the fifth is still open), figures as the API's.
-    page.get_by_label("Onderwerp").select_option("threat_intimidation")
+    # Any aggression (with significant changes among the units): four closed waves (the
+    # fifth is still open), figures as the API's.
+    page.get_by_label("Onderwerp").select_option("any_aggression")
     settle(page)
-    trend = api(live_server, "/api/v1/public/trends/threat_intimidation")
+    trend = api(live_server, "/api/v1/public/trends/any_aggression")
     waves = [p["wave"] for p in trend["points"]]
     assert len(waves) == 4
     expect(page.locator("#indicator-label")).to_have_text(trend["label"])
@@ -102,7 +118,7 @@ def test_the_demo_in_dutch_and_english(open_tab, live_server):
     expect(page.locator("#trend-chart")).to_contain_text("respons ")
 
     # By organisation: police and OM, with all staff on top.
-    organisations = api(live_server, "/api/v1/public/trends/threat_intimidation?by=organisation")
+    organisations = api(live_server, "/api/v1/public/trends/any_aggression?by=organisation")
     latest = [p for p in organisations["points"] if p["wave"] == waves[-1]]
     expect(page.locator("#latest-heading")).to_have_text(
         f"Uitgesplitst per organisatie, meting {waves[-1]}"
@@ -117,7 +133,7 @@ def test_the_demo_in_dutch_and_english(open_tab, live_server):
     # By unit: the small OM units are suppressed, shown as such and never drawn.
     page.get_by_label("Uitsplitsen naar").select_option("unit")
     settle(page)
-    units = api(live_server, "/api/v1/public/trends/threat_intimidation?by=unit")
+    units = api(live_server, "/api/v1/public/trends/any_aggression?by=unit")
     latest = [p for p in units["points"] if p["wave"] == waves[-1]]
     assert any(p["suppressed"] for p in latest), "the demo should suppress some OM units"
     assert any(p["change"] and p["change"]["significant"] for p in latest), (
@@ -130,8 +146,8 @@ def test_the_demo_in_dutch_and_english(open_tab, live_server):
         cells = row.locator("td").all_text_contents()
         if point["suppressed"]:
             assert bar.locator(".bar").count() == 0
-            assert "te weinig respons" in bar.text_content()
-            assert cells[:4] == ["te weinig respons", "–", "–", "–"]
+            assert HIDDEN["nl"][point["reason"]] in bar.text_content()
+            assert cells[:4] == [HIDDEN["nl"][point["reason"]], "–", "–", "–"]
         else:
             assert bar.locator(".bar").count() == 1
             assert bar.locator(".value").text_content() == cells[0]
@@ -141,8 +157,9 @@ def test_the_demo_in_dutch_and_english(open_tab, live_server):
         assert bar.locator(".sig").count() == int(significant), point["group"]
         assert ("(significant)" in cells[4]) == significant
     expect(page.locator("#latest-legend")).to_contain_text(SIGNIFICANCE_LEGEND)
-    expect(page.locator("#latest-legend")).to_contain_text("te weinig respons")
-    assert "by=unit" in page.url and "indicator=threat_intimidation" in page.url
+    for reason in {p["reason"] for p in latest if p["suppressed"]}:
+        expect(page.locator("#latest-legend")).to_contain_text(HIDDEN["nl"][reason])
+    assert "by=unit" in page.url and "indicator=any_aggression" in page.url
     tab.check_accessibility("Dutch, by unit")
 
     # English: the interface, the API's labels and English numbers; the choices stay.
@@ -150,16 +167,16 @@ def test_the_demo_in_dutch_and_english(open_tab, live_server):
     settle(page)
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text("Results of the monitor")
-    english = api(live_server, "/api/v1/public/trends/threat_intimidation?by=unit&lang=en")
+    english = api(live_server, "/api/v1/public/trends/any_aggression?by=unit&lang=en")
     expect(page.locator("#indicator-label")).to_have_text(english["label"])
-    assert page.get_by_label("Topic").input_value() == "threat_intimidation"
+    assert page.get_by_label("Topic").input_value() == "any_aggression"
     assert page.get_by_label("Break down by").input_value() == "unit"
     first = page.locator("#trend-table tbody tr").first.locator("td")
     assert re.fullmatch(r"\d+\.\d%", first.first.text_content())
     assert re.fullmatch(r"\d,\d{3}", first.nth(2).text_content())
     suppressed = next(p for p in latest if p["suppressed"])
     suppressed_row = page.locator(f'#latest-table tr[data-group="{suppressed["group"]}"]')
-    expect(suppressed_row.locator("td").first).to_have_text("too few responses")
+    expect(suppressed_row.locator("td").first).to_have_text(HIDDEN["en"][suppressed["reason"]])
     expect(page.locator("#latest-legend")).to_contain_text(
         "significant change since the previous survey, p < 0.05"
     )
@@ -220,7 +237,7 @@ def test_series_break_pickers_keyboard_and_print(open_tab, live_server):
     for row, point in zip(rows.all(), series, strict=True):
         estimate = row.locator("td").first.text_content()
         if point["suppressed"]:
-            assert estimate == "te weinig respons"
+            assert estimate == HIDDEN["nl"][point["reason"]]
         else:
             assert close_to(estimate, point["estimate"])
     assert f"group={chosen['group']}" in page.url
@@ -337,3 +354,34 @@ def test_before_anything_is_published(open_tab, live_server):
     expect(page.locator("#empty")).to_have_text(no_waves)
     expect(page.locator("#controls")).to_be_visible()
     expect(page.locator("#results")).to_be_hidden()
+
+
+@pytest.mark.parametrize("reason", list(HIDDEN["nl"]))
+def test_a_hidden_figure_says_why_in_dutch_and_english(open_tab, live_server, reason):
+    """The demo hides small OM units (min_cell, complementary); here the API's answer is
+    passed on with every hidden figure given `reason`, so that each reason is seen."""
+    tab = open_tab(viewport=DESKTOP)
+    page = tab.page
+
+    def with_reason(route: Any) -> None:
+        body = route.fetch().json()
+        for point in body["points"]:
+            if point["suppressed"]:
+                point["reason"] = reason
+        route.fulfill(json=body)
+
+    page.route("**/api/v1/public/trends/threat_intimidation?by=unit*", with_reason)
+    units = api(live_server, "/api/v1/public/trends/threat_intimidation?by=unit")
+    latest = max(p["wave"] for p in units["points"] if not p["suppressed"])
+    hidden = [p["group"] for p in units["points"] if p["suppressed"] and p["wave"] == latest]
+    assert hidden, "the demo should suppress some OM units"
+    for lang, query in (("nl", ""), ("en", "&lang=en")):
+        tab.goto(f"/dashboard/?indicator=threat_intimidation&by=unit{query}")
+        settle(page)
+        words = HIDDEN[lang][reason]
+        for group in hidden:
+            row = page.locator(f'#latest-table tr[data-group="{group}"]')
+            expect(row.locator("td").first).to_have_text(words)
+            bar = page.locator(f'#latest-chart .hit[data-group="{group}"]')
+            expect(bar).to_contain_text(words)
+        expect(page.locator("#latest-legend")).to_contain_text(words + ":")

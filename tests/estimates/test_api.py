@@ -37,6 +37,7 @@ POINT_FIELDS = {
     "se",
     "n",
     "suppressed",
+    "reason",
     "series_break",
     "change",
 }
@@ -111,6 +112,9 @@ def test_trend_in_date_order_with_change(client, two_waves):
     assert change["difference"] == pytest.approx(second["estimate"] - first["estimate"])
     assert change["se"] == pytest.approx((first["se"] ** 2 + second["se"] ** 2) ** 0.5)
     assert change["significant"] == (change["p_value"] < 0.05)
+    assert change["significant"] == (change["ci_low"] > 0 or change["ci_high"] < 0)
+    assert change["ci_low"] < change["difference"] < change["ci_high"]
+    assert first["reason"] is None and second["reason"] is None
     assert second["response_rate"] == pytest.approx(87 / 290)
     assert second["wave_title"]
 
@@ -165,8 +169,10 @@ def test_suppressed_figures_reveal_nothing(client, factory):
                     hidden += 1
                     assert all(p[field] is None for field in HIDDEN)
                     assert p["change"] is None
+                    assert p["reason"] in ("min_cell", "complementary")
                 else:
                     assert p["n"] >= MIN_CELL and p["estimate"] is not None
+                    assert p["reason"] is None
         # Within a published parent, never exactly one hidden child.
         organisations = {p["group"]: p["suppressed"] for p in trend["organisation"]}
         if not trend["none"][0]["suppressed"]:

@@ -1,5 +1,5 @@
 """Trends read back from the stored figures: date order, and change against the latest
-published figure of a group, never across a series break."""
+published figure of a group whose version reads the indicator's questions the same way."""
 
 from __future__ import annotations
 
@@ -9,14 +9,51 @@ import pytest
 from sqlalchemy import insert, update
 
 from app.closing.models import Estimate
-from app.estimates.service import trend
+from app.estimates.service import break_note, trend
+from app.indicators.definitions import IndicatorSet, indicator_set
+from app.indicators.fingerprint import fingerprint
 from app.method.estimators import compare
+from app.questionnaires.loader import parse_questionnaire, read_yaml
+from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import publish
 from app.waves.models import Wave
 from app.waves.service import create_wave
-from tests.support import load_fixture
+from tests.support import FIXTURES, load_fixture
 
 MINI = load_fixture()
+DEFS = indicator_set(FIXTURES / "defs")
+
+
+def version(version_id: str, reword: str | None = None) -> Questionnaire:
+    """The mini questionnaire under another id, with question `reword` asked otherwise."""
+    data, _ = read_yaml(FIXTURES / "defs" / "mini.yaml")
+    data["id"] = version_id
+    for module in data["modules"]:
+        for question in module["questions"]:
+            if question["id"] == reword:
+                question["text"] = {"nl": "Anders gesteld?", "en": "Asked otherwise?"}
+    questionnaire, problems = parse_questionnaire(data, "mini.yaml")
+    assert questionnaire is not None, problems
+    return questionnaire
+
+
+def defined_for(defs: IndicatorSet, *versions: str, **rule: object) -> IndicatorSet:
+    """The fixture's definitions, each indicator and denominator defined alike for more
+    versions (with `rule`'s fields added to those versions' rules)."""
+    indicators = tuple(
+        i.model_copy(
+            update={
+                "versions": {
+                    **i.versions,
+                    **{v: i.versions["mini-2026.1"].model_copy(update=rule) for v in versions},
+                }
+            }
+        )
+        for i in defs.indicators
+    )
+    named = defs.denominators["mini-2026.1"]
+    denominators = {**defs.denominators, **dict.fromkeys(versions, named)}
+    return defs.model_copy(update={"indicators": indicators, "denominators": denominators})
 
 
 def closed_wave(
@@ -44,6 +81,7 @@ def closed_wave(
                 "ci_high": None,
                 "n": None if f is None else 50,
                 "suppressed": f is None,
+                "reason": None if f is not None else "min_cell",
                 "series_break": series_break,
             }
             for group, f in figures.items()
@@ -53,7 +91,7 @@ def closed_wave(
 
 def test_change_against_the_latest_published_figure_never_across_a_break(session):
     publish(session, MINI)
-    publish(session, MINI.model_copy(update={"id": "mini-2027.1"}))
+    publish(session, version("mini-2027.1", reword="threat"))
     # Ids out of date order: waves are read in date order.
     closed_wave(
         session, "e", "mini-2027.1", date(2028, 3, 1), {"pol-ams": (0.30, 0.02)}, series_break=True
@@ -84,7 +122,7 @@ def test_change_against_the_latest_published_figure_never_across_a_break(session
         series_break=True,
     )
     session.flush()
-    points = trend(session, "threat", "unit")
+    points = trend(session, defined_for(DEFS, "mini-2027.1"), DEFS.get("threat"), "unit")
     assert [(p.wave.id, p.figure.group_code) for p in points] == [
         ("a", "pol-ams"),
         ("a", "pol-rot"),
@@ -100,7 +138,8 @@ def test_change_against_the_latest_published_figure_never_across_a_break(session
     assert got["a", "pol-ams"].change is None
     assert got["b", "pol-ams"].change is None  # suppressed
     vs, change = got["c", "pol-ams"].change  # skips the suppressed 2025 figure
-    assert vs == "a" and change == compare(0.45, 0.01, 0.40, 0.02)
+    assert vs == "a"
+    assert change == compare((0.45, 0.01, None, None), (0.40, 0.02, None, None), "proportion")
     assert got["c", "pol-rot"].change[0] == "b"
     # The new wording breaks the series: no change across it, for any group.
     assert got["d", "pol-ams"].series_break and got["d", "pol-ams"].change is None
@@ -109,3 +148,61 @@ def test_change_against_the_latest_published_figure_never_across_a_break(session
     assert not got["e", "pol-ams"].series_break
     vs, change = got["e", "pol-ams"].change
     assert vs == "d" and change.difference == pytest.approx(0.10)
+
+
+def waves_back_and_forth(session, second: Questionnaire) -> None:
+    """2026: mini-2026.1, 2027: `second`, 2028: mini-2026.1 again, 2029: `second` again."""
+    publish(session, MINI)
+    publish(session, second)
+    figures = [(0.40, 0.02), (0.20, 0.02), (0.42, 0.02), (0.22, 0.02)]
+    for year, (figure, questionnaire) in enumerate(
+        zip(figures, [MINI, second, MINI, second], strict=True), start=2026
+    ):
+        closed_wave(session, str(year), questionnaire.id, date(year, 3, 1), {"pol-ams": figure})
+    session.flush()
+
+
+def test_going_back_to_an_older_wording_breaks_the_series_again(session):
+    """Issue 12, case 3: 2026.1 -> 2027.1 -> 2026.1 is two breaks, and each wave compares
+    with the latest one that asked the same question the same way."""
+    waves_back_and_forth(session, version("mini-2027.1", reword="threat"))
+    defs = defined_for(DEFS, "mini-2027.1")
+    points = {p.wave.id: p for p in trend(session, defs, defs.get("threat"), "unit")}
+    assert [points[w].series_break for w in ("2026", "2027", "2028", "2029")] == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert points["2027"].change is None
+    assert points["2028"].change[0] == "2026"  # not 2027, across the wording
+    assert points["2028"].change[1].difference == pytest.approx(0.02)
+    assert points["2029"].change[0] == "2027"
+    assert points["2028"].break_between == ("mini-2027.1", "mini-2026.1")
+    general = break_note(defs.get("threat"), points["2028"].break_between, "en")
+    assert "mini-2026.1" in general and "cannot be compared" in general
+
+
+def test_a_rewording_the_indicator_does_not_read_keeps_the_series(session):
+    waves_back_and_forth(session, version("mini-2027.1", reword="reasons"))
+    defs = defined_for(DEFS, "mini-2027.1")
+    threat = defs.get("threat")
+    points = {p.wave.id: p for p in trend(session, defs, threat, "unit")}
+    assert not any(p.series_break for p in points.values())
+    assert [points[w].change[0] for w in ("2027", "2028", "2029")] == ["2026", "2027", "2028"]
+    # An indicator that reads `reasons` breaks there.
+    reasons = defs.get("supervisor_support")
+    assert fingerprint(defs, reasons, MINI) != fingerprint(
+        defs, reasons, version("mini-2027.1", reword="reasons")
+    )
+    assert fingerprint(defs, threat, MINI) == fingerprint(
+        defs, threat, version("mini-2027.1", reword="reasons")
+    )
+
+
+def test_versions_declared_comparable_keep_the_series(session):
+    waves_back_and_forth(session, version("mini-2027.1", reword="threat"))
+    defs = defined_for(DEFS, "mini-2027.1", comparable_with=("mini-2026.1",))
+    points = {p.wave.id: p for p in trend(session, defs, defs.get("threat"), "unit")}
+    assert not any(p.series_break for p in points.values())
+    assert [points[w].change[0] for w in ("2027", "2028", "2029")] == ["2026", "2027", "2028"]

@@ -27,8 +27,9 @@ ANALYSIS = "/api/v1/waves/{}/analysis-file"
 HEADER = [
     "wave", "wave_title", "indicator", "indicator_label", "kind", "denominator",
     "breakdown", "group", "group_label",
-    "estimate", "ci_low", "ci_high", "se", "n", "suppressed", "series_break",
-    "change_vs_wave", "change_difference", "change_se", "change_p_value", "change_significant",
+    "estimate", "ci_low", "ci_high", "se", "n", "suppressed", "reason", "series_break",
+    "change_vs_wave", "change_difference", "change_se", "change_ci_low", "change_ci_high",
+    "change_p_value", "change_significant",
 ]  # fmt: skip
 FIGURES = ("estimate", "ci_low", "ci_high", "se", "n")
 INDICATORS = [i.id for i in indicator_set(FIXTURES / "defs").indicators]
@@ -93,6 +94,8 @@ def test_estimates_csv_holds_every_published_figure(client, factory, two_waves):
             ]
             for row, point in zip(mine, points["points"], strict=True):
                 assert row["suppressed"] == str(int(point["suppressed"]))
+                assert row["reason"] == (point["reason"] or "")
+                assert (row["reason"] != "") == point["suppressed"]
                 assert row["series_break"] == str(int(point["series_break"]))
                 for field in FIGURES:
                     if point[field] is None:
@@ -106,6 +109,8 @@ def test_estimates_csv_holds_every_published_figure(client, factory, two_waves):
                     assert row["change_vs_wave"] == change["vs_wave"]
                     assert float(row["change_difference"]) == change["difference"]
                     assert float(row["change_p_value"]) == change["p_value"]
+                    assert float(row["change_ci_low"]) == change["ci_low"]
+                    assert float(row["change_ci_high"]) == change["ci_high"]
                     assert row["change_significant"] == str(int(change["significant"]))
                 suppressed += point["suppressed"]
                 compared += 1

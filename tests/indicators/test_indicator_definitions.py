@@ -161,6 +161,15 @@ def test_versions_denominators_and_texts():
         ),
         indicator(id="h"),
         indicator(id="Bad-Id"),
+        indicator(
+            id="k",
+            versions={
+                "mini-2026.1": {
+                    "value": {"question": "threat", "in": ["no"]},
+                    "comparable_with": ["mini-2031.1"],
+                }
+            },
+        ),
         denominators={
             "mini-2026.1": {
                 "threatened": {"question": "threat", "in": ["once"]},
@@ -181,6 +190,7 @@ def test_versions_denominators_and_texts():
         ("h.mini-2026.1", "misplaced_field"),
         ("h", "duplicate_indicator"),
         ("Bad-Id", "invalid_id"),
+        ("k.mini-2026.1.comparable_with.mini-2031.1", "unknown_version"),
     }
 
 

@@ -29,10 +29,10 @@ def svy_reference(
             "g": group,
         }
     ).with_columns(pl.when(pl.col("g") >= 0).then(pl.col("g")).alias("g"))
-    # singleton="skip" only matters for a single-respondent stratum; it adds no variance
-    # there, as in app.method.weights. Other designs give the same figures without it.
+    # singleton="center" only matters for a single-respondent stratum (CONTRACT section
+    # 7): grand-mean centring. Other designs give the same figures without it.
     sample = svy.Sample(
-        data, svy.Design(stratum="stratum", wgt="wgt", pop_size="pop", singleton="skip")
+        data, svy.Design(stratum="stratum", wgt="wgt", pop_size="pop", singleton="center")
     )
     overall = n_groups == 1 and bool(np.all(group == 0))
     by = None if overall else "g"
@@ -173,7 +173,7 @@ def test_tiny_groups_empty_groups_and_no_degrees_of_freedom():
     assert ours.n[5] == 0 and math.isnan(ours.se[5]) and math.isnan(ours.ci_high[5])
 
 
-def test_single_respondent_stratum_adds_no_variance():
+def test_single_respondent_stratum_is_centred_on_the_grand_mean():
     rng = np.random.default_rng(14)
     design = make_design(rng, 200, 5)
     stratum = np.append(design.stratum, 5)  # an organisation with one respondent
@@ -189,6 +189,43 @@ def test_single_respondent_stratum_adds_no_variance():
     values = rng.poisson(2.0, 201).astype(float)
     assert_matches_svy(values, np.zeros(201, dtype=int), 1, design, "mean")
     assert_matches_svy((values > 1).astype(float), stratum % 2, 2, design, "proportion")
+
+
+def test_an_organisation_with_one_respondent_adds_its_variance_to_the_total():
+    """Issue 12, case 2: the OM's one respondent stands for 250 colleagues. Counted as
+    a stratum without variance, the total's se hid how much that one answer moves it."""
+    organisation = np.array(["pol", "pol", "om"])
+    unit = np.array(["a", "b", "c"])
+    headcount = np.array([300, 290, 250])
+    respondent_cell = np.repeat([0, 1, 2], [40, 35, 1])
+    design = post_stratify(organisation, unit, headcount, respondent_cell)
+    assert design.sample.tolist() == [40, 35, 1]
+    values = np.zeros(76)
+    values[[0, 1, 2, 40, 41]] = 1.0
+    values[75] = 1.0  # the OM's respondent said yes: 250 of 840 staff
+    assert_matches_svy(values, np.zeros(76, dtype=int), 1, design, "proportion")
+    ours = estimate_groups(values, np.zeros(76, dtype=int), 1, design, "proportion")
+    # Had that one respondent answered no, the total would be 250/840 lower: a total the
+    # interval must not rule out (with no variance from the OM it lay far outside).
+    values[75] = 0.0
+    other = estimate_groups(values, np.zeros(76, dtype=int), 1, design, "proportion")
+    assert other.estimate[0] == pytest.approx(ours.estimate[0] - 250 / 840)
+    assert ours.ci_low[0] < other.estimate[0]
+
+
+def test_a_mean_of_days_never_gets_an_interval_below_zero():
+    """Issue 12, case 5: 30 victims, one of them absent for 365 days. svy's t interval
+    runs below 0; ours is cut at the range of the answers (0..365 days), the rest as svy."""
+    design = make_design(np.random.default_rng(18), 30, 1)
+    days = np.zeros(30)
+    days[0], days[1:4] = 365.0, 2.0
+    group = np.zeros(30, dtype=int)
+    ref = svy_reference(days, group, 1, design, "mean")
+    assert ref["ci_low"][0] < 0  # what the contract rules out
+    ours = estimate_groups(days, group, 1, design, "mean", value_range=(0, 365))
+    assert ours.ci_low[0] == 0.0
+    for key in ("estimate", "se", "ci_high"):
+        assert getattr(ours, key)[0] == pytest.approx(ref[key][0], abs=TOL)
 
 
 def test_post_stratified_frame_end_to_end():
@@ -244,17 +281,24 @@ def test_million_respondents_thirty_groups_is_fast():
     assert np.all(result.n > 0)
 
 
-def test_compare():
-    change = compare(0.41, 0.02, 0.35, 0.015)
+def test_compare_in_the_interior_is_the_normal_test():
+    change = compare((0.41, 0.02, 0.37, 0.45), (0.35, 0.015, 0.32, 0.38), "proportion")
     assert change.difference == pytest.approx(0.06)
     assert change.se == pytest.approx(0.025)
     assert change.p_value == pytest.approx(0.016395, abs=1e-6)
+    assert (change.ci_low, change.ci_high) == pytest.approx(
+        (0.06 - 1.959964 * 0.025, 0.06 + 1.959964 * 0.025)
+    )
     assert change.significant
-    assert not compare(0.36, 0.02, 0.35, 0.015).significant
+    assert not compare(
+        (0.36, 0.02, 0.32, 0.40), (0.35, 0.015, 0.32, 0.38), "proportion"
+    ).significant
 
 
 def test_compare_without_sampling_error():
-    assert compare(1.0, 0.0, 1.0, 0.0).p_value == 1.0
-    assert not compare(1.0, 0.0, 1.0, 0.0).significant
-    assert compare(1.0, 0.0, 0.9, 0.0).p_value == 0.0
-    assert compare(1.0, 0.0, 0.9, 0.0).significant
+    exact = (0.4, 0.0, 0.4, 0.4)
+    assert compare(exact, exact, "proportion").p_value == 1.0
+    assert not compare(exact, exact, "proportion").significant
+    change = compare(exact, (0.3, 0.0, 0.3, 0.3), "proportion")
+    assert change.p_value == 0.0 and change.significant
+    assert change.ci_low == change.ci_high == pytest.approx(0.1)

@@ -9,6 +9,7 @@ from app.method.weights import (
     MIN_RESIDUAL_RESPONDENTS,
     MIN_STRATUM_RESPONDENTS,
     Design,
+    OverfullCells,
     post_stratify,
 )
 
@@ -126,11 +127,32 @@ def test_equal_unit_codes_in_two_organisations_are_different_units():
     assert not same_stratum(design, 0, 2)
 
 
-def test_an_organisation_without_respondents_cannot_be_weighted():
-    with pytest.raises(ValueError, match="'om' has no respondents"):
-        stratify([("pol", "a", 100, 30), ("om", "b", 8, 0), ("om", "c", 4, 0)])
+def test_an_organisation_without_respondents_is_in_no_stratum():
+    design = stratify([("pol", "a", 100, 30), ("om", "b", 8, 0), ("pol", "c", 20, 6)])
+    assert design.cell_stratum.tolist() == [0, -1, 1]
+    assert design.covered.tolist() == [True, False, True]
+    # Nobody stands for the OM: the weights cover the police's 120, not the frame's 128.
+    assert design.weight.sum() == pytest.approx(120)
+
+
+def test_a_wave_without_respondents_cannot_be_weighted():
+    with pytest.raises(ValueError, match="no respondents"):
+        stratify([("pol", "a", 100, 0)])
 
 
 def test_more_respondents_than_headcount_is_refused():
-    with pytest.raises(ValueError, match="headcount 4 below the 6 respondents"):
+    with pytest.raises(OverfullCells) as refused:
         stratify([("pol", "a", 4, 6)])
+    assert (refused.value.cells, refused.value.respondents, refused.value.headcount) == (
+        [0],
+        [6],
+        [4],
+    )
+
+
+def test_a_pooled_cell_with_more_respondents_than_headcount_is_refused():
+    # Cells 1 and 2 pool into one stratum (5 respondents, headcount 102): the pool's sum
+    # hides that cell 1 has 3 respondents and a headcount of 2.
+    with pytest.raises(OverfullCells) as refused:
+        stratify([("pol", "a", 100, 20), ("pol", "b", 2, 3), ("pol", "b", 100, 2)])
+    assert refused.value.cells == [1]

@@ -4,6 +4,7 @@ a question's type name."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, get_args
@@ -96,6 +97,10 @@ class QuestionBase(Frozen):
 
     def option_codes(self) -> set[str]:
         return {o.code for o in self.choices()}
+
+    def value_range(self) -> tuple[float, float]:
+        """The numbers an answer can be (a numeric kind's range), unbounded otherwise."""
+        return -math.inf, math.inf
 
     def offered_options(self, answers: Mapping[str, Any]) -> list[Option]:
         """The options a respondent sees: those of another organisation are left out."""

@@ -64,6 +64,10 @@ class IntegerQuestion(QuestionBase):
             return Code.OUT_OF_RANGE.says(min=self.min, max=self.max)
         return None
 
+    def value_range(self) -> tuple[float, float]:
+        assert self.min is not None and self.max is not None  # definition_problems
+        return float(self.min), float(self.max)
+
     def witnesses(self, condition: Condition) -> list[Any]:
         """The bounds of its range and of the condition's ranges, within its range."""
         low, high = self.min or 0, self.max or 0
