@@ -83,14 +83,23 @@ class TrendPoint:
     change: tuple[str, Change] | None  # (earlier wave, change against it)
 
 
-def trend(session: Session, indicator_id: str, by: str) -> list[TrendPoint]:
-    """Stored figures of closed waves in date order, each compared with the latest earlier
-    published figure of its group, never across a series break."""
-    rows = session.execute(
+def trend(
+    session: Session, indicator_id: str, by: str, *, published_only: bool = False
+) -> list[TrendPoint]:
+    """Stored figures of closed waves (only published ones with `published_only`, as the
+    public sees them) in date order, each compared with the latest earlier published
+    figure of its group, never across a series break. A pilot wave's figures are compared
+    with the series like any other, but the series never compares with them: a pilot
+    is never a reference and neither starts nor breaks the series."""
+    query = (
         select(Wave, Estimate)
         .join(Estimate, Estimate.wave_id == Wave.id)
         .where(Estimate.indicator == indicator_id, Estimate.breakdown == by)
-        .order_by(Wave.opens_at, Wave.closes_at, Wave.id, Estimate.group_code)
+    )
+    if published_only:
+        query = query.where(Wave.published_on.is_not(None))
+    rows = session.execute(
+        query.order_by(Wave.opens_at, Wave.closes_at, Wave.id, Estimate.group_code)
     ).all()
     found: list[tuple[Wave, Estimate, bool, tuple[str, Estimate] | None]] = []
     latest: dict[str, tuple[str, Estimate]] = {}  # group -> latest published since a break
@@ -103,19 +112,21 @@ def trend(session: Session, indicator_id: str, by: str) -> list[TrendPoint]:
             previous_version not in (None, wave.questionnaire_id)
             and wave_rows[0].Estimate.series_break
         )
-        if breaks:
-            latest.clear()
-        previous_version = wave.questionnaire_id
+        if not wave.pilot:
+            if breaks:
+                latest.clear()
+            previous_version = wave.questionnaire_id
         for row in wave_rows:
             figure: Estimate = row.Estimate
             earlier = None
             if not figure.suppressed:
-                earlier = latest.get(figure.group_code)
+                earlier = None if breaks else latest.get(figure.group_code)
                 if earlier is not None:
                     before = earlier[1]
                     assert figure.estimate is not None and figure.se is not None
                     assert before.estimate is not None and before.se is not None
-                latest[figure.group_code] = (wave.id, figure)
+                if not wave.pilot:
+                    latest[figure.group_code] = (wave.id, figure)
             found.append((wave, figure, breaks, earlier))
     pairs = [
         (now.estimate, now.se, earlier[1].estimate, earlier[1].se)
@@ -146,14 +157,21 @@ def indicator_out(indicator: Indicator, lang: str) -> IndicatorOut:
 
 
 def published_trend(
-    session: Session, indicator: Indicator, by: By, lang: str, min_cell: int
+    session: Session,
+    indicator: Indicator,
+    by: By,
+    lang: str,
+    min_cell: int,
+    *,
+    published_only: bool = False,
 ) -> Trend:
-    """A trend as served: each closed wave's stored figure per group, with its change,
-    series-break note, response rate and group name in `lang`."""
+    """A trend as served: each closed wave's stored figure per group (only published
+    waves with `published_only`), with its change, series-break note, response rate and
+    group name in `lang`."""
     rates: dict[str, Rates] = {}
     names: dict[str, dict[str, str]] = {}
     points = []
-    for point in trend(session, indicator.id, by):
+    for point in trend(session, indicator.id, by, published_only=published_only):
         wave, figure = point.wave, point.figure
         if wave.id not in rates:
             rates[wave.id] = group_rates(session, wave, by, min_cell)

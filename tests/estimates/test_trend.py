@@ -1,5 +1,6 @@
 """Trends read back from the stored figures: date order, and change against the latest
-published figure of a group, never across a series break."""
+published figure of a group, never across a series break, never against a pilot; the
+public's trend holds published waves only."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.estimates.service import trend
 from app.method.estimators import compare
 from app.questionnaires.service import publish
 from app.waves.models import Wave
-from app.waves.service import create_wave
+from app.waves.service import create_wave, publish_wave
 from tests.support import load_fixture
 
 MINI = load_fixture()
@@ -26,10 +27,14 @@ def closed_wave(
     opens: date,
     figures: dict[str, tuple | None],
     series_break: bool = False,
+    pilot: bool = False,
+    published: bool = True,
 ) -> None:
     """A closed wave with stored figures: group -> (estimate, se) or None (suppressed)."""
-    create_wave(session, wave_id, version, opens, opens)
+    create_wave(session, wave_id, version, opens, opens, pilot=pilot)
     session.execute(update(Wave).where(Wave.id == wave_id).values(status="closed"))
+    if published and not pilot:
+        publish_wave(session, wave_id, opens)
     session.execute(
         insert(Estimate),
         [
@@ -109,3 +114,64 @@ def test_change_against_the_latest_published_figure_never_across_a_break(session
     assert not got["e", "pol-ams"].series_break
     vs, change = got["e", "pol-ams"].change
     assert vs == "d" and change.difference == pytest.approx(0.10)
+
+
+def test_a_pilot_is_never_the_reference_of_a_change(session):
+    publish(session, MINI)
+    publish(session, MINI.model_copy(update={"id": "mini-2027.1"}))
+    closed_wave(session, "a", "mini-2026.1", date(2024, 3, 1), {"pol-ams": (0.40, 0.02)})
+    # A pilot of the next version, which breaks the series, right before the real wave.
+    closed_wave(
+        session,
+        "pilot",
+        "mini-2027.1",
+        date(2025, 1, 1),
+        {"pol-ams": (0.90, 0.05)},
+        series_break=True,
+        pilot=True,
+    )
+    closed_wave(session, "b", "mini-2026.1", date(2025, 3, 1), {"pol-ams": (0.45, 0.01)})
+    closed_wave(
+        session, "p2", "mini-2026.1", date(2025, 9, 1), {"pol-ams": (0.2, 0.04)}, pilot=True
+    )
+    closed_wave(session, "c", "mini-2026.1", date(2026, 3, 1), {"pol-ams": (0.50, 0.01)})
+    session.flush()
+    got = {p.wave.id: p for p in trend(session, "threat", "unit")}
+    assert list(got) == ["a", "pilot", "b", "p2", "c"]  # analysts see the pilots' points
+    # The pilot's new wording breaks against the series, but the series goes on past it.
+    assert got["pilot"].series_break and got["pilot"].change is None
+    assert not got["b"].series_break
+    assert got["b"].change == ("a", compare(0.45, 0.01, 0.40, 0.02))
+    # A pilot on the series' version is compared with the series; the next wave skips it.
+    assert got["p2"].change == ("b", compare(0.2, 0.04, 0.45, 0.01))
+    assert got["c"].change == ("b", compare(0.50, 0.01, 0.45, 0.01))
+
+
+def test_a_series_that_begins_with_a_pilot_begins_at_its_first_real_wave(session):
+    publish(session, MINI)
+    closed_wave(
+        session, "pilot", "mini-2026.1", date(2024, 1, 1), {"pol-ams": (0.3, 0.02)}, pilot=True
+    )
+    closed_wave(session, "a", "mini-2026.1", date(2024, 3, 1), {"pol-ams": (0.40, 0.02)})
+    session.flush()
+    got = {p.wave.id: p for p in trend(session, "threat", "unit")}
+    assert got["pilot"].change is None and got["a"].change is None
+
+
+def test_the_public_trend_holds_published_waves_and_compares_with_them_only(session):
+    publish(session, MINI)
+    closed_wave(session, "a", "mini-2026.1", date(2024, 3, 1), {"pol-ams": (0.40, 0.02)})
+    closed_wave(
+        session, "b", "mini-2026.1", date(2025, 3, 1), {"pol-ams": (0.45, 0.01)}, published=False
+    )
+    closed_wave(
+        session, "pilot", "mini-2026.1", date(2025, 9, 1), {"pol-ams": (0.9, 0.01)}, pilot=True
+    )
+    closed_wave(session, "c", "mini-2026.1", date(2026, 3, 1), {"pol-ams": (0.50, 0.01)})
+    session.flush()
+    public = {p.wave.id: p for p in trend(session, "threat", "unit", published_only=True)}
+    assert list(public) == ["a", "c"]
+    assert public["c"].change == ("a", compare(0.50, 0.01, 0.40, 0.02))
+    every = {p.wave.id: p for p in trend(session, "threat", "unit")}
+    assert list(every) == ["a", "b", "pilot", "c"]
+    assert every["c"].change[0] == "b"  # analysts compare with the unpublished wave
