@@ -3,17 +3,20 @@ waves no longer need is deleted."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.closing.figures import store_wave_estimates
+from app.closing.models import Estimate
 from app.closing.seal import seal
 from app.indicators.definitions import IndicatorSet
 from app.method.disclosure import DEFAULT_PROTECTION
 from app.problems import Conflict
+from app.responses.day_counts import wave_counts
 from app.responses.models import ResumeState
 from app.waves.models import InvitationCode, Wave
 from app.waves.service import get_wave, hold_wave
@@ -25,18 +28,67 @@ def close_wave(
     min_cell: int,
     indicators: IndicatorSet,
     protection: float = DEFAULT_PROTECTION,
+    step: Callable[[str], None] = lambda _: None,
 ) -> Wave:
     """Stop intake, drop resume data, rewrite responses in random order, and compute and
-    store the wave's estimates and final response counts (one transaction)."""
+    store the wave's estimates and final response counts (one transaction). `step` hears
+    of each stage as it begins (the operator's progress)."""
     hold_wave(session, wave_id, exclusive=True)
     wave = get_wave(session, wave_id)
     if wave.status != "open":
         raise Conflict(f"wave {wave_id} is {wave.status}; only an open wave can be closed")
     wave.status = "closed"
     session.flush()
+    step("sealing the responses (drafts deleted, rewritten in random order)")
     seal(session, wave)
+    step(f"computing the figures of {len(indicators.indicators)} indicators")
     store_wave_estimates(session, wave, indicators, min_cell, protection)
     return wave
+
+
+SUPPRESSED = "suppressed"
+
+
+def suppressed_by_reason(session: Session, wave_id: str) -> dict[str, int]:
+    """The wave's suppressed figures counted per reason. The estimate table does not
+    record the reason yet, so for now they are all counted under SUPPRESSED."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Estimate)
+        .where(Estimate.wave_id == wave_id, Estimate.suppressed)
+    )
+    return {SUPPRESSED: count} if count else {}
+
+
+@dataclass(frozen=True)
+class CloseSummary:
+    """What a close leaves, for the operator: respondents, and the figures stored."""
+
+    respondents: int
+    headcount: int
+    figures: int
+    suppressed: dict[str, int]  # reason -> figures
+
+    @property
+    def rate(self) -> float:
+        return self.respondents / self.headcount if self.headcount else 0.0
+
+    @property
+    def shown(self) -> int:
+        return self.figures - sum(self.suppressed.values())
+
+
+def close_summary(session: Session, wave_id: str) -> CloseSummary:
+    counts = wave_counts(session).get(wave_id)
+    figures = session.scalar(
+        select(func.count()).select_from(Estimate).where(Estimate.wave_id == wave_id)
+    )
+    return CloseSummary(
+        respondents=counts.respondents if counts else 0,
+        headcount=counts.headcount if counts else 0,
+        figures=figures or 0,
+        suppressed=suppressed_by_reason(session, wave_id),
+    )
 
 
 @dataclass(frozen=True)
