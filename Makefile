@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: virtual environment, install, migrations, demo data (first time), server on http://$(HOST):$(PORT)
+## run: virtual environment, install, migrations, demo data (first time; then new codes), server on http://$(HOST):$(PORT)
 run: install
 	$(BIN)/monitor db upgrade
 	$(BIN)/monitor demo --if-empty --url http://$(HOST):$(PORT)/

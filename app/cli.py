@@ -339,7 +339,7 @@ def frame_load(
     ],
 ) -> None:
     """Load (or replace) the wave's population frame from a CSV file."""
-    from app.waves.service import load_frame
+    from app.waves.service import get_wave, load_frame
 
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -347,7 +347,16 @@ def frame_load(
         raise fail(f"cannot read {file}: {exc}") from None
     with unit_of_work() as session:
         rows = load_frame(session, wave_id, text)
-    say(f"frame of wave {wave_id}: {len(rows)} cells, {sum(r.headcount for r in rows)} staff")
+        wave = get_wave(session, wave_id)
+    next_step = (
+        f"; next: 'monitor wave open {wave_id}' on {wave.opens_at}"
+        if wave.status == "draft"
+        else ""
+    )
+    say(
+        f"frame of wave {wave_id}: {len(rows)} cells, {sum(r.headcount for r in rows)} staff"
+        + next_step
+    )
 
 
 @codes_app.command("issue")

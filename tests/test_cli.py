@@ -236,7 +236,10 @@ def test_opening_before_the_opening_date_needs_early(monitor, tmp_path, factory)
     monitor("survey", "publish")
     monitor(*create_args(opens="2099-01-01"))
     (tmp_path / "frame.csv").write_text(MINI_FRAME, encoding="utf-8")
-    monitor("frame", "load", "2026", str(tmp_path / "frame.csv"))
+    loaded = monitor("frame", "load", "2026", str(tmp_path / "frame.csv")).stderr
+    assert loaded == (
+        "frame of wave 2026: 5 cells, 290 staff; next: 'monitor wave open 2026' on 2099-01-01\n"
+    )
     refused = monitor("wave", "open", "2026", ok=False).stderr
     assert "opens on 2099-01-01" in refused and "--early" in refused
     with factory() as session:

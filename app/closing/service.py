@@ -36,7 +36,7 @@ def close_wave(
     hold_wave(session, wave_id, exclusive=True)
     wave = get_wave(session, wave_id)
     if wave.status != "open":
-        raise Conflict(f"wave {wave_id} is {wave.status}; only an open wave can be closed")
+        raise Conflict(f"wave {wave_id} is {wave.state}; only an open wave can be closed")
     wave.status = "closed"
     session.flush()
     step("sealing the responses (drafts deleted, rewritten in random order)")
