@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -315,25 +317,37 @@ def monitor(db_url, monkeypatch):
     get_settings.cache_clear()
 
 
+def codes_offered(stderr: str, address: str) -> list[str]:
+    """The codes a `monitor demo` run offered to try on `address`, as many as it makes."""
+    assert f"try one of these codes on {address} (wave " in stderr
+    printed = stderr.split(f"try one of these codes on {address} (wave ")[1]
+    codes = re.findall(r"^  (\S+)$", printed, flags=re.MULTILINE)
+    assert len(codes) == demo_service.DEMO_CODES
+    return codes
+
+
+@contextmanager
+def demo_session(url: str) -> Iterator[Session]:
+    engine = create_db_engine(url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def test_demo_command_builds_and_refuses_a_second_run(monitor, db_url):
     first = monitor("demo", "--scale", "0.05")
     assert first.exit_code == 0, first.stderr
     assert first.stdout == ""  # messages go to stderr
     assert "responses … closed" in first.stderr and "responses … open" in first.stderr
-    assert "try one of these codes on http://127.0.0.1:8000/" in first.stderr
-    printed = first.stderr.split("try one of these codes on http://127.0.0.1:8000/")[1]
-    codes = re.findall(r"^  (\S+)$", printed, flags=re.MULTILINE)
-    assert len(codes) == demo_service.DEMO_CODES
-    engine = create_db_engine(db_url)
-    try:
-        with Session(engine) as session:
-            built = waves(session)
-            assert [w.status for w in built] == ["closed"] * 4 + ["open"]
-            assert session.query(Estimate).count() > 0
-            for code in codes:  # unspent codes of the open wave
-                check_code(session, built[-1].id, code, TODAY)  # 403 if not usable
-    finally:
-        engine.dispose()
+    codes = codes_offered(first.stderr, "http://127.0.0.1:8000/")
+    with demo_session(db_url) as session:
+        built = waves(session)
+        assert [w.status for w in built] == ["closed"] * 4 + ["open"]
+        assert session.query(Estimate).count() > 0
+        for code in codes:  # unspent codes of the open wave
+            check_code(session, built[-1].id, code, TODAY)  # 403 if not usable
 
     again = monitor("demo", "--scale", "0.05")
     assert again.exit_code == 1
@@ -362,24 +376,18 @@ def test_if_empty_leaves_the_demo_alone_and_prints_working_codes_again(tmp_path,
     try:
         first = runner.invoke(app, ["demo", "--scale", "0.05", "--if-empty", "--url", address])
         assert first.exit_code == 0, first.stderr
-        assert f"try one of these codes on {address} (wave" in first.stderr
+        codes_offered(first.stderr, address)
         again = runner.invoke(app, ["demo", "--scale", "0.05", "--if-empty", "--url", address])
     finally:
         get_settings.cache_clear()
     assert again.exit_code == 0, again.stderr
     assert "the demo is already built ('make clean' starts over)" in again.stderr
-    offered = again.stderr.split(f"try one of these codes on {address} (wave ")[1]
-    codes = re.findall(r"^  (\S+)$", offered, flags=re.MULTILINE)
-    assert len(codes) == demo_service.DEMO_CODES
-    engine = create_db_engine(url)
-    try:
-        with Session(engine) as session:
-            built = waves(session)
-            assert len(built) == 5  # nothing rebuilt
-            for code in codes:
-                check_code(session, built[-1].id, code, TODAY)  # 403 if not usable
-    finally:
-        engine.dispose()
+    codes = codes_offered(again.stderr, address)
+    with demo_session(url) as session:
+        built = waves(session)
+        assert len(built) == 5  # nothing rebuilt
+        for code in codes:
+            check_code(session, built[-1].id, code, TODAY)  # 403 if not usable
 
 
 def test_if_empty_on_a_database_the_demo_did_not_build_issues_no_codes(db_url, monitor):
