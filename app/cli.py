@@ -205,8 +205,8 @@ def wave_close(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
         f"(response rate {summary.rate:.1%})"
     )
     say(
-        f"  figures: {summary.figures:,}; shown {summary.shown:,}, suppressed "
-        f"{summary.figures - summary.shown:,}" + (f" ({suppressed})" if suppressed else "")
+        f"  figures: {summary.figures:,}; shown {summary.figures - summary.hidden:,}, "
+        f"suppressed {summary.hidden:,}" + (f" ({suppressed})" if suppressed else "")
     )
     if wave.pilot:
         say("  a pilot: its figures are for analysts and admins only, never published")

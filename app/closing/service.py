@@ -74,11 +74,12 @@ class CloseSummary:
         return self.respondents / self.headcount if self.headcount else 0.0
 
     @property
-    def shown(self) -> int:
-        return self.figures - sum(self.suppressed.values())
+    def hidden(self) -> int:
+        return sum(self.suppressed.values())
 
 
 def close_summary(session: Session, wave_id: str) -> CloseSummary:
+    """A closed wave's final respondent counts and stored figures."""
     counts = wave_counts(session).get(wave_id)
     figures = session.scalar(
         select(func.count()).select_from(Estimate).where(Estimate.wave_id == wave_id)
