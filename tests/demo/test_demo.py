@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -388,6 +389,20 @@ def test_if_empty_leaves_the_demo_alone_and_prints_working_codes_again(tmp_path,
         assert len(built) == 5  # nothing rebuilt
         for code in codes:
             check_code(session, built[-1].id, code, TODAY)  # 403 if not usable
+
+
+def test_make_run_offers_the_codes_on_the_address_it_serves():
+    recipe = subprocess.run(
+        ["make", "-n", "run", "PORT=8765", "HOST=127.0.0.2"],
+        cwd=SURVEY_DEFS.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert recipe[-2:] == [
+        ".venv/bin/monitor demo --if-empty --url http://127.0.0.2:8765/",
+        ".venv/bin/monitor serve --host 127.0.0.2 --port 8765",
+    ]
 
 
 def test_if_empty_on_a_database_the_demo_did_not_build_issues_no_codes(db_url, monitor):
