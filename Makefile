@@ -17,10 +17,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: virtual environment, install, migrations, demo data (first time), server on http://$(HOST):$(PORT)
+## run: virtual environment, install, migrations, demo data (first time; then new codes), server on http://$(HOST):$(PORT)
 run: install
 	$(BIN)/monitor db upgrade
-	$(BIN)/monitor demo --if-empty
+	$(BIN)/monitor demo --if-empty --url http://$(HOST):$(PORT)/
 	$(BIN)/monitor serve --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (SQLite; PostgreSQL too when MONITOR_TEST_POSTGRES_URL is set)

@@ -15,6 +15,8 @@ from app.console import (
     fail,
     handles_problems,
     parse_date,
+    print_table,
+    progress,
     say,
     settings,
     unit_of_work,
@@ -28,7 +30,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 survey_app = typer.Typer(help="Questionnaire definitions.", no_args_is_help=True)
-wave_app = typer.Typer(help="Waves: create, open, close.", no_args_is_help=True)
+wave_app = typer.Typer(help="Waves: create, open, close, publish, list.", no_args_is_help=True)
 frame_app = typer.Typer(help="A wave's population frame.", no_args_is_help=True)
 codes_app = typer.Typer(help="Invitation codes.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -135,34 +137,52 @@ def wave_create(
     opens: Annotated[str, typer.Option(help="Opening date, YYYY-MM-DD")],
     closes: Annotated[str, typer.Option(help="Closing date, YYYY-MM-DD")],
     title: Annotated[str | None, typer.Option(help="Title shown to respondents")] = None,
+    pilot: Annotated[
+        bool,
+        typer.Option(
+            "--pilot", help="A trial run: never published, never the reference for a change"
+        ),
+    ] = False,
 ) -> None:
     """Create a wave (as a draft: load a frame, then open it)."""
     from app.waves.service import create_wave
 
     opens_at, closes_at = parse_date(opens, "--opens"), parse_date(closes, "--closes")
     with unit_of_work() as session:
-        wave = create_wave(session, wave_id, questionnaire, opens_at, closes_at, title)
-        say(
-            f"wave {wave.id} created ({wave.questionnaire_id}, {wave.opens_at} to {wave.closes_at})"
-        )
+        wave = create_wave(session, wave_id, questionnaire, opens_at, closes_at, title, pilot=pilot)
+    say(
+        f"{'pilot wave' if wave.pilot else 'wave'} {wave.id} created ({wave.questionnaire_id}, "
+        f"{wave.opens_at} to {wave.closes_at}); next: 'monitor frame load {wave.id} FRAME.csv'"
+    )
 
 
 @wave_app.command("open")
 @handles_problems
-def wave_open(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Start taking responses (the wave needs a frame)."""
+def wave_open(
+    wave_id: Annotated[str, typer.Argument(metavar="ID")],
+    early: Annotated[
+        bool,
+        typer.Option("--early", help="Open before the opening date (codes work at once)"),
+    ] = False,
+) -> None:
+    """Start taking responses (the wave needs a frame). Before its opening date only
+    with --early."""
     from app.dependencies import utc_date
     from app.waves.service import open_wave
 
     with unit_of_work() as session:
-        open_wave(session, wave_id, utc_date())
-    say(f"wave {wave_id} is open")
+        wave = open_wave(session, wave_id, utc_date(), early=early)
+    say(
+        f"wave {wave_id} is open: it takes responses until {wave.closes_at} (UTC) or "
+        f"'monitor wave close {wave_id}'; codes: 'monitor codes issue {wave_id} --count N'"
+    )
 
 
 @wave_app.command("close")
 @handles_problems
 def wave_close(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Stop taking responses, seal them and compute the wave's estimates."""
+    """Stop taking responses, seal them and compute the wave's estimates; print what
+    the close left: respondents, response rate, figures shown and suppressed."""
     from app.closing.seal import scrub_dead_rows
     from app.closing.service import close_summary, close_wave
     from app.indicators.definitions import indicator_set
@@ -171,10 +191,102 @@ def wave_close(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     indicators = indicator_set(config.survey_defs)
     with configured_engine() as engine:
         with unit_of_work(engine) as session:
-            close_wave(session, wave_id, config.min_cell, indicators, config.protection)
-            summary = close_summary(session, wave_id)
+            wave = close_wave(
+                session, wave_id, config.min_cell, indicators, config.protection, step=say
+            )
+        say("clearing the traces of the submissions from the database files")
         scrub_dead_rows(engine)
-    say(f"wave {wave_id} is closed: {summary}")
+        with unit_of_work(engine) as session:
+            summary = close_summary(session, wave_id)
+    suppressed = ", ".join(f"{reason} {n:,}" for reason, n in sorted(summary.suppressed.items()))
+    say(f"wave {wave_id} is closed")
+    say(
+        f"  respondents: {summary.respondents:,} of {summary.headcount:,} staff "
+        f"(response rate {summary.rate:.1%})"
+    )
+    say(
+        f"  figures: {summary.figures:,}; shown {summary.figures - summary.hidden:,}, "
+        f"suppressed {summary.hidden:,}" + (f" ({suppressed})" if suppressed else "")
+    )
+    if wave.pilot:
+        say("  a pilot: its figures are for analysts and admins only, never published")
+    else:
+        say(
+            "  the figures are not public yet: analysts and admins see them (trends, "
+            f"preview; 'monitor wave audit {wave_id}'); 'monitor wave publish {wave_id}' "
+            "puts them on the dashboard"
+        )
+
+
+@wave_app.command("publish")
+@handles_problems
+def wave_publish(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Make a closed wave's figures public: the public trends and the dashboard."""
+    from app.dependencies import utc_date
+    from app.waves.service import publish_wave
+
+    with unit_of_work() as session:
+        wave, now = publish_wave(session, wave_id, utc_date())
+    if now:
+        say(
+            f"wave {wave_id} is published: its figures are public from today "
+            f"({wave.published_on}) on the dashboard and /api/v1/public/trends"
+        )
+    else:
+        say(f"wave {wave_id} is already published (since {wave.published_on}); nothing changed")
+
+
+@wave_app.command("list")
+@handles_problems
+def wave_list() -> None:
+    """Every wave: id, questionnaire, dates, state, pilot, respondents (a table on stdout)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from app.dependencies import utc_date
+    from app.responses.day_counts import snapshot_day_counts, wave_counts
+    from app.waves.service import all_waves
+
+    today = utc_date()
+    with configured_engine() as engine:
+        with unit_of_work(engine) as session:
+            waves = all_waves(session)
+        # An open wave is counted at the start of the day, as its response rates are.
+        factory = sessionmaker(engine, expire_on_commit=False)
+        for wave in waves:
+            if wave.status == "open":
+                snapshot_day_counts(factory, wave.id, today)
+        with unit_of_work(engine) as session:
+            counts = wave_counts(session)
+
+    def respondents(wave_id: str) -> str:
+        count = counts.get(wave_id)
+        if count is None:
+            return "-"
+        return f"{count.respondents:,}" + ("*" if count.as_of is not None else "")
+
+    print_table(
+        ("id", "questionnaire", "opens", "closes", "state", "pilot", "respondents", "published"),
+        (
+            (
+                w.id,
+                w.questionnaire_id,
+                w.opens_at,
+                w.closes_at,
+                w.state,
+                "yes" if w.pilot else "no",
+                respondents(w.id),
+                w.published_on or "-",
+            )
+            for w in waves
+        ),
+    )
+    if not waves:
+        say("no waves yet: 'monitor wave create ID --questionnaire QID --opens … --closes …'")
+    elif any(w.status == "open" for w in waves):
+        say(
+            "* an open wave's respondents as counted at the start of today (UTC): responses "
+            "of today count from tomorrow, so that no one can time a submission"
+        )
 
 
 @wave_app.command("audit")
@@ -227,7 +339,7 @@ def frame_load(
     ],
 ) -> None:
     """Load (or replace) the wave's population frame from a CSV file."""
-    from app.waves.service import load_frame
+    from app.waves.service import get_wave, load_frame
 
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -235,7 +347,16 @@ def frame_load(
         raise fail(f"cannot read {file}: {exc}") from None
     with unit_of_work() as session:
         rows = load_frame(session, wave_id, text)
-    say(f"frame of wave {wave_id}: {len(rows)} cells, {sum(r.headcount for r in rows)} staff")
+        wave = get_wave(session, wave_id)
+    next_step = (
+        f"; next: 'monitor wave open {wave_id}' on {wave.opens_at}"
+        if wave.status == "draft"
+        else ""
+    )
+    say(
+        f"frame of wave {wave_id}: {len(rows)} cells, {sum(r.headcount for r in rows)} staff"
+        + next_step
+    )
 
 
 @codes_app.command("issue")
@@ -248,7 +369,7 @@ def codes_issue(
     from app.waves.service import issue_codes
 
     with unit_of_work() as session:
-        codes = issue_codes(session, wave_id, count)
+        codes = issue_codes(session, wave_id, count, progress("codes"))
     sys.stdout.write("\n".join(codes) + "\n")
     say(f"{len(codes)} codes issued for wave {wave_id}")
 
@@ -275,23 +396,41 @@ def demo(
     if_empty: Annotated[
         bool,
         typer.Option(
-            "--if-empty", help="Do nothing when the database already has waves (make run)"
+            "--if-empty",
+            help="When the database already has waves, build nothing; if the demo built "
+            "them, print new codes for its open wave (make run)",
         ),
     ] = False,
+    url: Annotated[
+        str, typer.Option(help="Where the server will be, for the message with the codes")
+    ] = "http://127.0.0.1:8000/",
 ) -> None:
-    """Build a demo database: 5 yearly waves (the last open), synthetic responses, codes.
+    """Build a demo database: 5 yearly waves (the first 4 closed and published, the last
+    open), synthetic responses, codes.
 
     Uses MONITOR_DATABASE_URL (migrated first) and the definitions in MONITOR_SURVEY_DEFS.
-    Refuses a database that already has waves, unless --replace. The responses are
-    synthetic: their first wave reproduces the 2014 letter's figures.
+    Refuses a database that already has waves, unless --replace or --if-empty. The
+    responses are synthetic: their first wave reproduces the 2014 letter's figures.
     """
-    from app.demo.service import build_demo
+    from app.demo.service import build_demo, codes_for_existing_demo
     from app.dependencies import utc_date
 
     config = settings()
     ensure_sqlite_folder(config.database_url)
     if if_empty and _has_waves():
-        say("the database already has waves: demo not rebuilt (make clean starts over)")
+        found = codes_for_existing_demo(config.database_url, utc_date())
+        if found is None:
+            say("the database already has waves the demo did not build: no demo, no codes")
+            return
+        wave, codes = found
+        say("the demo is already built ('make clean' starts over)")
+        if codes:
+            _offer_codes(url, wave.id, codes)
+        else:
+            say(
+                f"its wave {wave.id} took responses until {wave.closes_at}, so no code works "
+                "now: 'make clean' and 'make run' build a new demo"
+            )
         return
     result = build_demo(
         config.database_url,
@@ -310,12 +449,13 @@ def demo(
         f"until {open_wave.closes}"
     )
     if result.codes:
-        say(
-            "try one of these codes on http://127.0.0.1:8000/ (wave "
-            f"{open_wave.id}; each works once):"
-        )
-        for code in result.codes:
-            say(f"  {code}")
+        _offer_codes(url, open_wave.id, result.codes)
+
+
+def _offer_codes(url: str, wave_id: str, codes: list[str]) -> None:
+    say(f"try one of these codes on {url} (wave {wave_id}; each works once):")
+    for code in codes:
+        say(f"  {code}")
 
 
 def _has_waves() -> bool:

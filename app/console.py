@@ -3,7 +3,7 @@ and exit 1 (never a traceback), the configuration, and a unit of work on the dat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from functools import wraps
@@ -26,6 +26,34 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def say(message: str) -> None:
     typer.echo(message, err=True)
+
+
+def progress(label: str) -> Callable[[int, int], None]:
+    """A reporter for long work, `progress(done, total)`: a line on stderr at every tenth
+    done (`codes: 40% (26,000 of 65,000)`), short enough for a log; silent when the work
+    is done in one step."""
+    shown = -1
+
+    def report(done: int, total: int) -> None:
+        nonlocal shown
+        tenth = 10 * done // total
+        if shown == -1 and done == total:
+            return
+        if tenth > shown:
+            shown = tenth
+            say(f"{label}: {100 * done // total}% ({done:,} of {total:,})")
+
+    return report
+
+
+def print_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Rows as aligned columns on stdout, for people (two spaces between columns)."""
+    lines = [[str(cell) for cell in row] for row in (header, *rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for line in lines:
+        typer.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
 
 
 def fail(message: str) -> typer.Exit:

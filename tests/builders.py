@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.auth.service import create_key
 from app.db import session_scope
 from app.waves.models import Wave
+from app.waves.service import publish_wave
 from tests.support import TODAY, OpenWave, answers, close_mini_wave, open_mini_wave, submit
 
 # The cells of tests.support.MINI_FRAME, in its order.
@@ -59,11 +60,14 @@ def filled_wave(
     seed: int,
     opens: date | None = None,
     close: bool = True,
+    published: bool = False,
+    pilot: bool = False,
 ) -> list[dict[str, Any]]:
-    """A mini wave with `per_cell` respondents in the frame's cells; closed by default,
-    then dated to open on `opens` (so that waves can be put in any order)."""
+    """A mini wave with `per_cell` respondents in the frame's cells; closed by default
+    (and `published`, for the public's routes; or a `pilot`), then dated to open on `opens` (so that
+    waves can be put in any order)."""
     rng = np.random.default_rng(seed)
-    wave = open_mini_wave(factory, wave_id, codes=sum(per_cell) + 5)
+    wave = open_mini_wave(factory, wave_id, codes=sum(per_cell) + 5, pilot=pilot)
     batch = [
         random_answers(rng, cell) for cell, n in zip(CELLS, per_cell, strict=True) for _ in range(n)
     ]
@@ -71,6 +75,8 @@ def filled_wave(
     if close:
         with session_scope(factory) as session:
             close_mini_wave(session, wave_id)
+            if published:
+                publish_wave(session, wave_id, TODAY)
     if opens is not None:
         with session_scope(factory) as session:
             session.execute(

@@ -83,8 +83,10 @@ def open_mini_wave(
     codes: int = 5,
     frame: str = MINI_FRAME,
     questionnaire: Questionnaire | None = None,
+    pilot: bool = False,
 ) -> OpenWave:
-    """Publish the mini questionnaire and open a wave on it, with a frame and codes."""
+    """Publish the mini questionnaire and open a wave (or a pilot) on it, with a frame
+    and codes."""
     questionnaire = questionnaire or load_fixture()
     with session_scope(factory) as session:
         publish(session, questionnaire)
@@ -94,6 +96,7 @@ def open_mini_wave(
             questionnaire.id,
             TODAY - timedelta(days=7),
             TODAY + timedelta(days=30),
+            pilot=pilot,
         )
         load_frame(session, wave_id, frame)
         open_wave(session, wave_id, TODAY)

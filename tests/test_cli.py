@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -17,8 +17,8 @@ from app.closing.models import Estimate
 from app.config import get_settings
 from app.waves.codes import ALPHABET, ENTROPY_BITS, code_hash
 from app.waves.models import FrameCell, InvitationCode, Wave
-from tests.builders import CELLS, random_answers, submit_all
-from tests.support import FIXTURES, MINI_FRAME, OpenWave, load_fixture
+from tests.builders import filled_wave, submit_all
+from tests.support import FIXTURES, MINI_FRAME, answers, open_mini_wave
 
 
 @pytest.fixture
@@ -116,41 +116,9 @@ def test_wave_lifecycle_and_codes(monitor, tmp_path, factory):
         assert session.get(Wave, "2026").status == "closed"
         figures = session.scalar(select(func.count()).select_from(Estimate))
     # Nobody answered: every figure is over staff no respondent stands for.
-    assert closed == (
-        f"wave 2026 is closed: 0 respondents of 290 staff (0.0%); "
-        f"0 figures published, {figures} suppressed (coverage {figures})\n"
-    )
+    assert "wave 2026 is closed\n  respondents: 0 of 290 staff (response rate 0.0%)" in closed
+    assert f"figures: {figures}; shown 0, suppressed {figures} (coverage {figures})" in closed
     assert "closed" in monitor("wave", "open", "2026", ok=False).stderr
-
-
-def test_close_reports_figures_by_reason(monitor, tmp_path, factory):
-    prepared(monitor, tmp_path)
-    monitor("wave", "open", "2026")
-    codes = monitor("codes", "issue", "2026", "--count", "90").stdout.split()
-    wave = OpenWave("2026", load_fixture(), codes)
-    rng = np.random.default_rng(5)
-    submit_all(
-        factory,
-        wave,
-        [
-            random_answers(rng, c)
-            for c, n in zip(CELLS, [30, 12, 25, 8, 6], strict=True)
-            for _ in range(n)
-        ],
-    )
-    closed = monitor("wave", "close", "2026").stderr
-    with factory() as session:
-        reasons = dict(
-            session.execute(select(Estimate.reason, func.count()).group_by(Estimate.reason)).all()
-        )
-    published = reasons.pop(None)
-    assert closed.startswith(
-        f"wave 2026 is closed: 81 respondents of 290 staff (27.9%); {published} figures "
-        f"published, {sum(reasons.values())} suppressed ("
-    )
-    assert "min_cell" in reasons
-    for reason, n in reasons.items():
-        assert f"{reason} {n}" in closed
 
 
 def test_opening_needs_a_frame(monitor):
@@ -248,8 +216,6 @@ def test_retention_deletes_unspent_codes_of_closed_waves_only(monitor, tmp_path,
 
 
 def test_wave_audit_prints_a_band_per_suppressed_figure(monitor, factory):
-    from tests.builders import filled_wave
-
     filled_wave(factory, "2026", [30, 12, 25, 8, 12], seed=4)
     result = CliRunner().invoke(app, ["wave", "audit", "2026"], catch_exceptions=False)
     assert result.exit_code in (0, 1) and "Traceback" not in result.stderr
@@ -265,3 +231,125 @@ def test_wave_audit_refuses_an_open_wave(monitor, tmp_path):
     prepared(monitor, tmp_path)
     monitor("wave", "open", "2026")
     assert "only a closed wave" in monitor("wave", "audit", "2026", ok=False).stderr
+
+
+# --- running a wave: pilot, close summary, publish, list -------------------------------------
+
+
+def test_opening_before_the_opening_date_needs_early(monitor, tmp_path, factory):
+    monitor("survey", "publish")
+    monitor(*create_args(opens="2099-01-01"))
+    (tmp_path / "frame.csv").write_text(MINI_FRAME, encoding="utf-8")
+    loaded = monitor("frame", "load", "2026", str(tmp_path / "frame.csv")).stderr
+    assert loaded == (
+        "frame of wave 2026: 5 cells, 290 staff; next: 'monitor wave open 2026' on 2099-01-01\n"
+    )
+    refused = monitor("wave", "open", "2026", ok=False).stderr
+    assert "opens on 2099-01-01" in refused and "--early" in refused
+    with factory() as session:
+        assert session.get(Wave, "2026").status == "draft"
+    opened = monitor("wave", "open", "2026", "--early").stderr
+    assert "wave 2026 is open" in opened and "until 2099-12-31" in opened
+    assert "monitor codes issue 2026" in opened  # what to do next
+
+
+def test_closing_prints_respondents_rate_and_figures(monitor, factory):
+    filled_wave(factory, "2026", [30, 12, 25, 8, 12], seed=4, close=False)
+    err = monitor("wave", "close", "2026").stderr
+    with factory() as session:
+        reasons = dict(
+            session.execute(select(Estimate.reason, func.count()).group_by(Estimate.reason)).all()
+        )
+    shown = reasons.pop(None)
+    hidden = sum(reasons.values())
+    assert "min_cell" in reasons and "complementary" in reasons
+    assert "sealing the responses" in err and "computing the figures" in err  # progress
+    assert "respondents: 87 of 290 staff (response rate 30.0%)" in err
+    by_reason = ", ".join(f"{reason} {n:,}" for reason, n in sorted(reasons.items()))
+    assert (
+        f"figures: {shown + hidden:,}; shown {shown:,}, suppressed {hidden:,} ({by_reason})" in err
+    )
+    assert "'monitor wave publish 2026'" in err
+
+
+def test_publishing_a_closed_wave(monitor, factory, tmp_path):
+    prepared(monitor, tmp_path)
+    monitor("wave", "open", "2026")
+    for refused in (
+        monitor("wave", "publish", "2026", ok=False),
+        monitor("wave", "publish", "nope", ok=False),
+    ):
+        assert refused.stderr.startswith("error: ")
+    assert (
+        "only a closed wave can be published" in monitor("wave", "publish", "2026", ok=False).stderr
+    )
+    monitor("wave", "close", "2026")
+    with factory() as session:
+        assert session.get(Wave, "2026").published_on is None  # closing publishes nothing
+    first = monitor("wave", "publish", "2026")
+    assert f"wave 2026 is published: its figures are public from today ({date.today()})" in (
+        first.stderr
+    )
+    again = monitor("wave", "publish", "2026")  # not an error: nothing to do
+    assert f"wave 2026 is already published (since {date.today()}); nothing changed" in again.stderr
+    with factory() as session:
+        assert session.get(Wave, "2026").published_on == date.today()
+
+
+def test_a_pilot_is_never_published(monitor, factory, tmp_path):
+    monitor("survey", "publish")
+    assert "pilot wave pilot created" in monitor(*create_args("pilot"), "--pilot").stderr
+    (tmp_path / "frame.csv").write_text(MINI_FRAME, encoding="utf-8")
+    monitor("frame", "load", "pilot", str(tmp_path / "frame.csv"))
+    monitor("wave", "open", "pilot")
+    closed = monitor("wave", "close", "pilot").stderr
+    assert "a pilot: its figures are for analysts and admins only, never published" in closed
+    refused = monitor("wave", "publish", "pilot", ok=False).stderr
+    assert "pilot" in refused and "never published" in refused
+    with factory() as session:
+        wave = session.get(Wave, "pilot")
+        assert wave.pilot and wave.published_on is None
+
+
+def test_wave_list_shows_every_wave_and_its_state(monitor, factory, tmp_path):
+    monitor("survey", "publish")
+    assert monitor("wave", "list").stdout.split() == [
+        "id", "questionnaire", "opens", "closes", "state", "pilot", "respondents", "published"
+    ]  # fmt: skip
+    assert "no waves yet" in monitor("wave", "list").stderr
+    filled_wave(factory, "w-pub", [10, 0, 0, 0, 2], seed=1, opens=date(2024, 3, 1), published=True)
+    filled_wave(factory, "w-closed", [5, 0, 0, 0, 1], seed=2, opens=date(2025, 3, 1))
+    filled_wave(factory, "w-pilot", [3, 0, 0, 0, 0], seed=3, opens=date(2025, 9, 1), pilot=True)
+    opened = open_mini_wave(factory, "w-open", codes=4)
+    monitor(*create_args("w-new", opens="2099-01-01"))
+    assert "0*" in monitor("wave", "list").stdout  # the day's first reader keeps the counts
+    submit_all(factory, opened, [answers()] * 4)
+    result = monitor("wave", "list")
+    header, *lines = result.stdout.splitlines()
+    rows = {line.split()[0]: line.split() for line in lines}
+    today = date.today().isoformat()
+    assert list(rows) == ["w-pub", "w-closed", "w-pilot", "w-open", "w-new"]  # date order
+    assert rows["w-pub"] == [
+        "w-pub", "mini-2026.1", "2024-03-01", "2024-03-01", "published", "no", "12", today
+    ]  # fmt: skip
+    assert rows["w-closed"][4:] == ["closed", "no", "6", "-"]
+    assert rows["w-pilot"][4:] == ["closed", "yes", "3", "-"]
+    # An open wave is counted at the start of the day: today's four come tomorrow.
+    assert rows["w-open"][4:] == ["open", "no", "0*", "-"]
+    assert rows["w-new"][4:] == ["created", "no", "-", "-"]
+    assert "* an open wave's respondents as counted at the start of today" in result.stderr
+    assert header.index("state") == lines[0].index("published")  # aligned columns
+
+
+def test_issuing_many_codes_shows_progress_on_stderr(monitor, tmp_path):
+    prepared(monitor, tmp_path)
+    few = monitor("codes", "issue", "2026", "--count", "3")
+    assert few.stderr == "3 codes issued for wave 2026\n"  # one step: no progress lines
+    many = monitor("codes", "issue", "2026", "--count", "25000")
+    assert len(many.stdout.splitlines()) == 25_000  # stdout holds the codes alone
+    assert many.stderr.splitlines() == [
+        "codes: 40% (10,000 of 25,000)",
+        "codes: 80% (20,000 of 25,000)",
+        "codes: 100% (25,000 of 25,000)",
+        "25000 codes issued for wave 2026",
+    ]

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from app.config import get_settings
+from app.console import ensure_sqlite_folder
 from app.migrate import alembic_config
 from app.models import Base
 from tests.conftest import BACKENDS, POSTGRES_URL
@@ -55,3 +56,45 @@ def test_monitor_db_upgrade_builds_an_empty_database(empty_db_url, monkeypatch):
     command.check(alembic_config(empty_db_url))
     command.downgrade(alembic_config(empty_db_url), "base")
     command.upgrade(alembic_config(empty_db_url), "head")
+
+
+def test_waves_closed_before_publication_existed_stay_public(empty_db_url):
+    """0007: a wave closed before `monitor wave publish` existed was public from its
+    close; it stays so (published on its closing date), and no wave becomes a pilot."""
+    ensure_sqlite_folder(empty_db_url)
+    config = alembic_config(empty_db_url)
+    command.upgrade(config, "0005")
+    engine = create_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO questionnaire_version (id, content_hash, definition, published_at)"
+                    " VALUES ('mini-2026.1', 'sha256:x', '{}', CURRENT_TIMESTAMP)"
+                )
+            )
+            for wave, status in (("2025", "closed"), ("2026", "open"), ("2027", "draft")):
+                connection.execute(
+                    text(
+                        "INSERT INTO wave (id, title, questionnaire_id, opens_at, closes_at,"
+                        " status) VALUES (:id, 't', 'mini-2026.1', :opens, :closes, :status)"
+                    ),
+                    {
+                        "id": wave,
+                        "opens": f"{wave}-03-01",
+                        "closes": f"{wave}-04-15",
+                        "status": status,
+                    },
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, pilot, published_on FROM wave ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+    assert [(wave, bool(pilot), str(day) if day else None) for wave, pilot, day in rows] == [
+        ("2025", False, "2025-04-15"),
+        ("2026", False, None),
+        ("2027", False, None),
+    ]

@@ -3,7 +3,7 @@ waves no longer need is deleted."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -11,12 +11,13 @@ from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.closing.figures import store_wave_estimates
-from app.closing.models import REASONS, Estimate
+from app.closing.models import Estimate
 from app.closing.seal import seal
 from app.indicators.definitions import IndicatorSet
 from app.method.disclosure import DEFAULT_PROTECTION
 from app.problems import Conflict
-from app.responses.models import RespondentCount, ResumeState
+from app.responses.day_counts import wave_counts
+from app.responses.models import ResumeState
 from app.waves.models import InvitationCode, Wave
 from app.waves.service import get_wave, hold_wave
 
@@ -27,63 +28,64 @@ def close_wave(
     min_cell: int,
     indicators: IndicatorSet,
     protection: float = DEFAULT_PROTECTION,
+    step: Callable[[str], None] = lambda _: None,
 ) -> Wave:
     """Stop intake, drop resume data, rewrite responses in random order, and compute and
-    store the wave's estimates and final response counts (one transaction)."""
+    store the wave's estimates and final response counts (one transaction). `step` hears
+    of each stage as it begins (the operator's progress)."""
     hold_wave(session, wave_id, exclusive=True)
     wave = get_wave(session, wave_id)
     if wave.status != "open":
-        raise Conflict(f"wave {wave_id} is {wave.status}; only an open wave can be closed")
+        raise Conflict(f"wave {wave_id} is {wave.state}; only an open wave can be closed")
     wave.status = "closed"
     session.flush()
+    step("sealing the responses (drafts deleted, rewritten in random order)")
     seal(session, wave)
+    step(f"computing the figures of {len(indicators.indicators)} indicators")
     store_wave_estimates(session, wave, indicators, min_cell, protection)
     return wave
 
 
+def suppressed_by_reason(session: Session, wave_id: str) -> dict[str, int]:
+    """The wave's suppressed figures counted per reason (figures stored before reasons
+    were kept count under "no reason")."""
+    rows = session.execute(
+        select(Estimate.reason, func.count())
+        .where(Estimate.wave_id == wave_id, Estimate.suppressed)
+        .group_by(Estimate.reason)
+    ).all()
+    return {reason or "no reason": n for reason, n in rows}
+
+
 @dataclass(frozen=True)
 class CloseSummary:
-    """What `monitor wave close` reports: the response and the fate of the figures."""
+    """What a close leaves, for the operator: respondents, and the figures stored."""
 
     respondents: int
     headcount: int
-    published: int
-    suppressed: Counter[str]  # reason -> figures ('' for figures without one)
+    figures: int
+    suppressed: dict[str, int]  # reason -> figures
 
-    def __str__(self) -> str:
-        rate = self.respondents / self.headcount if self.headcount else 0.0
-        reasons = ", ".join(
-            f"{reason or 'no reason'} {self.suppressed[reason]}"
-            for reason in (*REASONS, "")
-            if self.suppressed[reason]
-        )
-        hidden = sum(self.suppressed.values())
-        return (
-            f"{self.respondents} respondents of {self.headcount} staff ({rate:.1%}); "
-            f"{self.published} figures published, {hidden} suppressed"
-            + (f" ({reasons})" if reasons else "")
-        )
+    @property
+    def rate(self) -> float:
+        return self.respondents / self.headcount if self.headcount else 0.0
+
+    @property
+    def hidden(self) -> int:
+        return sum(self.suppressed.values())
 
 
 def close_summary(session: Session, wave_id: str) -> CloseSummary:
-    """A closed wave's final respondent count and its figures, published and suppressed
-    by reason, as stored."""
-    respondents, headcount = session.execute(
-        select(
-            func.coalesce(func.sum(RespondentCount.respondents), 0),
-            func.coalesce(func.sum(RespondentCount.headcount), 0),
-        ).where(RespondentCount.wave_id == wave_id)
-    ).one()
-    figures = session.execute(
-        select(Estimate.suppressed, Estimate.reason, func.count())
-        .where(Estimate.wave_id == wave_id)
-        .group_by(Estimate.suppressed, Estimate.reason)
-    ).all()
+    """A closed wave's final respondent counts and stored figures."""
+    counts = wave_counts(session).get(wave_id)
+    figures = session.scalar(
+        select(func.count()).select_from(Estimate).where(Estimate.wave_id == wave_id)
+    )
     return CloseSummary(
-        respondents=int(respondents),
-        headcount=int(headcount),
-        published=sum(n for suppressed, _, n in figures if not suppressed),
-        suppressed=Counter({reason or "": n for suppressed, reason, n in figures if suppressed}),
+        respondents=counts.respondents if counts else 0,
+        headcount=counts.headcount if counts else 0,
+        figures=figures or 0,
+        suppressed=suppressed_by_reason(session, wave_id),
     )
 
 

@@ -12,14 +12,16 @@ What it builds (in the configured database, migrated first):
   (`app.demo.generator`), validated with `validate_many` exactly like real answers:
   any invalid answer stops the build with the problems listed (a generator bug);
 - every wave but the last closed with `close_wave` (sealing, estimates, final counts)
-  and `scrub_dead_rows`; the open wave holds its synthetic responses too (25-45% per
+  and `scrub_dead_rows`, and published on its closing date, so that the dashboard shows
+  it; the open wave holds its synthetic responses too (25-45% per
   cell, so its response-rate page has data), and gets a few unspent codes to try the
   survey with. The synthetic responses spend no codes.
 
 A database that already has waves is refused. With `replace=True` the demo deletes the
 SQLite database file as a whole (waves, responses, keys, audit log) and starts from an
 empty one; it never picks rows out of a database, and on PostgreSQL it asks the
-operator to drop and recreate the database instead.
+operator to drop and recreate the database instead. `codes_for_existing_demo` gives a
+demo database built earlier new codes for its open wave (`make run` the second time).
 """
 
 from __future__ import annotations
@@ -56,7 +58,15 @@ from app.questionnaires.service import get_version, publish
 from app.responses.service import store_responses
 from app.responses.validation import validate_many
 from app.waves.models import Wave
-from app.waves.service import create_wave, issue_codes, load_frame, open_wave
+from app.waves.service import (
+    accepts_responses,
+    all_waves,
+    create_wave,
+    issue_codes,
+    load_frame,
+    open_wave,
+    publish_wave,
+)
 
 DEFAULT_SEED = 2014
 OPEN_DAYS = 42  # each wave is open six weeks
@@ -199,6 +209,7 @@ def build_demo(
         for k, plan in enumerate(plans):
             last = k == len(plans) - 1
             cells = wave_frame(base, k, rng, scale)
+            say(f"wave {plan.id} ({k + 1} of {len(plans)}): filling …")
             built = _build_wave(
                 engine, factory, plan, k, cells, rng, close=None if last else (min_cell, indicators)
             )
@@ -207,7 +218,7 @@ def build_demo(
             say(
                 f"wave {plan.id} ({plan.questionnaire_id}, {plan.opens} to {plan.closes}; "
                 f"staff {sizes}): {built.respondents:,} responses … "
-                + ("closed" if built.closed else "open")
+                + ("closed and published" if built.closed else "open")
             )
         with session_scope(factory) as session:
             result.codes = issue_codes(session, plans[-1].id, codes) if codes else []
@@ -215,6 +226,28 @@ def build_demo(
         engine.dispose()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def codes_for_existing_demo(
+    database_url: str, today: date, count: int = DEMO_CODES
+) -> tuple[Wave, list[str]] | None:
+    """New codes for the last wave of a database the demo built, if that wave still
+    takes responses (else no codes), with the wave; None for a database the demo did
+    not build (codes are only ever issued into the demo's own wave)."""
+    engine = create_db_engine(database_url)
+    try:
+        with session_scope(sessionmaker(engine, expire_on_commit=False)) as session:
+            waves = all_waves(session)
+            built_by_demo = tuple(w.questionnaire_id for w in waves) == VERSIONS and all(
+                w.id == str(w.opens_at.year) and not w.pilot for w in waves
+            )
+            if not built_by_demo:
+                return None
+            last = waves[-1]
+            fresh = issue_codes(session, last.id, count) if accepts_responses(last, today) else []
+    finally:
+        engine.dispose()
+    return last, fresh
 
 
 def _build_wave(
@@ -226,8 +259,8 @@ def _build_wave(
     rng: np.random.Generator,
     close: tuple[int, IndicatorSet] | None,
 ) -> BuiltWave:
-    """Create, load, open and fill one wave; close it (with `close`'s min_cell and
-    indicators) unless `close` is None."""
+    """Create, load, open and fill one wave; close and publish it (with `close`'s
+    min_cell and indicators) unless `close` is None."""
     counts = respondents_per_cell(cells, rng)
     filled = fill_wave(
         factory, plan.id, plan.questionnaire_id, plan.opens, plan.closes, cells, counts, k, rng
@@ -236,6 +269,7 @@ def _build_wave(
         min_cell, indicators = close
         with session_scope(factory) as session:
             close_wave(session, plan.id, min_cell, indicators)
+            publish_wave(session, plan.id, plan.closes)
         scrub_dead_rows(engine)
     return BuiltWave(plan, totals(cells), filled.responses, close is not None)
 

@@ -70,3 +70,29 @@ def response_rates(session: Session, wave: Wave, by: str, min_cell: int) -> list
             )
         )
     return rates
+
+
+# Why a rate is hidden or not yet current, for analysts reading the API (Dutch, English).
+_HIDDEN = {
+    "nl": "Verborgen: minder dan {min_cell} respondenten, of verborgen zodat een kleine "
+    "groep niet uit de andere cijfers is af te leiden.",
+    "en": "Hidden: fewer than {min_cell} respondents, or hidden so that a small group "
+    "cannot be worked out from the other figures.",
+}
+_COUNTED_AT_DAY_START = {
+    "nl": "Geteld aan het begin van {day} (UTC); wat daarna binnenkomt, telt vanaf de "
+    "volgende dag mee, zodat niemand één inzending kan herkennen.",
+    "en": "Counted at the start of {day} (UTC); responses after that count from the next "
+    "day on, so that no one can single out one submission.",
+}
+
+
+def rate_note(rate: Rate, min_cell: int, lang: str) -> str | None:
+    """Why a rate is hidden, and for an open wave from when its counts are (on its first
+    day every group is hidden: nothing had arrived at the start of the day)."""
+    parts = []
+    if rate.suppressed:
+        parts.append(_HIDDEN[lang].format(min_cell=min_cell))
+    if rate.as_of is not None:
+        parts.append(_COUNTED_AT_DAY_START[lang].format(day=rate.as_of.isoformat()))
+    return " ".join(parts) or None

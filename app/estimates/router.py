@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Request
 
 from app.auth.dependencies import AdminKey, AnalystKey, require_role
 from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRoute
 from app.estimates import service
-from app.estimates.rates import response_rates
+from app.estimates.rates import rate_note, response_rates
 from app.estimates.schemas import By, IndicatorOut, Lang, Preview, ResponseRate, Trend
 from app.indicators.definitions import Indicator, IndicatorSet
 from app.indicators.dependencies import IndicatorsDep
@@ -52,13 +53,16 @@ def _trend_endpoint(public: bool) -> Callable[..., Trend]:
         found = defs.get(indicator)
         if found is None or (public and not found.public):
             raise NotFound(f"there is no {'public ' if public else ''}indicator '{indicator}'")
-        return service.published_trend(session, defs, found, by, lang, settings.min_cell)
+        return service.published_trend(
+            session, defs, found, by, lang, settings.min_cell, published_only=public
+        )
 
     return read_trend
 
 
 # One endpoint behind both addresses: the public one (the dashboard; public indicators
-# only) and the analysts' (any indicator; a key, audited).
+# and published waves only) and the analysts' (any indicator, every closed wave; a key,
+# audited).
 router.add_api_route(
     "/public/trends/{indicator}",
     _trend_endpoint(public=True),
@@ -66,7 +70,8 @@ router.add_api_route(
     name="read_public_trend",
     tags=["public"],
     responses=problem_responses(404, 422, 503),
-    description="A public indicator's figures per closed wave, in date order, with change.",
+    description="A public indicator's figures per published wave (`monitor wave publish`), "
+    "in date order, with change against the published waves.",
 )
 router.add_api_route(
     "/trends/{indicator}",
@@ -76,7 +81,8 @@ router.add_api_route(
     tags=["analysis"],
     dependencies=[Depends(require_role("analyst"))],
     responses=problem_responses(401, 403, 404, 422, 429, 503),
-    description="Any indicator's figures per closed wave, in date order, with change.",
+    description="Any indicator's figures per closed wave, published or not, pilots "
+    "included, in date order, with change (a pilot is never the reference).",
 )
 
 
@@ -93,13 +99,15 @@ def read_response_rates(
     settings: SettingsDep,
     today: TodayDep,
     by: By = "none",
+    lang: Lang = "nl",
 ) -> list[ResponseRate]:
-    """Respondents, headcount and rate per group. For an open wave the counts are those at
-    the start of the day (UTC), so that no one can time a single submission."""
+    """Respondents, headcount and rate per group, with a note where a figure is hidden.
+    For an open wave the counts are those at the start of the day (UTC), so that no one
+    can time a single submission."""
     snapshot_day_counts(request.app.state.sessionmaker, wave_id, today)
     wave = get_wave(session, wave_id)
     return [
-        ResponseRate.model_validate(rate, from_attributes=True)
+        ResponseRate(**asdict(rate), note=rate_note(rate, settings.min_cell, lang))
         for rate in response_rates(session, wave, by, settings.min_cell)
     ]
 

@@ -91,3 +91,8 @@ class ResponseRate(BaseModel):
         default=None,
         description="Added: for an open wave, the UTC day at whose start it was counted.",
     )
+    note: str | None = Field(
+        default=None,
+        description="Added: in the chosen language, why the figure is hidden and, for an "
+        "open wave, from when its counts are (on its first day every group is hidden).",
+    )

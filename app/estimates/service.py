@@ -90,15 +90,29 @@ class TrendPoint:
         return self.break_between is not None
 
 
-def trend(session: Session, defs: IndicatorSet, indicator: Indicator, by: str) -> list[TrendPoint]:
-    """Stored figures of closed waves in date order, each compared with the latest earlier
-    published figure of its group whose version is comparable (in either direction:
-    after 2026.1 -> 2027.1 -> 2026.1 the third wave compares with the first)."""
-    rows = session.execute(
+def trend(
+    session: Session,
+    defs: IndicatorSet,
+    indicator: Indicator,
+    by: str,
+    *,
+    published_only: bool = False,
+) -> list[TrendPoint]:
+    """Stored figures of closed waves (only published ones with `published_only`, as the
+    public sees them) in date order, each compared with the latest earlier published
+    figure of its group whose version is comparable (in either direction: after 2026.1 ->
+    2027.1 -> 2026.1 the third wave compares with the first). A pilot wave's figures are
+    compared with the series like any other, but the series never compares with them: a
+    pilot is never a reference and neither starts nor breaks the series."""
+    query = (
         select(Wave, Estimate)
         .join(Estimate, Estimate.wave_id == Wave.id)
         .where(Estimate.indicator == indicator.id, Estimate.breakdown == by)
-        .order_by(Wave.opens_at, Wave.closes_at, Wave.id, Estimate.group_code)
+    )
+    if published_only:
+        query = query.where(Wave.published_on.is_not(None))
+    rows = session.execute(
+        query.order_by(Wave.opens_at, Wave.closes_at, Wave.id, Estimate.group_code)
     ).all()
     fingerprints = {
         version: fingerprint(defs, indicator, get_version(session, version))
@@ -119,7 +133,8 @@ def trend(session: Session, defs: IndicatorSet, indicator: Indicator, by: str) -
         between = None
         if previous_version is not None and not same_series(previous_version):
             between = (previous_version, version)
-        previous_version = version
+        if not wave.pilot:
+            previous_version = version
         for row in wave_rows:
             figure: Estimate = row.Estimate
             earlier = None
@@ -128,7 +143,8 @@ def trend(session: Session, defs: IndicatorSet, indicator: Indicator, by: str) -
                 earlier = next(
                     (p for p in reversed(history) if same_series(p[0].questionnaire_id)), None
                 )
-                history.append((wave, figure))
+                if not wave.pilot:
+                    history.append((wave, figure))
             found.append((wave, figure, between, earlier))
 
     def limits(figure: Estimate) -> tuple[float | None, ...]:
@@ -187,14 +203,22 @@ def indicator_out(indicator: Indicator, lang: str) -> IndicatorOut:
 
 
 def published_trend(
-    session: Session, defs: IndicatorSet, indicator: Indicator, by: By, lang: str, min_cell: int
+    session: Session,
+    defs: IndicatorSet,
+    indicator: Indicator,
+    by: By,
+    lang: str,
+    min_cell: int,
+    *,
+    published_only: bool = False,
 ) -> Trend:
-    """A trend as served: each closed wave's stored figure per group, with its change,
-    series-break note, response rate and group name in `lang`."""
+    """A trend as served: each closed wave's stored figure per group (only published
+    waves with `published_only`), with its change, series-break note, response rate and
+    group name in `lang`."""
     rates: dict[str, Rates] = {}
     names: dict[str, dict[str, str]] = {}
     points = []
-    for point in trend(session, defs, indicator, by):
+    for point in trend(session, defs, indicator, by, published_only=published_only):
         wave, figure = point.wave, point.figure
         if wave.id not in rates:
             rates[wave.id] = group_rates(session, wave, by, min_cell)

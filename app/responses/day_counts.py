@@ -9,10 +9,11 @@ snapshot gives way to the final counts. Nothing finer than a day is ever kept.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import session_scope
@@ -81,3 +82,27 @@ def _take_snapshot(factory: sessionmaker[Session], wave_id: str, today: date) ->
             table = load_answers(session, wave.id, get_version(session, wave.questionnaire_id))
             store_counts(session, wave.id, table, frame_cells(session, wave.id), as_of=today)
         return True
+
+
+@dataclass(frozen=True)
+class WaveCount:
+    respondents: int
+    headcount: int
+    as_of: date | None  # an open wave's day, at whose start it was counted; None: final
+
+
+def wave_counts(session: Session) -> dict[str, WaveCount]:
+    """Per wave with stored counts, its respondents and headcount in all: an open wave's
+    as at the start of its latest counted day, a closed wave's final counts."""
+    rows = session.execute(
+        select(
+            RespondentCount.wave_id,
+            func.sum(RespondentCount.respondents),
+            func.sum(RespondentCount.headcount),
+            func.max(RespondentCount.as_of),
+        ).group_by(RespondentCount.wave_id)
+    )
+    return {
+        wave_id: WaveCount(int(respondents), int(headcount), as_of)
+        for wave_id, respondents, headcount, as_of in rows
+    }

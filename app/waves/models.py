@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -23,6 +23,17 @@ class Wave(Base):
     opens_at: Mapped[date] = mapped_column(Date)
     closes_at: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default="draft")
+    # A pilot is never public and never the reference of a change (app.waves.service).
+    pilot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The day `monitor wave publish` made a closed wave's figures public; None until then.
+    published_on: Mapped[date | None] = mapped_column(Date)
+
+    @property
+    def state(self) -> str:
+        """The state as operators name it: created, open, closed or published."""
+        if self.published_on is not None:
+            return "published"
+        return "created" if self.status == "draft" else self.status
 
 
 class FrameCell(Base):

@@ -1,9 +1,11 @@
-"""Waves, their frames and codes: the lifecycle draft -> open -> closed."""
+"""Waves, their frames and codes: the lifecycle created (draft) -> open -> closed ->
+published; a pilot wave stops at closed."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,7 +60,11 @@ def create_wave(
     opens: date,
     closes: date,
     title: str | None = None,
+    *,
+    pilot: bool = False,
 ) -> Wave:
+    """A new wave (a draft: load a frame, then open it). A pilot runs like any wave but
+    is never published and never the reference of a change."""
     if not wave_id or len(wave_id) > WAVE_ID_MAX or not wave_id.replace("-", "").isalnum():
         raise InvalidInput(f"wave id '{wave_id}' must be 1-{WAVE_ID_MAX} letters, digits or dashes")
     if opens > closes:
@@ -76,6 +82,7 @@ def create_wave(
         opens_at=opens,
         closes_at=closes,
         status="draft",
+        pilot=pilot,
     )
     session.add(wave)
     session.flush()
@@ -201,7 +208,10 @@ def frame_cell_set(session: Session, wave_id: str) -> set[tuple[str, str, str]]:
     return {(organisation, unit, function_group) for organisation, unit, function_group in result}
 
 
-def open_wave(session: Session, wave_id: str, today: date) -> Wave:
+def open_wave(session: Session, wave_id: str, today: date, *, early: bool = False) -> Wave:
+    """Start taking responses. Before the wave's opening date only with `early`: codes
+    handed out in advance would work at once, which an operator preparing the wave does
+    not expect."""
     wave = get_wave(session, wave_id)
     if wave.status == "open":
         raise Conflict(f"wave {wave_id} is already open")
@@ -211,20 +221,65 @@ def open_wave(session: Session, wave_id: str, today: date) -> Wave:
         raise Conflict(f"wave {wave_id} closed on {wave.closes_at}; it cannot be opened")
     if not frame_cells(session, wave_id):
         raise Conflict(f"wave {wave_id} has no frame; load one with 'monitor frame load'")
+    if today < wave.opens_at and not early:
+        raise Conflict(
+            f"wave {wave_id} opens on {wave.opens_at}, not today ({today}); opened now, its "
+            "codes work at once: run 'monitor wave open' on the opening date, or add "
+            "--early to open it now"
+        )
     wave.status = "open"
     session.flush()
     return wave
 
 
-def issue_codes(session: Session, wave_id: str, count: int) -> list[str]:
+CODES_PER_INSERT = 10_000
+
+
+def issue_codes(
+    session: Session,
+    wave_id: str,
+    count: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """`count` new codes for the wave (only their hashes are stored), made and stored
+    CODES_PER_INSERT at a time; `progress(done, count)` after each."""
     wave = get_wave(session, wave_id)
     if wave.status == "closed":
         raise Conflict(f"wave {wave_id} is closed; it takes no new codes")
     if count < 1:
         raise InvalidInput("--count must be at least 1")
-    codes = [new_code() for _ in range(count)]
-    session.execute(
-        insert(InvitationCode),
-        [{"code_hash": code_hash(code), "wave_id": wave_id} for code in codes],
-    )
+    codes: list[str] = []
+    while len(codes) < count:
+        part = [new_code() for _ in range(min(CODES_PER_INSERT, count - len(codes)))]
+        session.execute(
+            insert(InvitationCode),
+            [{"code_hash": code_hash(code), "wave_id": wave_id} for code in part],
+        )
+        codes += part
+        if progress is not None:
+            progress(len(codes), count)
     return codes
+
+
+def publish_wave(session: Session, wave_id: str, today: date) -> tuple[Wave, bool]:
+    """Make a closed wave's figures public from `today`: the wave, and whether it was
+    published now (False: it already was). A pilot is never published, and a wave that
+    is not closed has no figures yet."""
+    wave = get_wave(session, wave_id)
+    if wave.published_on is not None:
+        return wave, False
+    if wave.pilot:
+        raise Conflict(f"wave {wave_id} is a pilot; a pilot's figures are never published")
+    if wave.status != "closed":
+        raise Conflict(
+            f"wave {wave_id} is {wave.state}; only a closed wave can be published "
+            f"('monitor wave close {wave_id}' computes its figures)"
+        )
+    wave.published_on = today
+    session.flush()
+    return wave, True
+
+
+def all_waves(session: Session) -> list[Wave]:
+    """Every wave in date order."""
+    return list(session.scalars(select(Wave).order_by(Wave.opens_at, Wave.closes_at, Wave.id)))

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from app.cli import app
@@ -144,7 +147,9 @@ def _questionnaire(version: str):
 
 def test_five_yearly_waves_the_last_open(db, demo):
     built = waves(db)
-    assert [w.status for w in built] == ["closed"] * 4 + ["open"]
+    assert [w.state for w in built] == ["published"] * 4 + ["open"]
+    assert [w.published_on for w in built] == [w.closes_at for w in built[:-1]] + [None]
+    assert not any(w.pilot for w in built)
     assert [w.questionnaire_id for w in built] == list(VERSIONS)
     assert [int(w.id) for w in built] == list(range(int(built[0].id), int(built[0].id) + 5))
     for wave in built:
@@ -313,25 +318,37 @@ def monitor(db_url, monkeypatch):
     get_settings.cache_clear()
 
 
+def codes_offered(stderr: str, address: str) -> list[str]:
+    """The codes a `monitor demo` run offered to try on `address`, as many as it makes."""
+    assert f"try one of these codes on {address} (wave " in stderr
+    printed = stderr.split(f"try one of these codes on {address} (wave ")[1]
+    codes = re.findall(r"^  (\S+)$", printed, flags=re.MULTILINE)
+    assert len(codes) == demo_service.DEMO_CODES
+    return codes
+
+
+@contextmanager
+def demo_session(url: str) -> Iterator[Session]:
+    engine = create_db_engine(url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def test_demo_command_builds_and_refuses_a_second_run(monitor, db_url):
     first = monitor("demo", "--scale", "0.05")
     assert first.exit_code == 0, first.stderr
     assert first.stdout == ""  # messages go to stderr
     assert "responses … closed" in first.stderr and "responses … open" in first.stderr
-    assert "try one of these codes on http://127.0.0.1:8000/" in first.stderr
-    printed = first.stderr.split("try one of these codes on http://127.0.0.1:8000/")[1]
-    codes = re.findall(r"^  (\S+)$", printed, flags=re.MULTILINE)
-    assert len(codes) == demo_service.DEMO_CODES
-    engine = create_db_engine(db_url)
-    try:
-        with Session(engine) as session:
-            built = waves(session)
-            assert [w.status for w in built] == ["closed"] * 4 + ["open"]
-            assert session.query(Estimate).count() > 0
-            for code in codes:  # unspent codes of the open wave
-                check_code(session, built[-1].id, code, TODAY)  # 403 if not usable
-    finally:
-        engine.dispose()
+    codes = codes_offered(first.stderr, "http://127.0.0.1:8000/")
+    with demo_session(db_url) as session:
+        built = waves(session)
+        assert [w.status for w in built] == ["closed"] * 4 + ["open"]
+        assert session.query(Estimate).count() > 0
+        for code in codes:  # unspent codes of the open wave
+            check_code(session, built[-1].id, code, TODAY)  # 403 if not usable
 
     again = monitor("demo", "--scale", "0.05")
     assert again.exit_code == 1
@@ -349,22 +366,77 @@ def test_demo_command_builds_and_refuses_a_second_run(monitor, db_url):
         assert "drop and recreate" in replaced.stderr
 
 
-def test_if_empty_leaves_an_existing_demo_alone(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    from app.cli import app
-    from app.config import get_settings
-
-    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
+def test_if_empty_leaves_the_demo_alone_and_prints_working_codes_again(tmp_path, monkeypatch):
+    """`make run PORT=8765` twice: the second run builds nothing but prints new codes for
+    the demo's open wave, with the address the server will have."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setenv("MONITOR_DATABASE_URL", url)
     get_settings.cache_clear()
     runner = CliRunner()
+    address = "http://127.0.0.1:8765/"
     try:
-        first = runner.invoke(app, ["demo", "--scale", "0.05", "--if-empty"])
+        first = runner.invoke(app, ["demo", "--scale", "0.05", "--if-empty", "--url", address])
         assert first.exit_code == 0, first.stderr
-        again = runner.invoke(app, ["demo", "--scale", "0.05", "--if-empty"])
-        assert again.exit_code == 0 and "not rebuilt" in again.stderr
+        codes_offered(first.stderr, address)
+        again = runner.invoke(app, ["demo", "--scale", "0.05", "--if-empty", "--url", address])
     finally:
         get_settings.cache_clear()
+    assert again.exit_code == 0, again.stderr
+    assert "the demo is already built ('make clean' starts over)" in again.stderr
+    codes = codes_offered(again.stderr, address)
+    with demo_session(url) as session:
+        built = waves(session)
+        assert len(built) == 5  # nothing rebuilt
+        for code in codes:
+            check_code(session, built[-1].id, code, TODAY)  # 403 if not usable
+
+
+def test_make_run_offers_the_codes_on_the_address_it_serves():
+    recipe = subprocess.run(
+        ["make", "-n", "run", "PORT=8765", "HOST=127.0.0.2"],
+        cwd=SURVEY_DEFS.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert recipe[-2:] == [
+        ".venv/bin/monitor demo --if-empty --url http://127.0.0.2:8765/",
+        ".venv/bin/monitor serve --host 127.0.0.2 --port 8765",
+    ]
+
+
+def test_if_empty_on_a_database_the_demo_did_not_build_issues_no_codes(db_url, monitor):
+    from tests.support import open_mini_wave
+
+    engine = create_db_engine(db_url)
+    try:
+        open_mini_wave(sessionmaker(engine, expire_on_commit=False), "2026", codes=1)
+    finally:
+        engine.dispose()
+    result = monitor("demo", "--if-empty")
+    assert result.exit_code == 0, result.stderr
+    assert "the database already has waves the demo did not build" in result.stderr
+    assert "try one of these codes" not in result.stderr
+
+
+def test_if_empty_after_the_demo_wave_closed_says_how_to_start_over(demo, db, monkeypatch):
+    engine, _ = demo
+    last = waves(db)[-1]
+    wave_id, closes = last.id, last.closes_at
+    codes_before = db.query(InvitationCode).count()
+    db.rollback()  # ends the read, which would hold SQLite's lock against the command
+    monkeypatch.setenv("MONITOR_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setattr("app.dependencies.utc_date", lambda: closes + timedelta(days=1))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["demo", "--if-empty"], catch_exceptions=False)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.stderr
+    assert f"its wave {wave_id} took responses until {closes}, so no code works" in (result.stderr)
+    assert "'make clean' and 'make run' build a new demo" in result.stderr
+    assert "try one of these codes" not in result.stderr
+    assert db.query(InvitationCode).count() == codes_before
 
 
 def test_the_api_publishes_the_seed_figures_for_the_first_wave(demo):

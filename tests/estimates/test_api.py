@@ -24,6 +24,7 @@ from app.main import create_app
 from app.method.disclosure import published_value
 from app.responses.models import RespondentCount, Response
 from app.waves.models import FrameCell
+from app.waves.service import publish_wave
 from tests.builders import CELLS, bearer, filled_wave, random_answers, submit_all
 from tests.support import FIXTURES, MIN_CELL, answers, close_mini_wave, load_fixture, open_mini_wave
 
@@ -46,9 +47,11 @@ HIDDEN = ("estimate", "ci_low", "ci_high", "se", "n")
 
 @pytest.fixture
 def two_waves(factory):
-    """Two closed waves, the later one created first (ids are not dates)."""
-    filled_wave(factory, "w2", [30, 12, 25, 8, 12], seed=11, opens=date(2027, 3, 1))
-    filled_wave(factory, "w1", [28, 14, 22, 10, 13], seed=12, opens=date(2026, 3, 1))
+    """Two closed and published waves, the later one created first (ids are not dates)."""
+    filled_wave(factory, "w2", [30, 12, 25, 8, 12], seed=11, opens=date(2027, 3, 1), published=True)
+    filled_wave(
+        factory, "w1", [28, 14, 22, 10, 13], seed=12, opens=date(2026, 3, 1), published=True
+    )
 
 
 def by_group(points, wave):
@@ -119,6 +122,30 @@ def test_trend_in_date_order_with_change(client, two_waves):
     assert second["wave_title"]
 
 
+def test_the_public_sees_published_waves_only_and_never_a_pilot(client, factory):
+    filled_wave(
+        factory, "w1", [28, 14, 22, 10, 13], seed=12, opens=date(2026, 3, 1), published=True
+    )
+    filled_wave(factory, "pilot", [9, 8, 9, 8, 6], seed=16, opens=date(2026, 9, 1), pilot=True)
+    filled_wave(factory, "w2", [30, 12, 25, 8, 12], seed=11, opens=date(2027, 3, 1))
+    analyst = bearer(factory, "analyst")
+
+    def waves(url: str, **headers: str) -> dict[str, dict]:
+        points = client.get(url, headers=headers).json()["points"]
+        return {p["wave"]: p for p in points if p["group"] in (None, "pol")}
+
+    for by in ("none", "organisation"):
+        public = f"/api/v1/public/trends/threat_intimidation?by={by}"
+        assert list(waves(public)) == ["w1"]  # w2 is closed, not published
+        every = waves(f"/api/v1/trends/threat_intimidation?by={by}", **analyst)
+        assert list(every) == ["w1", "pilot", "w2"]
+        assert every["w2"]["change"]["vs_wave"] == "w1"  # never the pilot
+    with session_scope(factory) as session:
+        publish_wave(session, "w2", utc_date())
+    public = waves("/api/v1/public/trends/threat_intimidation")
+    assert list(public) == ["w1", "w2"] and public["w2"]["change"]["vs_wave"] == "w1"
+
+
 def test_a_series_break_shows_its_note_and_no_change(factory, db_url, tmp_path):
     data = yaml.safe_load((FIXTURES / "defs" / "indicators.yaml").read_text(encoding="utf-8"))
     data["denominators"]["mini-2027.1"] = data["denominators"]["mini-2026.1"]
@@ -130,7 +157,9 @@ def test_a_series_break_shows_its_note_and_no_change(factory, db_url, tmp_path):
             )
     (tmp_path / "indicators.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     defs = indicator_set(tmp_path)
-    filled_wave(factory, "2026", [30, 12, 25, 8, 12], seed=13, opens=date(2026, 3, 1))
+    filled_wave(
+        factory, "2026", [30, 12, 25, 8, 12], seed=13, opens=date(2026, 3, 1), published=True
+    )
     wave = open_mini_wave(
         factory,
         "2027",
@@ -144,6 +173,7 @@ def test_a_series_break_shows_its_note_and_no_change(factory, db_url, tmp_path):
     )
     with session_scope(factory) as session:
         close_wave(session, "2027", MIN_CELL, defs)
+        publish_wave(session, "2027", utc_date())
     settings = Settings(database_url=db_url, survey_defs=tmp_path, min_cell=MIN_CELL)
     with TestClient(create_app(settings)) as client:
         broken = client.get("/api/v1/public/trends/threat_intimidation?lang=en").json()["points"]
@@ -156,7 +186,7 @@ def test_a_series_break_shows_its_note_and_no_change(factory, db_url, tmp_path):
 
 
 def test_suppressed_figures_reveal_nothing(client, factory):
-    filled_wave(factory, "2026", [30, 12, 25, 8, 6], seed=15)
+    filled_wave(factory, "2026", [30, 12, 25, 8, 6], seed=15, published=True)
     hidden = 0
     for indicator in ("threat_intimidation", "escalation", "reported_internally"):
         trend = {
@@ -339,6 +369,7 @@ def test_response_rates_with_complementary_suppression(client, factory):
             "rate": pytest.approx(81 / 290),
             "suppressed": False,
             "as_of": None,
+            "note": None,
         }
     }
     # om has 6 respondents: hidden, and pol with it (the total is published) ...
@@ -357,8 +388,10 @@ def test_response_rates_with_complementary_suppression(client, factory):
         "rate": pytest.approx(42 / 150),
         "suppressed": False,
         "as_of": None,
+        "note": None,
     }
     assert units["pol-rot"]["suppressed"] and units["om-ams"]["suppressed"]
+    assert units["om-ams"]["note"].startswith("Verborgen: minder dan 10 respondenten")
     assert client.get("/api/v1/waves/2026/response-rates").status_code == 401
     assert client.get("/api/v1/waves/nope/response-rates", headers=analyst).status_code == 404
 
@@ -388,6 +421,31 @@ def test_open_wave_rates_are_those_at_the_start_of_the_day(client, factory):
         close_mini_wave(session, "2026")
         assert set(session.scalars(select(RespondentCount.as_of))) == {None}
     assert rates(client, analyst, "2026", "none")[None]["respondents"] == 14
+
+
+def test_on_the_first_day_every_rate_is_hidden_and_says_why(client, factory):
+    wave = open_mini_wave(factory, "2026", codes=20)
+    analyst = bearer(factory, "analyst")
+    rates(client, analyst, "2026", "none")  # the day's first reader keeps the counts: none
+    rng = np.random.default_rng(22)
+    submit_all(factory, wave, [random_answers(rng, CELLS[i % 5]) for i in range(15)])
+    today = utc_date().isoformat()
+    dutch = rates(client, analyst, "2026", "none")[None]
+    assert dutch["suppressed"] and dutch["respondents"] is None
+    assert dutch["note"].startswith("Verborgen: minder dan 10 respondenten")
+    assert f"Geteld aan het begin van {today} (UTC)" in dutch["note"]
+    reply = client.get("/api/v1/waves/2026/response-rates?by=unit&lang=en", headers=analyst)
+    assert all(
+        r["note"].startswith("Hidden: fewer than 10 respondents")
+        and f"Counted at the start of {today} (UTC)" in r["note"]
+        for r in reply.json()
+    )
+    # Tomorrow the day's figures are shown, with when they were counted.
+    client.app.dependency_overrides[utc_today] = lambda: utc_date() + timedelta(days=1)
+    shown = rates(client, analyst, "2026", "none")[None]
+    client.app.dependency_overrides.clear()
+    assert shown["respondents"] == 15 and not shown["suppressed"]
+    assert shown["note"].startswith("Geteld aan het begin van")
 
 
 def test_the_snapshot_is_never_written_with_a_response(client, factory, engine):

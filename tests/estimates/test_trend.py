@@ -1,5 +1,6 @@
 """Trends read back from the stored figures: date order, and change against the latest
-published figure of a group whose version reads the indicator's questions the same way."""
+published figure of a group whose version reads the indicator's questions the same way,
+never against a pilot; the public's trend holds published waves only."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from app.questionnaires.loader import parse_questionnaire, read_yaml
 from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import publish
 from app.waves.models import Wave
-from app.waves.service import create_wave
+from app.waves.service import create_wave, publish_wave
 from tests.support import FIXTURES, load_fixture
 
 MINI = load_fixture()
@@ -63,10 +64,14 @@ def closed_wave(
     opens: date,
     figures: dict[str, tuple | None],
     series_break: bool = False,
+    pilot: bool = False,
+    published: bool = True,
 ) -> None:
     """A closed wave with stored figures: group -> (estimate, se) or None (suppressed)."""
-    create_wave(session, wave_id, version, opens, opens)
+    create_wave(session, wave_id, version, opens, opens, pilot=pilot)
     session.execute(update(Wave).where(Wave.id == wave_id).values(status="closed"))
+    if published and not pilot:
+        publish_wave(session, wave_id, opens)
     session.execute(
         insert(Estimate),
         [
@@ -206,3 +211,79 @@ def test_versions_declared_comparable_keep_the_series(session):
     points = {p.wave.id: p for p in trend(session, defs, defs.get("threat"), "unit")}
     assert not any(p.series_break for p in points.values())
     assert [points[w].change[0] for w in ("2027", "2028", "2029")] == ["2026", "2027", "2028"]
+
+
+def test_a_pilot_is_never_the_reference_of_a_change(session):
+    publish(session, MINI)
+    publish(session, MINI.model_copy(update={"id": "mini-2027.1"}))
+    closed_wave(session, "a", "mini-2026.1", date(2024, 3, 1), {"pol-ams": (0.40, 0.02)})
+    # A pilot of the next version, which breaks the series, right before the real wave.
+    closed_wave(
+        session,
+        "pilot",
+        "mini-2027.1",
+        date(2025, 1, 1),
+        {"pol-ams": (0.90, 0.05)},
+        series_break=True,
+        pilot=True,
+    )
+    closed_wave(session, "b", "mini-2026.1", date(2025, 3, 1), {"pol-ams": (0.45, 0.01)})
+    closed_wave(
+        session, "p2", "mini-2026.1", date(2025, 9, 1), {"pol-ams": (0.2, 0.04)}, pilot=True
+    )
+    closed_wave(session, "c", "mini-2026.1", date(2026, 3, 1), {"pol-ams": (0.50, 0.01)})
+    session.flush()
+    defs = defined_for(DEFS, "mini-2027.1", series_break=True)
+    got = {p.wave.id: p for p in trend(session, defs, defs.get("threat"), "unit")}
+    assert list(got) == ["a", "pilot", "b", "p2", "c"]  # analysts see the pilots' points
+    # The pilot's new wording breaks against the series, but the series goes on past it.
+    assert got["pilot"].series_break and got["pilot"].change is None
+    assert not got["b"].series_break
+    assert got["b"].change == (
+        "a",
+        compare((0.45, 0.01, None, None), (0.40, 0.02, None, None), "proportion"),
+    )
+    # A pilot on the series' version is compared with the series; the next wave skips it.
+    assert got["p2"].change == (
+        "b",
+        compare((0.2, 0.04, None, None), (0.45, 0.01, None, None), "proportion"),
+    )
+    assert got["c"].change == (
+        "b",
+        compare((0.50, 0.01, None, None), (0.45, 0.01, None, None), "proportion"),
+    )
+
+
+def test_a_series_that_begins_with_a_pilot_begins_at_its_first_real_wave(session):
+    publish(session, MINI)
+    closed_wave(
+        session, "pilot", "mini-2026.1", date(2024, 1, 1), {"pol-ams": (0.3, 0.02)}, pilot=True
+    )
+    closed_wave(session, "a", "mini-2026.1", date(2024, 3, 1), {"pol-ams": (0.40, 0.02)})
+    session.flush()
+    got = {p.wave.id: p for p in trend(session, DEFS, DEFS.get("threat"), "unit")}
+    assert got["pilot"].change is None and got["a"].change is None
+
+
+def test_the_public_trend_holds_published_waves_and_compares_with_them_only(session):
+    publish(session, MINI)
+    closed_wave(session, "a", "mini-2026.1", date(2024, 3, 1), {"pol-ams": (0.40, 0.02)})
+    closed_wave(
+        session, "b", "mini-2026.1", date(2025, 3, 1), {"pol-ams": (0.45, 0.01)}, published=False
+    )
+    closed_wave(
+        session, "pilot", "mini-2026.1", date(2025, 9, 1), {"pol-ams": (0.9, 0.01)}, pilot=True
+    )
+    closed_wave(session, "c", "mini-2026.1", date(2026, 3, 1), {"pol-ams": (0.50, 0.01)})
+    session.flush()
+    public = {
+        p.wave.id: p for p in trend(session, DEFS, DEFS.get("threat"), "unit", published_only=True)
+    }
+    assert list(public) == ["a", "c"]
+    assert public["c"].change == (
+        "a",
+        compare((0.50, 0.01, None, None), (0.40, 0.02, None, None), "proportion"),
+    )
+    every = {p.wave.id: p for p in trend(session, DEFS, DEFS.get("threat"), "unit")}
+    assert list(every) == ["a", "b", "pilot", "c"]
+    assert every["c"].change[0] == "b"  # analysts compare with the unpublished wave
