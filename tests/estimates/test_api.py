@@ -401,6 +401,7 @@ def test_an_open_wave_serves_no_row_and_no_figure_to_diff(client, factory):
     reads = (
         "/api/v1/waves/2026/analysis-file",
         "/api/v1/waves/2026/analysis-file?format=sav",
+        "/api/v1/waves/2026/analysis-file?format=xlsx",
         "/api/v1/waves/2026/preview/escalation?by=unit",
         "/api/v1/waves/2026/preview/threat",
     )

@@ -1,5 +1,5 @@
 """Reading the export files back as their users' tools do: CSV with the csv module, SPSS
-with pyreadstat."""
+with pyreadstat, Excel with openpyxl."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import csv
 import io
 import math
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pyreadstat
 
 
@@ -33,3 +35,21 @@ def number(text: str) -> float:
 
 def same(a: float, b: float) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def read_xlsx(content: bytes) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(content))
+
+
+def sheet_rows(sheet: Any) -> list[list[Any]]:
+    """A sheet's cell values, row by row (None for an empty cell)."""
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def as_csv_cell(value: Any) -> str:
+    """A spreadsheet cell as the CSV writes the same value."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)

@@ -38,6 +38,7 @@ HEADER = [
     "change_vs_wave", "change_difference", "change_se", "change_p_value", "change_significant",
     "response_rate", "break_note",
 ]  # fmt: skip
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIGURES = ("estimate", "ci_low", "ci_high", "se", "n")
 INDICATORS = [i.id for i in indicator_set(FIXTURES / "defs").indicators]
 # The answers of the mini questionnaire that are option codes: SPSS numbers them.
@@ -248,7 +249,7 @@ def test_one_wave_with_its_changes_against_the_waves_before(client, factory, two
 def test_estimates_refusals(client, factory, two_waves):
     analyst = bearer(factory, "analyst")
     open_mini_wave(factory, "w3", codes=1, questionnaire=load_fixture())
-    for suffix in ("csv", "sav"):
+    for suffix in ("csv", "sav", "xlsx"):
         url = ESTIMATES.format(suffix)
         assert client.get(url).status_code == 401
         missing = client.get(url + "?wave=nope", headers=analyst)
@@ -395,6 +396,32 @@ def test_the_analysis_file_format_is_checked(client, factory):
     assert client.get(ANALYSIS.format("nope") + "?format=sav", headers=admin).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("file_format", "media_type"),
+    [("csv", "text/csv; charset=utf-8"), ("sav", "application/x-spss-sav"), ("xlsx", XLSX)],
+)
+def test_row_level_data_only_for_admins_and_only_of_a_closed_wave(
+    client, factory, file_format, media_type
+):
+    filled_wave(factory, "2026", [30, 12, 25, 8, 12], seed=38, close=False)
+    admin = bearer(factory, "admin")
+    url = ANALYSIS.format("2026") + f"?format={file_format}"
+    refusals = [
+        (client.get(url), 401),
+        (client.get(url, headers=bearer(factory, "analyst")), 403),
+        (client.get(ANALYSIS.format("nope") + f"?format={file_format}", headers=admin), 404),
+        (client.get(url, headers=admin), 409),
+    ]
+    for reply, status in refusals:
+        assert reply.status_code == status
+        assert reply.headers["content-type"] == "application/problem+json"
+    assert "once the wave is closed" in refusals[-1][0].json()["detail"]
+    with session_scope(factory) as session:
+        close_mini_wave(session, "2026")
+    served = client.get(url, headers=admin)
+    assert served.status_code == 200 and served.headers["content-type"] == media_type
+
+
 def test_spss_names_are_valid_and_unique():
     names = ["q_a__b-c", "q_a__b_c", "Q_A__B_C", "and", "1x", "x" * 70, "x" * 71, "a.", "ok"]
     assert spss_names(names) == [
@@ -428,7 +455,8 @@ def test_the_exports_are_described_in_openapi(client):
     for path, media in (
         ("/api/v1/exports/estimates.csv", {"text/csv"}),
         ("/api/v1/exports/estimates.sav", {"application/x-spss-sav"}),
-        ("/api/v1/waves/{wave_id}/analysis-file", {"text/csv", "application/x-spss-sav"}),
+        ("/api/v1/exports/estimates.xlsx", {XLSX}),
+        ("/api/v1/waves/{wave_id}/analysis-file", {"text/csv", "application/x-spss-sav", XLSX}),
     ):
         responses = paths[path]["get"]["responses"]
         assert set(responses["200"]["content"]) == media
