@@ -10,7 +10,7 @@ language. Text is always written as text, never as a formula.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -74,16 +74,27 @@ def to_xlsx(table: Table) -> bytes:
     whole = book.add_format({"num_format": "0"})
 
     data = book.add_worksheet(words["data"])
-    writers = [_cell_writer(data, column, whole) for column in table.columns]
-    for j, column in enumerate(table.columns):
-        data.set_column(j, j, _width([column.name, *map(str, column.values[:100])]))
+    columns = [
+        (
+            j,
+            _cells(c),
+            data.write_number if c.numeric else data.write_string,
+            whole if c.whole else None,
+        )
+        for j, c in enumerate(table.columns)
+    ]
+    for j, cells, *_ in columns:
+        data.set_column(
+            j, j, _width([table.header[j], *(str(v) for v in cells[:100] if v is not None)])
+        )
+    rows = len(table.columns[0].values)
     data.freeze_panes(1, 0)
-    data.autofilter(0, 0, len(table.columns[0].values), len(table.columns) - 1)
-    for j, name in enumerate(table.header):
-        data.write_string(0, j, name, bold)
-    for i in range(len(table.columns[0].values)):
-        for j, write in enumerate(writers):
-            write(i + 1, j)
+    data.autofilter(0, 0, rows, len(columns) - 1)
+    _heading(data, 0, table.header, bold)
+    for i in range(rows):
+        for j, cells, write, style in columns:
+            if cells[i] is not None:  # a missing value stays an empty cell
+                write(i + 1, j, cells[i], style)
 
     sheet = book.add_worksheet(words["columns"])
     sheet.set_column(0, 0, _width(table.header))
@@ -124,27 +135,11 @@ def to_xlsx(table: Table) -> bytes:
     return out.getvalue()
 
 
-def _cell_writer(sheet: Any, column: Column, whole: Any) -> Callable[[int, int], None]:
-    """Writes the column's value of data row `i` (sheet row i + 1) into a cell, leaving the
-    cell empty for a missing value."""
+def _cells(column: Column) -> list[Any]:
+    """The column's values as cells hold them: numbers, texts, None for missing."""
     if column.numeric:
-        numbers = np.asarray(column.values, dtype=float)
-        style = whole if column.whole else None
-
-        def write_number(row: int, col: int) -> None:
-            value = numbers[row - 1]
-            if not np.isnan(value):
-                sheet.write_number(row, col, value, style)
-
-        return write_number
-    codes = column.values
-
-    def write_code(row: int, col: int) -> None:
-        value = codes[row - 1]
-        if value is not None:
-            sheet.write_string(row, col, str(value))
-
-    return write_code
+        return [None if np.isnan(v) else v for v in np.asarray(column.values, dtype=float).tolist()]
+    return [None if v is None else str(v) for v in column.values]
 
 
 def _heading(sheet: Any, row: int, names: list[str], style: Any) -> None:

@@ -44,12 +44,3 @@ def read_xlsx(content: bytes) -> openpyxl.Workbook:
 def sheet_rows(sheet: Any) -> list[list[Any]]:
     """A sheet's cell values, row by row (None for an empty cell)."""
     return [list(row) for row in sheet.iter_rows(values_only=True)]
-
-
-def as_csv_cell(value: Any) -> str:
-    """A spreadsheet cell as the CSV writes the same value."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return repr(value) if isinstance(value, float) else str(value)
