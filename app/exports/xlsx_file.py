@@ -71,9 +71,17 @@ def to_xlsx(table: Table) -> bytes:
     book = xlsxwriter.Workbook(out, {"constant_memory": True})
     book.set_properties({"title": table.title, "comments": "\n".join(table.notes)})
     bold = book.add_format({"bold": True})
-    whole = book.add_format({"num_format": "0"})
+    _data_sheet(
+        book.add_worksheet(words["data"]), table, bold, book.add_format({"num_format": "0"})
+    )
+    _columns_sheet(book.add_worksheet(words["columns"]), table, words, bold)
+    _values_sheet(book.add_worksheet(words["values"]), table, words, bold)
+    book.close()
+    return out.getvalue()
 
-    data = book.add_worksheet(words["data"])
+
+def _data_sheet(data: Any, table: Table, bold: Any, whole: Any) -> None:
+    """The CSV's header and values, numbers as numbers (whole ones without decimals)."""
     columns = [
         (
             j,
@@ -96,7 +104,9 @@ def to_xlsx(table: Table) -> bytes:
             if cells[i] is not None:  # a missing value stays an empty cell
                 write(i + 1, j, cells[i], style)
 
-    sheet = book.add_worksheet(words["columns"])
+
+def _columns_sheet(sheet: Any, table: Table, words: dict[str, str], bold: Any) -> None:
+    """The title and notes, then per column its label, kind and level of measurement."""
     sheet.set_column(0, 0, _width(table.header))
     sheet.set_column(1, 1, _width([c.label for c in table.columns]))
     sheet.set_column(2, 3, _width([words["code"], words["measure"]]))
@@ -112,7 +122,9 @@ def to_xlsx(table: Table) -> bytes:
         sheet.write_string(i, 2, words["number" if column.numeric else "code"])
         sheet.write_string(i, 3, words[column.measure])
 
-    sheet = book.add_worksheet(words["values"])
+
+def _values_sheet(sheet: Any, table: Table, words: dict[str, str], bold: Any) -> None:
+    """Per labelled column, each value (a code or a number) with its label."""
     labelled = [
         (c.name, value, label)
         for c in table.columns
@@ -130,9 +142,6 @@ def to_xlsx(table: Table) -> bytes:
         else:
             sheet.write_number(i, 1, value)
         sheet.write_string(i, 2, label)
-
-    book.close()
-    return out.getvalue()
 
 
 def _cells(column: Column) -> list[Any]:
