@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth.service import create_key
+from app.closing.service import close_wave
 from app.db import session_scope
+from app.indicators.definitions import indicator_set
 from app.waves.models import Wave
 from app.waves.service import publish_wave
-from tests.support import TODAY, OpenWave, answers, close_mini_wave, open_mini_wave, submit
+from tests.support import (
+    FIXTURES,
+    MIN_CELL,
+    TODAY,
+    OpenWave,
+    answers,
+    close_mini_wave,
+    load_fixture,
+    open_mini_wave,
+    submit,
+)
 
 # The cells of tests.support.MINI_FRAME, in its order.
 CELLS = [
@@ -83,6 +97,36 @@ def filled_wave(
                 update(Wave).where(Wave.id == wave_id).values(opens_at=opens, closes_at=opens)
             )
     return batch
+
+
+def waves_with_a_series_break(factory: sessionmaker[Session], folder: Path) -> None:
+    """Closed, published waves 2026 (mini-2026.1) and 2027 (the same questions as
+    mini-2027.1), and in `folder` the fixture's indicators, by which threat_intimidation
+    breaks its series in 2027 with a note ("Nieuwe vraag." / "New question."): serve with
+    survey_defs=folder."""
+    data = yaml.safe_load((FIXTURES / "defs" / "indicators.yaml").read_text(encoding="utf-8"))
+    data["denominators"]["mini-2027.1"] = data["denominators"]["mini-2026.1"]
+    for indicator in data["indicators"]:
+        indicator["versions"]["mini-2027.1"] = dict(indicator["versions"]["mini-2026.1"])
+        if indicator["id"] == "threat_intimidation":
+            indicator["versions"]["mini-2027.1"].update(
+                series_break=True, break_note={"nl": "Nieuwe vraag.", "en": "New question."}
+            )
+    (folder / "indicators.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    filled_wave(
+        factory, "2026", [30, 12, 25, 8, 12], seed=13, opens=date(2026, 3, 1), published=True
+    )
+    wave = open_mini_wave(
+        factory,
+        "2027",
+        codes=90,
+        questionnaire=load_fixture().model_copy(update={"id": "mini-2027.1"}),
+    )
+    rng = np.random.default_rng(14)
+    submit_all(factory, wave, [random_answers(rng, c) for c in CELLS * 15])
+    with session_scope(factory) as session:
+        close_wave(session, "2027", MIN_CELL, indicator_set(folder))
+        publish_wave(session, "2027", TODAY)
 
 
 def bearer(factory: sessionmaker[Session], role: str, name: str | None = None) -> dict[str, str]:

@@ -107,11 +107,13 @@ def analysis_table(session: Session, wave: Wave, defs: IndicatorSet, lang: str =
         [reordered(c, order) for c in columns],
         title=words["title"].format(wave=wave.id, questionnaire=questionnaire.id),
         notes=(words["note"],),
+        lang=lang,
     )
 
 
 def _column(answers: AnswerColumn, prefix: str = "") -> Column:
-    """A question's column (app.questionnaires.kinds) as a column of the table."""
+    """A question's column (app.questionnaires.kinds) as a column of the table: numbers as
+    they are; codes, which a choice question labels in its option order, numbered."""
     return Column(
         prefix + answers.name,
         answers.label,
@@ -120,4 +122,5 @@ def _column(answers: AnswerColumn, prefix: str = "") -> Column:
         value_labels=answers.value_labels,
         measure=answers.measure,
         whole=answers.numeric,
+        numbered=not answers.numeric,
     )

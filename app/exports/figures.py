@@ -1,85 +1,95 @@
 """The published figures as a file: one row per closed wave x indicator x breakdown x
-group, as the trends serve them (suppressed figures empty), with the change against an
-earlier wave."""
+group, with the values the trend API serves for it (suppressed figures empty), the
+change against an earlier wave, the group's response rate and the series-break note.
+
+Each column is one line of `COLUMNS`: its name, its labels and where a trend point gives
+its value, so that a field the API gains becomes a column with one more line.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from app.estimates import service
-from app.exports.table import YES_NO, Column, Measure, Table
-from app.indicators.definitions import IndicatorSet
+from app.estimates.schemas import By, ChangeOut, TrendPoint
+from app.exports.table import YES_NO, Column, Table
+from app.indicators.definitions import Indicator, IndicatorSet
 from app.method.groups import BREAKDOWNS
 from app.problems import Conflict
-from app.questionnaires.schema import Questionnaire, breakdown_labels, text_in
+from app.questionnaires.parts import Text
+from app.questionnaires.schema import text_in
 from app.questionnaires.service import get_version
 from app.waves.models import Wave
-from app.waves.service import get_wave
+from app.waves.service import get_wave, wave_title
 
-_ESTIMATE_LABELS = {
+_BREAKDOWN_LABELS = {
+    "nl": {"none": "Geen (totaal)", "organisation": "Organisatie", "unit": "Eenheid",
+           "function_group": "Functiegroep"},
+    "en": {"none": "None (total)", "organisation": "Organisation", "unit": "Unit",
+           "function_group": "Function group"},
+}  # fmt: skip
+_WORDS = {
     "nl": {
-        "wave": "Meting (golf)",
-        "wave_title": "Naam van de meting",
-        "indicator": "Indicator",
-        "indicator_label": "Naam van de indicator",
-        "kind": "Soort cijfer (proportion = aandeel, mean = gemiddelde)",
-        "denominator": "Noemer (all = alle respondenten, threatened = bedreigden, "
-        "victims = slachtoffers)",
-        "breakdown": "Uitsplitsing",
-        "group": "Groep (code; leeg zonder uitsplitsing)",
-        "group_label": "Naam van de groep",
-        "estimate": "Schatting (gewogen)",
-        "ci_low": "Ondergrens 95%-betrouwbaarheidsinterval",
-        "ci_high": "Bovengrens 95%-betrouwbaarheidsinterval",
-        "se": "Standaardfout",
-        "n": "Aantal respondenten (ongewogen)",
-        "suppressed": "Onderdrukt (te weinig respondenten of herleidbaar)",
-        "reason": "Reden van onderdrukking",
-        "series_break": "Trendbreuk: de vraagstelling veranderde",
-        "change_vs_wave": "Verandering ten opzichte van meting",
-        "change_difference": "Verschil met die meting",
-        "change_se": "Standaardfout van het verschil",
-        "change_ci_low": "Ondergrens 95%-betrouwbaarheidsinterval van het verschil",
-        "change_ci_high": "Bovengrens 95%-betrouwbaarheidsinterval van het verschil",
-        "change_p_value": "p-waarde van het verschil (tweezijdig)",
-        "change_significant": "Verschil significant (interval zonder 0; p < 0,05)",
         "title": "Gepubliceerde cijfers per meting, indicator en groep",
         "note": "Onderdrukte cijfers zijn leeg (systeem-missend); n is ongewogen.",
     },
     "en": {
-        "wave": "Wave",
-        "wave_title": "Title of the wave",
-        "indicator": "Indicator",
-        "indicator_label": "Name of the indicator",
-        "kind": "Kind of figure (proportion or mean)",
-        "denominator": "Denominator (all respondents, threatened or victims)",
-        "breakdown": "Breakdown",
-        "group": "Group (code; empty without a breakdown)",
-        "group_label": "Name of the group",
-        "estimate": "Estimate (weighted)",
-        "ci_low": "Lower bound of the 95% confidence interval",
-        "ci_high": "Upper bound of the 95% confidence interval",
-        "se": "Standard error",
-        "n": "Respondents (unweighted)",
-        "suppressed": "Suppressed (too few respondents, or derivable)",
-        "reason": "Reason for suppression",
-        "series_break": "Series break: the question changed",
-        "change_vs_wave": "Change against wave",
-        "change_difference": "Difference from that wave",
-        "change_se": "Standard error of the difference",
-        "change_ci_low": "Lower bound of the 95% confidence interval of the difference",
-        "change_ci_high": "Upper bound of the 95% confidence interval of the difference",
-        "change_p_value": "p-value of the difference (two-sided)",
-        "change_significant": "Difference significant (interval without 0; p < 0.05)",
         "title": "Published figures per wave, indicator and group",
         "note": "Suppressed figures are empty (system missing); n is unweighted.",
     },
 }
-_REASON_LABELS = {
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure: the trend point the API serves for it, and what the file adds."""
+
+    point: TrendPoint
+    indicator: Indicator
+    by: str
+    lang: str
+    titles: Mapping[str, str]  # every wave's title in `lang`
+
+    @property
+    def title(self) -> str:
+        return self.titles[self.point.wave]
+
+    @property
+    def change(self) -> ChangeOut | None:
+        return self.point.change
+
+
+Kind = Literal["code", "number", "count", "flag"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column of the estimates file: its name, its label per language, what kind of
+    value it holds and where a row has it; a code's value label, where it has one."""
+
+    name: str
+    label: Text
+    kind: Kind
+    value: Callable[[Row], Any]
+    value_label: Callable[[Row], str | None] | None = None
+
+
+def _point(field: str) -> Callable[[Row], Any]:
+    """A field of the trend point."""
+    return lambda r: getattr(r.point, field)
+
+
+def _changed(field: str) -> Callable[[Row], Any]:
+    """A field of the trend point's change (None without one)."""
+    return lambda r: None if r.change is None else getattr(r.change, field)
+
+
+_REASONS = {
     "nl": {"min_cell": "te weinig respondenten", "complementary": "herleidbaar uit andere cijfers",
            "coverage": "een deel van de groep zonder respondenten",
            "no_interval": "geen betrouwbaarheidsinterval mogelijk"},
@@ -87,20 +97,91 @@ _REASON_LABELS = {
            "coverage": "part of the group without respondents",
            "no_interval": "no confidence interval possible"},
 }  # fmt: skip
-_BREAKDOWN_LABELS = {
-    "nl": {"none": "Geen (totaal)", "organisation": "Organisatie", "unit": "Eenheid",
-           "function_group": "Functiegroep"},
-    "en": {"none": "None (total)", "organisation": "Organisation", "unit": "Unit",
-           "function_group": "Function group"},
-}  # fmt: skip
+
+COLUMNS = (
+    Field("wave", {"nl": "Meting (golf)", "en": "Wave"}, "code",
+          _point("wave"), lambda r: r.title),
+    Field("wave_title", {"nl": "Naam van de meting", "en": "Title of the wave"}, "code",
+          lambda r: r.title),
+    Field("indicator", {"nl": "Indicator", "en": "Indicator"}, "code",
+          lambda r: r.indicator.id, lambda r: text_in(r.indicator.label, r.lang)),
+    Field("indicator_label", {"nl": "Naam van de indicator", "en": "Name of the indicator"},
+          "code", lambda r: text_in(r.indicator.label, r.lang)),
+    Field("kind", {"nl": "Soort cijfer (proportion = aandeel, mean = gemiddelde)",
+                   "en": "Kind of figure (proportion or mean)"}, "code",
+          lambda r: r.indicator.kind),
+    Field("denominator", {"nl": "Noemer (all = alle respondenten, threatened = bedreigden, "
+                                "victims = slachtoffers)",
+                          "en": "Denominator (all respondents, threatened or victims)"},
+          "code", lambda r: r.indicator.denominator),
+    Field("breakdown", {"nl": "Uitsplitsing", "en": "Breakdown"}, "code",
+          lambda r: r.by, lambda r: _BREAKDOWN_LABELS[r.lang][r.by]),
+    Field("group", {"nl": "Groep (code; leeg zonder uitsplitsing)",
+                    "en": "Group (code; empty without a breakdown)"}, "code",
+          _point("group"), _point("group_label")),
+    Field("group_label", {"nl": "Naam van de groep", "en": "Name of the group"}, "code",
+          _point("group_label")),
+    Field("estimate", {"nl": "Schatting (gewogen)", "en": "Estimate (weighted)"}, "number",
+          _point("estimate")),
+    Field("ci_low", {"nl": "Ondergrens 95%-betrouwbaarheidsinterval",
+                     "en": "Lower bound of the 95% confidence interval"}, "number",
+          _point("ci_low")),
+    Field("ci_high", {"nl": "Bovengrens 95%-betrouwbaarheidsinterval",
+                      "en": "Upper bound of the 95% confidence interval"}, "number",
+          _point("ci_high")),
+    Field("se", {"nl": "Standaardfout", "en": "Standard error"}, "number",
+          _point("se")),
+    Field("n", {"nl": "Aantal respondenten (ongewogen)", "en": "Respondents (unweighted)"},
+          "count", _point("n")),
+    Field("suppressed", {"nl": "Onderdrukt (te weinig respondenten of herleidbaar)",
+                         "en": "Suppressed (too few respondents, or derivable)"}, "flag",
+          _point("suppressed")),
+    Field("reason", {"nl": "Reden van onderdrukking", "en": "Reason for suppression"}, "code",
+          _point("reason"), lambda r: r.point.reason and _REASONS[r.lang][r.point.reason]),
+    Field("series_break", {"nl": "Trendbreuk: de vraagstelling veranderde",
+                           "en": "Series break: the question changed"}, "flag",
+          _point("series_break")),
+    Field("change_vs_wave", {"nl": "Verandering ten opzichte van meting",
+                             "en": "Change against wave"}, "code",
+          _changed("vs_wave"), lambda r: None if r.change is None else r.titles[r.change.vs_wave]),
+    Field("change_difference", {"nl": "Verschil met die meting",
+                                "en": "Difference from that wave"}, "number",
+          _changed("difference")),
+    Field("change_se", {"nl": "Standaardfout van het verschil",
+                        "en": "Standard error of the difference"}, "number",
+          _changed("se")),
+    Field("change_ci_low", {"nl": "Ondergrens 95%-betrouwbaarheidsinterval van het verschil",
+                            "en": "Lower bound of the 95% confidence interval of the difference"},
+          "number", _changed("ci_low")),
+    Field("change_ci_high", {"nl": "Bovengrens 95%-betrouwbaarheidsinterval van het verschil",
+                             "en": "Upper bound of the 95% confidence interval of the difference"},
+          "number", _changed("ci_high")),
+    Field("change_p_value", {"nl": "p-waarde van het verschil (tweezijdig)",
+                             "en": "p-value of the difference (two-sided)"}, "number",
+          _changed("p_value")),
+    Field("change_significant", {"nl": "Verschil significant (interval zonder 0; p < 0,05)",
+                                 "en": "Difference significant (interval without 0; p < 0.05)"},
+          "flag",
+          _changed("significant")),
+    Field("response_rate", {"nl": "Respons in de groep (leeg als onderdrukt)",
+                            "en": "Response rate of the group (empty when suppressed)"},
+          "number", _point("response_rate")),
+    Field("break_note", {"nl": "Toelichting bij de trendbreuk",
+                         "en": "Why the series breaks here"}, "code",
+          _point("break_note")),
+)  # fmt: skip
 
 
 def estimates_table(
-    session: Session, defs: IndicatorSet, wave_id: str | None = None, lang: str = "nl"
+    session: Session,
+    defs: IndicatorSet,
+    min_cell: int,
+    wave_id: str | None = None,
+    lang: str = "nl",
 ) -> Table:
     """Every stored figure of the closed waves (or of one closed wave), in the trends'
-    order per indicator and breakdown; changes are always judged against the whole
-    history, also when one wave is asked for."""
+    order per indicator and breakdown, waves in date order; changes are always judged
+    against the whole history, also when one wave is asked for."""
     if wave_id is not None:
         wave = get_wave(session, wave_id)
         if wave.status != "closed":
@@ -108,115 +189,61 @@ def estimates_table(
                 f"wave {wave.id} is {wave.status}: its figures are computed and stored when "
                 "it closes (an open wave's figures so far are in the admins' preview)"
             )
-    rows: list[dict[str, Any]] = []
-    for indicator in defs.indicators:
-        for by in BREAKDOWNS:
-            for point in service.trend(session, defs, indicator, by):
-                if wave_id is not None and point.wave.id != wave_id:
-                    continue
-                figure = point.figure
-                vs_wave, change = point.change if point.change is not None else (None, None)
-                rows.append(
-                    {
-                        "wave": point.wave,
-                        "indicator": indicator,
-                        "breakdown": by,
-                        "group": None if by == "none" else figure.group_code,
-                        "figure": figure,
-                        "series_break": point.series_break,
-                        "vs_wave": vs_wave,
-                        "change": change,
-                    }
-                )
-    waves = {r["wave"].id: r["wave"] for r in rows}
-    order = sorted(waves.values(), key=lambda w: (w.opens_at, w.closes_at, w.id))
-    position = {w.id: i for i, w in enumerate(order)}
-    rows.sort(key=lambda r: position[r["wave"].id])  # stable: indicator, breakdown, group
-    group_names = _group_labels(session, order, lang)
-    indicator_names = {i.id: text_in(i.label, lang) for i in defs.indicators}
-    breakdown_names = _BREAKDOWN_LABELS[lang]
-    words = _ESTIMATE_LABELS[lang]
-
-    def number(value: Any) -> float:
-        return np.nan if value is None else float(value)
-
-    def figure_values(field: str) -> list[float]:
-        return [number(getattr(r["figure"], field)) for r in rows]
-
-    def change_values(field: str) -> list[float]:
-        return [
-            np.nan if r["change"] is None else number(getattr(r["change"], field)) for r in rows
-        ]
-
-    def flag(values: list[bool | None]) -> list[float]:
-        return [np.nan if v is None else float(v) for v in values]
-
-    def codes(
-        name: str, values: list[str | None], labels: Mapping[Any, str] | None = None
-    ) -> Column:
-        return Column(name, words[name], values, numeric=False, value_labels=labels)
-
-    def numbers(name: str, values: list[float], measure: Measure = "scale", **kw: Any) -> Column:
-        return Column(name, words[name], values, numeric=True, measure=measure, **kw)
-
-    yes_no = YES_NO[lang]
-    columns = [
-        codes("wave", [r["wave"].id for r in rows], {w.id: w.title for w in order}),
-        codes("wave_title", [r["wave"].title for r in rows]),
-        codes("indicator", [r["indicator"].id for r in rows], indicator_names),
-        codes("indicator_label", [indicator_names[r["indicator"].id] for r in rows]),
-        codes("kind", [r["indicator"].kind for r in rows]),
-        codes("denominator", [r["indicator"].denominator for r in rows]),
-        codes("breakdown", [r["breakdown"] for r in rows], breakdown_names),
-        codes("group", [r["group"] for r in rows], _merged(group_names.values())),
-        codes(
-            "group_label",
-            [
-                None if r["group"] is None else group_names[r["wave"].id].get(r["group"])
-                for r in rows
-            ],
-        ),
-        numbers("estimate", figure_values("estimate")),
-        numbers("ci_low", figure_values("ci_low")),
-        numbers("ci_high", figure_values("ci_high")),
-        numbers("se", figure_values("se")),
-        numbers("n", figure_values("n"), whole=True),
-        numbers("suppressed", flag([r["figure"].suppressed for r in rows]), "nominal",
-                whole=True, value_labels=yes_no),
-        codes("reason", [r["figure"].reason for r in rows], _REASON_LABELS[lang]),
-        numbers("series_break", flag([r["series_break"] for r in rows]), "nominal",
-                whole=True, value_labels=yes_no),
-        codes("change_vs_wave", [r["vs_wave"] for r in rows], {w.id: w.title for w in order}),
-        numbers("change_difference", change_values("difference")),
-        numbers("change_se", change_values("se")),
-        numbers("change_ci_low", change_values("ci_low")),
-        numbers("change_ci_high", change_values("ci_high")),
-        numbers("change_p_value", change_values("p_value")),
-        numbers(
-            "change_significant",
-            flag([None if r["change"] is None else r["change"].significant for r in rows]),
-            "nominal",
-            whole=True,
-            value_labels=yes_no,
-        ),
-    ]  # fmt: skip
-    return Table(columns, title=words["title"], notes=(words["note"],))
+    points = [
+        (indicator, by, point)
+        for indicator in defs.indicators
+        for by in BREAKDOWNS
+        for point in service.published_trend(
+            session, defs, indicator, cast(By, by), lang, min_cell
+        ).points
+        if wave_id is None or point.wave == wave_id
+    ]
+    waves = {w: get_wave(session, w) for _, _, p in points for w in _waves_named(p)}
+    titles = {
+        w.id: wave_title(w, get_version(session, w.questionnaire_id), lang) for w in waves.values()
+    }
+    order = {w: i for i, w in enumerate(sorted(waves, key=lambda w: _date_order(waves[w])))}
+    rows = [Row(point, indicator, by, lang, titles) for indicator, by, point in points]
+    rows.sort(key=lambda r: order[r.point.wave])  # stable: indicator, breakdown, group
+    words = _WORDS[lang]
+    return Table(
+        [_column(field, rows, lang) for field in COLUMNS],
+        title=words["title"],
+        notes=(words["note"],),
+        lang=lang,
+    )
 
 
-def _group_labels(session: Session, waves: list[Wave], lang: str) -> dict[str, dict[str, str]]:
-    """Per wave: breakdown code -> its option label in the wave's questionnaire."""
-    versions: dict[str, Questionnaire] = {}
-    labels: dict[str, dict[str, str]] = {}
-    for wave in waves:
-        if wave.questionnaire_id not in versions:
-            versions[wave.questionnaire_id] = get_version(session, wave.questionnaire_id)
-        labels[wave.id] = breakdown_labels(versions[wave.questionnaire_id], lang)
+def _waves_named(point: TrendPoint) -> list[str]:
+    return [point.wave] + ([point.change.vs_wave] if point.change else [])
+
+
+def _date_order(wave: Wave) -> tuple[Any, ...]:
+    return (wave.opens_at, wave.closes_at, wave.id)
+
+
+def _column(field: Field, rows: list[Row], lang: str) -> Column:
+    values = [field.value(r) for r in rows]
+    label = text_in(field.label, lang)
+    if field.kind == "code":
+        return Column(field.name, label, values, numeric=False, value_labels=_labels(field, rows))
+    numbers = [np.nan if v is None else float(v) for v in values]
+    if field.kind == "flag":
+        return Column(
+            field.name, label, numbers, numeric=True, value_labels=YES_NO[lang], whole=True
+        )
+    return Column(
+        field.name, label, numbers, numeric=True, measure="scale", whole=field.kind == "count"
+    )
+
+
+def _labels(field: Field, rows: list[Row]) -> dict[str, str] | None:
+    """One label per code of a code column that has them; the latest wave's wording wins."""
+    if field.value_label is None:
+        return None
+    labels = {}
+    for row in rows:
+        code, label = field.value(row), field.value_label(row)
+        if code is not None and label is not None:
+            labels[code] = label
     return labels
-
-
-def _merged(labels: Any) -> dict[str, str]:
-    """One label per code over all waves, the latest wave's wording winning."""
-    merged: dict[str, str] = {}
-    for per_wave in labels:
-        merged.update(per_wave)
-    return merged

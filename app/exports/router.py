@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from app.auth.dependencies import AdminKey, AnalystKey
-from app.dependencies import SessionDep, TransactionalRoute
+from app.dependencies import SessionDep, SettingsDep, TransactionalRoute
 from app.estimates.schemas import Lang
-from app.exports import csv_file, spss_file
+from app.exports import csv_file, spss_file, xlsx_file
 from app.exports.analysis import analysis_table
 from app.exports.figures import estimates_table
 from app.exports.table import Table
@@ -23,11 +23,12 @@ from app.waves.service import get_wave
 
 router = APIRouter(prefix="/api/v1", route_class=TransactionalRoute)
 
-FileFormat = Literal["csv", "sav"]
+FileFormat = Literal["csv", "sav", "xlsx"]
 # One writer per format: what it makes of a table, and the media type of the result.
 WRITERS: dict[str, tuple[Callable[[Table], str | bytes], str]] = {
     "csv": (csv_file.to_csv, csv_file.MEDIA_TYPE),
     "sav": (spss_file.to_sav, spss_file.MEDIA_TYPE),
+    "xlsx": (xlsx_file.to_xlsx, xlsx_file.MEDIA_TYPE),
 }
 
 
@@ -60,14 +61,16 @@ def download_analysis_file(
     session: SessionDep,
     defs: IndicatorsDep,
     file_format: Annotated[
-        FileFormat, Query(alias="format", description="csv (default) or sav (SPSS)")
+        FileFormat,
+        Query(alias="format", description="csv (default), sav (SPSS) or xlsx (Excel)"),
     ] = "csv",
     lang: Lang = "nl",
 ) -> Response:
     """For analysts' own tools: cell, weight, indicator values and coded answers of every
-    response, in random order; no ids, no times, no free text. As CSV, or as an SPSS file
-    with the question texts as variable labels and the option labels as value labels
-    (`lang` chooses their language)."""
+    response, in random order; no ids, no times, no free text. As CSV; as an SPSS file
+    with the question texts as variable labels, answers numbered in the option order and
+    the option labels as value labels; or as an Excel workbook with the CSV's values and
+    sheets that explain the columns and the codes (`lang` chooses the labels' language)."""
     wave = get_wave(session, wave_id)
     return _download(analysis_table(session, wave, defs, lang), file_format, f"analysis-{wave.id}")
 
@@ -76,11 +79,12 @@ def _estimates_endpoint(file_format: str) -> Callable[..., Response]:
     def export_estimates(
         _key: AnalystKey,
         session: SessionDep,
+        settings: SettingsDep,
         defs: IndicatorsDep,
         wave: WaveIdQuery = None,
         lang: Lang = "nl",
     ) -> Response:
-        table = estimates_table(session, defs, wave, lang)
+        table = estimates_table(session, defs, settings.min_cell, wave, lang)
         return _download(table, file_format, f"estimates-{wave}" if wave else "estimates")
 
     return export_estimates
@@ -99,6 +103,8 @@ for _format in WRITERS:
         responses=_file_responses("Published figures", _format),
         description="""Every published figure: one row per closed wave x indicator x
 breakdown x group, with estimate, interval, se, n, suppression, series break and the
-change against an earlier wave (suppressed figures empty). `wave` limits it to one closed
-wave (changes still compare with the waves before it); `lang` chooses the labels.""",
+change against an earlier wave (suppressed figures empty), the group's response rate and
+the note on a series break, as the trends serve them. `wave` limits it to one closed wave
+(changes still compare with the waves before it); `lang` chooses the labels and the
+wave titles.""",
     )

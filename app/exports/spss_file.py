@@ -1,10 +1,14 @@
 """SPSS (.sav) files of the export tables, written with pyreadstat.
 
-The values are those of the CSV (`app.exports.csv_file`): numbers as numbers with empty cells
-system-missing, codes as strings with their labels as value labels; each variable has
-its label. SPSS limits are kept: names that SPSS cannot take (an option code with '-',
-say) are made valid and unique, and labels are cut on a character boundary at 256 bytes
-(variable), 120 bytes (value) and 64 bytes (file label).
+The values are those of the CSV (`app.exports.csv_file`), numbers as numbers with empty
+cells system-missing, except that a question's answer codes are numbered: each is stored
+as its option's position in the question's option order (1 = the first option), with the
+option labels as value labels, so that SPSS can cross-tabulate and, for a scale, order
+them. Other codes (wave, indicator, group in the estimates) stay strings with value labels.
+Each variable has its label, its level of measurement and a display format wide enough
+for every value (`number_format`). SPSS limits are kept: names that SPSS cannot take (an
+option code with '-', say) are made valid and unique, and labels are cut on a character
+boundary at 256 bytes (variable), 120 bytes (value) and 64 bytes (file label).
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ _LABEL_MAX = 256
 _VALUE_LABEL_MAX = 120
 _FILE_LABEL_MAX = 64
 _NOTE_LINE = 80
+_SIGNIFICANT = 3  # digits of the smallest value a number format shows
+_MIN_DECIMALS = 6
+_MAX_DECIMALS = 16  # SPSS's limit for the F format
+_MIN_WIDTH = 8
+_MAX_WIDTH = 40
 _RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
 
 
@@ -41,26 +50,26 @@ def to_sav(table: Table) -> bytes:
     for column, name in zip(table.columns, names, strict=True):
         labels[name] = _cut(column.label, _LABEL_MAX)
         measures[name] = column.measure
-        if column.numeric:
-            data[name] = pd.Series(np.asarray(column.values, dtype=float), dtype="float64")
-            if column.whole:
-                formats[name] = "F8.0"
+        given_labels = column.value_labels or {}
+        if column.numbered:
+            position = {code: float(i) for i, code in enumerate(given_labels, start=1)}
+            numbers = np.array(
+                [np.nan if v is None else position[v] for v in column.values], dtype=float
+            )
+            given_labels = {position[code]: label for code, label in given_labels.items()}
+        elif column.numeric:
+            numbers = np.asarray(column.values, dtype=float)
         else:
             strings = ["" if v is None else str(v) for v in column.values]
             data[name] = pd.Series(strings, dtype=object)
             # A value label longer than the variable is refused: widen it to the codes.
-            width = max(
-                [
-                    1,
-                    *(_bytes(s) for s in strings),
-                    *(_bytes(str(k)) for k in column.value_labels or ()),
-                ]
-            )
+            width = max([1, *(_bytes(s) for s in strings), *(_bytes(str(k)) for k in given_labels)])
             formats[name] = f"A{width}"
-        if column.value_labels:
-            value_labels[name] = {
-                k: _cut(v, _VALUE_LABEL_MAX) for k, v in column.value_labels.items()
-            }
+        if column.numbered or column.numeric:
+            data[name] = pd.Series(numbers, dtype="float64")
+            formats[name] = number_format(numbers, whole=column.whole or column.numbered)
+        if given_labels:
+            value_labels[name] = {k: _cut(v, _VALUE_LABEL_MAX) for k, v in given_labels.items()}
     frame = pd.DataFrame(data, columns=names)
     with tempfile.TemporaryDirectory(prefix="monitor-sav-") as folder:
         path = Path(folder) / "export.sav"
@@ -75,6 +84,26 @@ def to_sav(table: Table) -> bytes:
             variable_format=formats,
         )
         return path.read_bytes()
+
+
+def number_format(values: np.ndarray, whole: bool) -> str:
+    """An SPSS display format that shows every value: whole numbers without decimals,
+    others with enough decimals for three significant digits of the smallest non-zero
+    value (at least 6, so that standard errors and p-values never show as .00); where
+    SPSS's 16 decimals are too few, scientific notation."""
+    finite = values[np.isfinite(values)]
+    size = np.abs(finite)
+    decimals = 0
+    if not whole:
+        nonzero = size[size > 0]
+        # The decimal place of the smallest value's first significant digit (7 for 9.5e-07).
+        first = -int(np.floor(np.log10(nonzero.min()))) if nonzero.size else 0
+        decimals = max(first + _SIGNIFICANT - 1, _MIN_DECIMALS)
+        if decimals > _MAX_DECIMALS:
+            return f"E{_SIGNIFICANT + 9}.{_SIGNIFICANT - 1}"  # -9.50E-007: sign, point, exponent
+    digits = len(f"{size.max():.0f}") if size.size else 1
+    width = int((finite < 0).any()) + digits + (decimals + 1 if decimals else 0)
+    return f"F{min(max(width, _MIN_WIDTH), _MAX_WIDTH)}.{decimals}"
 
 
 def spss_names(names: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.problems import Code, Conflict, FieldError, InvalidInput, NotFound
-from app.questionnaires.schema import Questionnaire
+from app.questionnaires.schema import Questionnaire, text_in
 from app.questionnaires.service import get_version
 from app.waves.codes import code_hash, new_code
 from app.waves.models import FrameCell, InvitationCode, Wave
@@ -72,7 +72,7 @@ def create_wave(
     if session.get(Wave, wave_id) is not None:
         raise Conflict(f"wave {wave_id} already exists")
     questionnaire = get_version(session, questionnaire_id)
-    title = title or f"{questionnaire.title['nl']} {wave_id}"
+    title = title or default_title(questionnaire, wave_id)
     if not title.strip() or len(title) > TITLE_MAX:
         raise InvalidInput(f"the wave's title must be 1-{TITLE_MAX} characters")
     wave = Wave(
@@ -87,6 +87,19 @@ def create_wave(
     session.add(wave)
     session.flush()
     return wave
+
+
+def default_title(questionnaire: Questionnaire, wave_id: str, lang: str = "nl") -> str:
+    """The title of a wave created without one: its questionnaire's title and its id."""
+    return f"{text_in(questionnaire.title, lang)} {wave_id}"
+
+
+def wave_title(wave: Wave, questionnaire: Questionnaire, lang: str) -> str:
+    """The wave's title in a language: the default title in that language; a title the
+    operator gave (one text, in whatever language it was written) as it is."""
+    if wave.title == default_title(questionnaire, wave.id):
+        return default_title(questionnaire, wave.id, lang)
+    return wave.title
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,9 @@ import numpy as np
 import polars as pl
 import pytest
 import svy
-import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, text, update
 
-from app.closing.service import close_wave
 from app.config import Settings
 from app.db import session_scope
 from app.dependencies import utc_date, utc_today
@@ -25,8 +23,15 @@ from app.method.disclosure import published_value
 from app.responses.models import RespondentCount, Response
 from app.waves.models import FrameCell
 from app.waves.service import publish_wave
-from tests.builders import CELLS, bearer, filled_wave, random_answers, submit_all
-from tests.support import FIXTURES, MIN_CELL, answers, close_mini_wave, load_fixture, open_mini_wave
+from tests.builders import (
+    CELLS,
+    bearer,
+    filled_wave,
+    random_answers,
+    submit_all,
+    waves_with_a_series_break,
+)
+from tests.support import FIXTURES, MIN_CELL, answers, close_mini_wave, open_mini_wave
 
 TOL = 1e-6
 POINT_FIELDS = {
@@ -147,33 +152,7 @@ def test_the_public_sees_published_waves_only_and_never_a_pilot(client, factory)
 
 
 def test_a_series_break_shows_its_note_and_no_change(factory, db_url, tmp_path):
-    data = yaml.safe_load((FIXTURES / "defs" / "indicators.yaml").read_text(encoding="utf-8"))
-    data["denominators"]["mini-2027.1"] = data["denominators"]["mini-2026.1"]
-    for indicator in data["indicators"]:
-        indicator["versions"]["mini-2027.1"] = dict(indicator["versions"]["mini-2026.1"])
-        if indicator["id"] == "threat_intimidation":
-            indicator["versions"]["mini-2027.1"].update(
-                series_break=True, break_note={"nl": "Nieuwe vraag.", "en": "New question."}
-            )
-    (tmp_path / "indicators.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    defs = indicator_set(tmp_path)
-    filled_wave(
-        factory, "2026", [30, 12, 25, 8, 12], seed=13, opens=date(2026, 3, 1), published=True
-    )
-    wave = open_mini_wave(
-        factory,
-        "2027",
-        codes=90,
-        questionnaire=load_fixture().model_copy(update={"id": "mini-2027.1"}),
-    )
-    submit_all(
-        factory,
-        wave,
-        [random_answers(np.random.default_rng(14), c) for c in CELLS * 15],
-    )
-    with session_scope(factory) as session:
-        close_wave(session, "2027", MIN_CELL, defs)
-        publish_wave(session, "2027", utc_date())
+    waves_with_a_series_break(factory, tmp_path)
     settings = Settings(database_url=db_url, survey_defs=tmp_path, min_cell=MIN_CELL)
     with TestClient(create_app(settings)) as client:
         broken = client.get("/api/v1/public/trends/threat_intimidation?lang=en").json()["points"]
@@ -483,6 +462,7 @@ def test_an_open_wave_serves_no_row_and_no_figure_to_diff(client, factory):
     reads = (
         "/api/v1/waves/2026/analysis-file",
         "/api/v1/waves/2026/analysis-file?format=sav",
+        "/api/v1/waves/2026/analysis-file?format=xlsx",
         "/api/v1/waves/2026/preview/escalation?by=unit",
         "/api/v1/waves/2026/preview/threat",
     )

@@ -579,7 +579,7 @@ def test_bad_query_parameters_on_every_analyst_route(client, factory):
         ("/api/v1/public/trends/sick_leave_days", 404, None),  # not public
         (f"/api/v1/waves/{WAVE}/response-rates?by=bogus", 422, "query.by"),
         (f"/api/v1/waves/{WAVE}/preview/threat?by=bogus", 422, "query.by"),
-        (f"/api/v1/waves/{WAVE}/analysis-file?format=xlsx", 422, "query.format"),
+        (f"/api/v1/waves/{WAVE}/analysis-file?format=xls", 422, "query.format"),
         ("/api/v1/exports/estimates.csv?lang=de", 422, "query.lang"),
         ("/api/v1/indicators?lang=", 422, "query.lang"),
     ]
