@@ -30,7 +30,6 @@ removed.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import date
@@ -40,7 +39,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -73,16 +72,11 @@ from app.responses.validation import Cell, validate_answers
 from app.waves.models import Wave
 from app.waves.service import frame_cell_set, open_waves
 from app.web import service
-from app.web.dashboard import BASE_CSS
+from app.web.assets import asset
 from app.web.session import Respondent, Step, forget, remember, renew, respondent
 from app.web.texts import TEXTS, language, long_date, other_language
 
 HERE = Path(__file__).parent
-# The pages' own static files, and the base styles they share with the dashboard.
-STATIC = {p.name: p for p in (HERE / "static").glob("*.*")} | {BASE_CSS.name: BASE_CSS}
-# Static files are served under a name that changes with their content, so they can be
-# cached for good (every other response is no-store, see security.py).
-ASSETS = {name: hashlib.sha256(p.read_bytes()).hexdigest()[:12] for name, p in STATIC.items()}
 START = "/"
 BEGIN = "/vragenlijst/start"
 SURVEY = "/vragenlijst"  # every page after the code page
@@ -130,7 +124,7 @@ TEMPLATES = Environment(
     lstrip_blocks=True,
 )
 TEMPLATES.filters["paragraphs"] = _paragraphs
-TEMPLATES.globals["asset"] = lambda name: f"/static/{name}?v={ASSETS[name]}"
+TEMPLATES.globals["asset"] = asset
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
@@ -636,12 +630,3 @@ def quick_exit(request: Request, settings: SettingsDep) -> RedirectResponse:
     response.headers["Clear-Site-Data"] = '"storage"'
     forget(response, request)
     return response
-
-
-@router.get("/static/{name}")
-def static_file(name: str) -> Response:
-    if name not in ASSETS:
-        raise NotFound(f"no static file {name}")
-    return FileResponse(
-        STATIC[name], headers={"Cache-Control": "public, max-age=31536000, immutable"}
-    )
