@@ -24,8 +24,8 @@ errors happen to everyone). The thank-you page is the response to the submitting
 too: whether it shows the support information depends on the answers, which are deleted
 at submission, and keeping that fact anywhere for a later GET would keep something about
 the answers after they are gone. So is the page after "Save and continue later", which
-shows the resume key once. A reload cannot submit twice: the code is spent and the cookie
-removed.
+shows the resume key once. A reload cannot submit twice: the code is spent and the session
+replaced by a marker (no code) with which /vragenlijst says that the answers arrived.
 """
 
 from __future__ import annotations
@@ -73,7 +73,16 @@ from app.waves.models import Wave
 from app.waves.service import frame_cell_set, open_waves
 from app.web import service
 from app.web.assets import asset
-from app.web.session import Respondent, Step, forget, remember, renew, respondent
+from app.web.session import (
+    Respondent,
+    Step,
+    forget,
+    remember,
+    remember_sent,
+    renew,
+    respondent,
+    sent,
+)
 from app.web.texts import TEXTS, language, long_date, other_language
 
 HERE = Path(__file__).parent
@@ -81,6 +90,7 @@ START = "/"
 BEGIN = "/vragenlijst/start"
 SURVEY = "/vragenlijst"  # every page after the code page
 NOTICES = ("session", "closed")  # why the code page is shown again
+SENT = "sent"  # no survey, because this browser sent its answers a short while ago
 
 
 def _same_origin_only(request: Request) -> None:
@@ -218,7 +228,7 @@ def open_survey(session: Session, who: Respondent, today: date) -> Survey:
 def load_survey(request: Request, session: Session, today: date) -> Survey:
     who = respondent(request)
     if who is None:
-        raise NoSurvey("session")
+        raise NoSurvey(SENT if sent(request) else "session")
     try:
         return open_survey(session, who, today)
     except (Conflict, NotFound) as exc:
@@ -228,6 +238,8 @@ def load_survey(request: Request, session: Session, today: date) -> Survey:
 
 
 def restart(request: Request, lang: str, reason: NoSurvey) -> RedirectResponse:
+    if reason.notice == SENT:  # the one address says that the answers arrived
+        return redirect(link(SURVEY, lang))
     response = redirect(link(START, lang, melding=reason.notice))
     forget(response, request)
     return response
@@ -364,6 +376,8 @@ def survey_page(request: Request, session: SessionDep, today: TodayDep, lang: La
     try:
         survey = load_survey(request, session, today)
     except NoSurvey as reason:
+        if reason.notice == SENT:
+            return _arrived(request, session, lang)
         return restart(request, lang, reason)
     questionnaire = survey.questionnaire
     routing = service.Routing.of(questionnaire, survey.answers)
@@ -595,8 +609,23 @@ async def _submit(request: Request, lang: str, survey: Survey) -> Response:
         questionnaire=questionnaire,
         support=questionnaire.support if applies else None,
     )
-    forget(response, request)
+    remember_sent(response, request, survey.wave.id)
     return response
+
+
+def _arrived(request: Request, session: Session, lang: str) -> HTMLResponse:
+    """The survey's address after sending (Back from the thank-you page, say): the answers
+    arrived, nothing more to do. Nothing on it depends on the answers, which are gone."""
+    marker = sent(request)
+    wave = session.get(Wave, marker.wave_id) if marker else None
+    questionnaire = get_version(session, wave.questionnaire_id) if wave else None
+    return render(
+        "arrived.html",
+        lang,
+        switch=link(SURVEY, other_language(lang)),
+        title=questionnaire.title[lang] if questionnaire else None,
+        step=SENT,
+    )
 
 
 # --- leaving ----------------------------------------------------------------------------
