@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.web.layout import covered_text
 from tests.web.test_survey_browser import (
     click_and_wait,
     enter_code,
@@ -90,3 +91,33 @@ def test_browser_back_after_sending_says_the_answers_arrived(open_tab, factory):
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "Your answers have arrived"
     assert len(responses(factory)) == 1
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["javascript", "no-javascript"])
+def test_on_a_390_pixel_phone_nothing_covers_text(open_tab, factory, script):
+    """The quick exit stays in reach on every page and covers no text, anywhere the page
+    is scrolled to; and it is still there at the bottom of a long page."""
+    questionnaire = real_questionnaire()
+    wave = open_mini_wave(factory, questionnaire=questionnaire, frame=full_frame(questionnaire))
+    tab = open_tab(java_script_enabled=script, viewport=PHONE)
+    page = tab.page
+    tab.goto("/")
+    seen = {"code page": covered_text(page)}
+    enter_code(tab, wave.codes[0])
+    seen["background"] = covered_text(page)
+    page.locator("#organisation-pol").check()
+    click_and_wait(page, "Volgende")  # errors: the summary and every message on the page
+    seen["background with errors"] = covered_text(page)
+    for qid in ("unit", "function_group", "tenure", "age", "gender"):
+        page.locator(f"[data-question={qid}] input:visible").first.check()
+    click_and_wait(page, "Volgende")
+    seen["screener"] = covered_text(page)
+    tab.screenshot("screener on a phone")
+    assert {label: found for label, found in seen.items() if found} == {}
+    page.evaluate("window.scrollTo({top: document.body.scrollHeight, behavior: 'instant'})")
+    exit_box = page.get_by_role("link", name="Snel weg").bounding_box()
+    assert exit_box["y"] >= 0 and exit_box["y"] + exit_box["height"] <= PHONE["height"]
+    tab.close()
