@@ -203,6 +203,7 @@ def _point(wave: Wave, group: str | None, figure: Estimate, **extra: Any) -> Tre
     return TrendPointOut(
         wave=wave.id,
         wave_title=wave.title,
+        wave_closes_at=wave.closes_at,
         group=group,
         estimate=figure.estimate,
         ci_low=figure.ci_low,

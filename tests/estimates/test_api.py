@@ -23,7 +23,7 @@ from app.indicators.definitions import indicator_set
 from app.main import create_app
 from app.method.disclosure import published_value
 from app.responses.models import RespondentCount, Response
-from app.waves.models import FrameCell
+from app.waves.models import FrameCell, Wave
 from tests.builders import CELLS, bearer, filled_wave, random_answers, submit_all
 from tests.support import FIXTURES, MIN_CELL, answers, close_mini_wave, load_fixture, open_mini_wave
 
@@ -113,6 +113,15 @@ def test_trend_in_date_order_with_change(client, two_waves):
     assert change["significant"] == (change["p_value"] < 0.05)
     assert second["response_rate"] == pytest.approx(87 / 290)
     assert second["wave_title"]
+
+
+def test_each_point_carries_its_wave_s_closing_date(client, two_waves, factory):
+    """The dashboard's "last updated" is derived from it."""
+    with factory() as session:
+        closes = {w.id: w.closes_at.isoformat() for w in session.scalars(select(Wave))}
+    for by in ("none", "organisation"):
+        points = client.get(f"/api/v1/public/trends/threat_intimidation?by={by}").json()["points"]
+        assert points and all(p["wave_closes_at"] == closes[p["wave"]] for p in points)
 
 
 def test_a_series_break_shows_its_note_and_no_change(factory, db_url, tmp_path):
