@@ -54,8 +54,6 @@ def covered_text(page: Any) -> list[str]:
     """Every text line that something covers, anywhere on the page (scrolled through)."""
     found: list[str] = []
     page.mouse.move(0, 0)  # no tooltip of a hovered figure (covering is what it is for)
-    # Charts that follow their container's width are drawn again in the next frame.
-    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     height = page.evaluate("document.documentElement.scrollHeight")
     step = max(100, int(page.viewport_size["height"] * 0.6))
     for top in range(0, height, step):
