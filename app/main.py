@@ -23,7 +23,9 @@ from app.ratelimit import ClientAddresses, FailureLimit, RespondentRateLimit
 from app.responses.intake import Intake
 from app.responses.router import router as responses_router
 from app.waves.router import router as waves_router
+from app.web.assets import router as assets_router
 from app.web.dashboard import mount_dashboard
+from app.web.docs import router as docs_router
 from app.web.router import router as web_router
 from app.web.security import SecurityHeaders
 
@@ -55,6 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0",
         summary="Anonymous periodic victimisation surveys of staff with a public task.",
         lifespan=lifespan,
+        # Served offline by app.web.docs instead: FastAPI's own pages load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.secret_key = secret_key(settings.secret_key_file)
@@ -77,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         estimates_router,
         exports_router,
         web_router,
+        assets_router,
+        docs_router,
     ):
         app.include_router(router)
     mount_dashboard(app, settings)

@@ -6,15 +6,18 @@
 // this server or a full URL). `?api=/other/prefix` overrides it for a path on this same
 // server only; an address on another server in a link is ignored, so that nobody can
 // send round a link to this dashboard that shows someone else's figures.
-// The page state lives in its URL: ?lang=en&indicator=…&by=unit&group=… (all optional).
+// The page state lives in its URL: ?lang=en&indicator=…&by=unit&group=…&wave=…&sort=value
+// (all optional).
 
 import { Format, fill, language, otherLanguage, texts } from "./i18n.js";
 import { changeText, drawBars, drawTrend, hiddenLegend, hiddenText } from "./charts.js";
+import { csv, figureTable, xlsx } from "./download.js";
 
 const BREAKDOWNS = ["organisation", "unit", "function_group"];
 const DENOMINATORS = ["all", "threatened", "victims"];
 const TIMEOUT_MS = 15000;
 const PRINT_WIDTH = 680;
+const SORTS = ["name", "value"];
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,6 +45,8 @@ const state = {
   indicator: params.get("indicator") || "",
   by: BREAKDOWNS.includes(params.get("by")) ? params.get("by") : "organisation",
   group: params.get("group") || "",
+  wave: params.get("wave") || "", // the breakdown's wave; empty: the latest
+  sort: SORTS.includes(params.get("sort")) ? params.get("sort") : "name",
   indicators: [],
 };
 const responses = new Map();
@@ -237,6 +242,8 @@ function pageUrl(overrides = {}) {
   set("indicator", s.indicator, "");
   set("by", s.by, "organisation");
   set("group", s.group, "");
+  set("wave", s.wave, "");
+  set("sort", s.sort, "name");
   const search = query.toString();
   return `${location.pathname}${search ? `?${search}` : ""}`;
 }
@@ -453,15 +460,16 @@ function render(indicator, total, breakdown, organisations) {
     trendBody,
   );
 
-  // The latest wave per group, with all staff on top.
-  const waves = breakdown.points.map((p) => p.wave);
-  const latest = waves.length ? waves[waves.length - 1] : total.points[total.points.length - 1].wave;
+  // One wave per group (the latest unless another is chosen), with all staff on top.
+  const waves = [...new Set(breakdown.points.map((p) => p.wave))];
+  if (!waves.includes(state.wave)) state.wave = "";
+  const latest = state.wave || (waves.length ? waves[waves.length - 1] : total.points[total.points.length - 1].wave);
   const byCode = new Map(breakdown.points.filter((p) => p.wave === latest).map((p) => [p.group, p]));
   const overall = total.points.find((p) => p.wave === latest);
   const rows = [];
   if (overall) rows.push({ type: "total", label: t.total_row, point: overall });
   let section = null;
-  for (const g of grouping.groups) {
+  for (const g of ordered(grouping, byCode)) {
     const point = byCode.get(g.code);
     if (!point) continue;
     if (grouping.sectioned && g.org !== section) {
@@ -510,6 +518,61 @@ function render(indicator, total, breakdown, organisations) {
     headerRow(t, t.col_group, indicator.kind),
     ...bodies,
   );
+  renderAround(indicator, total, { group: groupName, points: series }, { wave: latest, rows: rows.filter((r) => r.point) }, waves);
+}
+
+// --- the breakdown's wave and order, last updated, downloads ----------------------------------
+
+/** The groups in the chosen order, within their organisation: by name (as grouped), or
+ * by value, highest first, with figures not shown last. */
+function ordered(grouping, byCode) {
+  if (state.sort !== "value") return grouping.groups;
+  const collator = new Intl.Collator(texts(state.lang).locale);
+  const value = (g) => {
+    const p = byCode.get(g.code);
+    return p && !p.suppressed && p.estimate !== null ? p.estimate : -Infinity;
+  };
+  return [...grouping.groups].sort(
+    (a, b) =>
+      (grouping.sectioned ? collator.compare(a.orgLabel, b.orgLabel) : 0) || value(b) - value(a) || collator.compare(a.label, b.label),
+  );
+}
+
+function longDate(iso) {
+  const format = new Intl.DateTimeFormat(texts(state.lang).locale, { dateStyle: "long", timeZone: "UTC" });
+  return format.format(new Date(`${iso}T00:00:00Z`));
+}
+
+const downloads = [];
+
+function offer(link, blob, name) {
+  const url = URL.createObjectURL(blob);
+  downloads.push(url);
+  link.href = url;
+  link.download = name;
+}
+
+/** What surrounds the charts: the wave and order pickers of the breakdown, the date of the
+ * figures, and the figures shown as files. */
+function renderAround(indicator, total, trend, breakdown, waves) {
+  const t = texts(state.lang);
+  const picker = $("wave");
+  picker.replaceChildren(...[...waves].reverse().map((w) => element("option", { value: w }, w)));
+  picker.value = breakdown.wave;
+  $("sort").value = state.sort;
+
+  // The newest wave among all staff's figures: its closing date is the figures' date.
+  const newest = total.points[total.points.length - 1];
+  $("updated").hidden = !newest.wave_closes_at;
+  if (newest.wave_closes_at) {
+    $("updated").textContent = fill(t.last_updated, { date: longDate(newest.wave_closes_at), wave: newest.wave });
+  }
+
+  while (downloads.length) URL.revokeObjectURL(downloads.pop());
+  const table = figureTable({ t, kind: indicator.kind, trend, breakdown });
+  const name = `${t.file_name}-${indicator.id}-${state.by}-${breakdown.wave}`;
+  offer($("csv-link"), csv(table, state.lang), `${name}.csv`);
+  offer($("xlsx-link"), xlsx(table, indicator.id), `${name}.xlsx`);
 }
 
 async function refresh(announce = false) {
@@ -559,6 +622,16 @@ function start() {
   });
   $("group").addEventListener("change", (event) => {
     state.group = event.target.value;
+    refresh(true);
+  });
+  $("latest-controls").addEventListener("submit", (event) => event.preventDefault());
+  $("wave").addEventListener("change", (event) => {
+    const waves = [...event.target.options].map((o) => o.value);
+    state.wave = event.target.value === waves[0] ? "" : event.target.value; // first: the latest
+    refresh(true);
+  });
+  $("sort").addEventListener("change", (event) => {
+    state.sort = event.target.value;
     refresh(true);
   });
   $("language-switch").addEventListener("click", (event) => {

@@ -63,6 +63,11 @@ class TrendPoint(BaseModel):
         description="Added: the group's name in the chosen language, as the wave's "
         "questionnaire words it (null when `group` is).",
     )
+    wave_closes_at: date | None = Field(
+        default=None,
+        description="Added: the wave's closing date; its figures cover answers up to it "
+        "(the dashboard's 'last updated').",
+    )
 
 
 class Trend(BaseModel):

@@ -24,6 +24,7 @@ from app.problems import Conflict
 from app.questionnaires.schema import breakdown_labels, text_in
 from app.questionnaires.service import get_version
 from app.waves.models import Wave
+from app.waves.service import wave_title
 
 Rates = dict[str | None, float | None]  # group (None: the total) -> response rate
 
@@ -216,12 +217,14 @@ def published_trend(
     waves with `published_only`), with its change, series-break note, response rate and
     group name in `lang`."""
     rates: dict[str, Rates] = {}
+    titles: dict[str, str] = {}
     names: dict[str, dict[str, str]] = {}
     points = []
     for point in trend(session, defs, indicator, by, published_only=published_only):
         wave, figure = point.wave, point.figure
         if wave.id not in rates:
             rates[wave.id] = group_rates(session, wave, by, min_cell)
+            titles[wave.id] = wave_title(wave, get_version(session, wave.questionnaire_id), lang)
         if wave.questionnaire_id not in names:
             names[wave.questionnaire_id] = breakdown_labels(
                 get_version(session, wave.questionnaire_id), lang
@@ -243,6 +246,7 @@ def published_trend(
         points.append(
             _point(
                 wave,
+                titles[wave.id],
                 group,
                 figure,
                 series_break=point.series_break,
@@ -258,17 +262,23 @@ def published_trend(
 def preview_trend(session: Session, wave: Wave, indicator: Indicator, by: By, lang: str) -> Preview:
     """One closed wave's figures as trend points (no change, no rate)."""
     figures = preview(session, wave, indicator, by)
+    title = wave_title(wave, get_version(session, wave.questionnaire_id), lang)
     points = [
-        _point(wave, None if by == "none" else f.group_code, f, series_break=False, change=None)
+        _point(
+            wave, title, None if by == "none" else f.group_code, f, series_break=False, change=None
+        )
         for f in figures
     ]
     return _body(Preview, indicator, by, lang, points, wave=wave.id)
 
 
-def _point(wave: Wave, group: str | None, figure: Estimate, **extra: Any) -> TrendPointOut:
+def _point(
+    wave: Wave, title: str, group: str | None, figure: Estimate, **extra: Any
+) -> TrendPointOut:
     return TrendPointOut(
         wave=wave.id,
-        wave_title=wave.title,
+        wave_title=title,
+        wave_closes_at=wave.closes_at,
         group=group,
         estimate=figure.estimate,
         ci_low=figure.ci_low,

@@ -24,13 +24,12 @@ errors happen to everyone). The thank-you page is the response to the submitting
 too: whether it shows the support information depends on the answers, which are deleted
 at submission, and keeping that fact anywhere for a later GET would keep something about
 the answers after they are gone. So is the page after "Save and continue later", which
-shows the resume key once. A reload cannot submit twice: the code is spent and the cookie
-removed.
+shows the resume key once. A reload cannot submit twice: the code is spent and the session
+replaced by a marker (no code) with which /vragenlijst says that the answers arrived.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import date
@@ -40,7 +39,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -73,20 +72,25 @@ from app.responses.validation import Cell, validate_answers
 from app.waves.models import Wave
 from app.waves.service import frame_cell_set, open_waves
 from app.web import service
-from app.web.dashboard import BASE_CSS
-from app.web.session import Respondent, Step, forget, remember, renew, respondent
+from app.web.assets import asset
+from app.web.session import (
+    Respondent,
+    Step,
+    forget,
+    remember,
+    remember_sent,
+    renew,
+    respondent,
+    sent,
+)
 from app.web.texts import TEXTS, language, long_date, other_language
 
 HERE = Path(__file__).parent
-# The pages' own static files, and the base styles they share with the dashboard.
-STATIC = {p.name: p for p in (HERE / "static").glob("*.*")} | {BASE_CSS.name: BASE_CSS}
-# Static files are served under a name that changes with their content, so they can be
-# cached for good (every other response is no-store, see security.py).
-ASSETS = {name: hashlib.sha256(p.read_bytes()).hexdigest()[:12] for name, p in STATIC.items()}
 START = "/"
 BEGIN = "/vragenlijst/start"
 SURVEY = "/vragenlijst"  # every page after the code page
 NOTICES = ("session", "closed")  # why the code page is shown again
+SENT = "sent"  # no survey, because this browser sent its answers a short while ago
 
 
 def _same_origin_only(request: Request) -> None:
@@ -130,7 +134,7 @@ TEMPLATES = Environment(
     lstrip_blocks=True,
 )
 TEMPLATES.filters["paragraphs"] = _paragraphs
-TEMPLATES.globals["asset"] = lambda name: f"/static/{name}?v={ASSETS[name]}"
+TEMPLATES.globals["asset"] = asset
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
@@ -224,7 +228,7 @@ def open_survey(session: Session, who: Respondent, today: date) -> Survey:
 def load_survey(request: Request, session: Session, today: date) -> Survey:
     who = respondent(request)
     if who is None:
-        raise NoSurvey("session")
+        raise NoSurvey(SENT if sent(request) else "session")
     try:
         return open_survey(session, who, today)
     except (Conflict, NotFound) as exc:
@@ -234,6 +238,8 @@ def load_survey(request: Request, session: Session, today: date) -> Survey:
 
 
 def restart(request: Request, lang: str, reason: NoSurvey) -> RedirectResponse:
+    if reason.notice == SENT:  # the one address says that the answers arrived
+        return redirect(link(SURVEY, lang))
     response = redirect(link(START, lang, melding=reason.notice))
     forget(response, request)
     return response
@@ -370,6 +376,8 @@ def survey_page(request: Request, session: SessionDep, today: TodayDep, lang: La
     try:
         survey = load_survey(request, session, today)
     except NoSurvey as reason:
+        if reason.notice == SENT:
+            return _arrived(request, session, lang)
         return restart(request, lang, reason)
     questionnaire = survey.questionnaire
     routing = service.Routing.of(questionnaire, survey.answers)
@@ -601,8 +609,23 @@ async def _submit(request: Request, lang: str, survey: Survey) -> Response:
         questionnaire=questionnaire,
         support=questionnaire.support if applies else None,
     )
-    forget(response, request)
+    remember_sent(response, request, survey.wave.id)
     return response
+
+
+def _arrived(request: Request, session: Session, lang: str) -> HTMLResponse:
+    """The survey's address after sending (Back from the thank-you page, say): the answers
+    arrived, nothing more to do. Nothing on it depends on the answers, which are gone."""
+    marker = sent(request)
+    wave = session.get(Wave, marker.wave_id) if marker else None
+    questionnaire = get_version(session, wave.questionnaire_id) if wave else None
+    return render(
+        "arrived.html",
+        lang,
+        switch=link(SURVEY, other_language(lang)),
+        title=questionnaire.title[lang] if questionnaire else None,
+        step=SENT,
+    )
 
 
 # --- leaving ----------------------------------------------------------------------------
@@ -636,12 +659,3 @@ def quick_exit(request: Request, settings: SettingsDep) -> RedirectResponse:
     response.headers["Clear-Site-Data"] = '"storage"'
     forget(response, request)
     return response
-
-
-@router.get("/static/{name}")
-def static_file(name: str) -> Response:
-    if name not in ASSETS:
-        raise NotFound(f"no static file {name}")
-    return FileResponse(
-        STATIC[name], headers={"Cache-Control": "public, max-age=31536000, immutable"}
-    )

@@ -1,10 +1,8 @@
 """Security headers on every response of the app (a pure ASGI middleware).
 
 The survey pages load nothing from elsewhere and carry no inline script or style, so the
-policy is strict. The only exception is FastAPI's API documentation (/docs, /redoc): it
-loads Swagger UI and ReDoc from a CDN and starts them with an inline script, and those
-assets are not installed here, so those pages get a relaxed policy that allows exactly
-that. They are for developers and operators; no respondent page links to them.
+policy is strict. A response that brings its own policy keeps it: only the API
+documentation does (app/web/docs.py), which loads nothing from elsewhere either.
 
 Responses are not stored by browsers or proxies (`Cache-Control: no-store`): survey
 pages are used on shared computers. A response that sets its own header keeps it, and
@@ -21,16 +19,6 @@ STRICT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-DOCS_CSP = (
-    "default-src 'self'; "
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src 'self' blob:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
-DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 CACHED_PREFIX = "/static/"
 
 COMMON_HEADERS = (
@@ -49,8 +37,7 @@ COMMON_HEADERS = (
 class SecurityHeaders(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
-        policy = DOCS_CSP if path in DOCS_PATHS else STRICT_CSP
-        defaults = [*COMMON_HEADERS, (b"content-security-policy", policy.encode())]
+        defaults = [*COMMON_HEADERS, (b"content-security-policy", STRICT_CSP.encode())]
         if not path.startswith(CACHED_PREFIX):
             defaults.append((b"cache-control", b"no-store"))
 

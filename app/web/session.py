@@ -21,8 +21,13 @@ only the browser may hold them (CONTRACT section 4). The choice is where in the 
   MONITOR_SESSION_IDLE_MINUTES without activity: each survey page that is loaded or sent
   renews it, and a sealed minute older than that is refused. It holds none of the
   answers; the step follows from them (a page that only victims see, the questions just
-  added), which is why it is sealed like the code. It is removed on submission, on "Save
-  and continue later", and by the quick exit.
+  added), which is why it is sealed like the code. It is removed on "Save and continue
+  later" and by the quick exit.
+
+Sending the answers replaces it with a marker that holds only the wave and the minute
+(`Sent`), no code: going Back to /vragenlijst after sending then says plainly that the
+answers arrived, instead of asking for a code that is spent. The marker ends like a
+session, after MONITOR_SESSION_IDLE_MINUTES (it is not renewed), and is padded like it.
 
 The code is never put in a URL: it is only ever sent in the body of the start form and,
 sealed, in this cookie. Nor is the respondent's place: every survey page has the one
@@ -39,6 +44,7 @@ import binascii
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from cryptography.exceptions import InvalidTag
@@ -67,6 +73,16 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Sent:
+    """This browser sent its answers to this wave a short while ago."""
+
+    wave_id: str
+
+
+SENT = "sent"  # the marker's first field (it has three; a Respondent's cookie has five)
+
+
+@dataclass(frozen=True)
 class Respondent:
     wave_id: str
     code: str
@@ -80,28 +96,38 @@ class Respondent:
 def respondent(request: Request) -> Respondent | None:
     """The respondent of this browser session, if it has one that is still active; it is
     kept on the request, so that the response renews the cookie (`renew`)."""
-    fields = _unseal(request, request.cookies.get(COOKIE, ""))
-    if fields is None:
-        return None
-    who, active = fields
-    settings: Settings = request.app.state.settings
-    if _minute() - active > settings.session_idle_minutes:
+    who = _active(request)
+    if not isinstance(who, Respondent):
         return None
     request.state.respondent = who
     return who
 
 
+def sent(request: Request) -> Sent | None:
+    """The marker of answers this browser sent a short while ago, if it has one."""
+    marker = _active(request)
+    return marker if isinstance(marker, Sent) else None
+
+
 def remember(response: Response, request: Request, who: Respondent) -> None:
-    settings: Settings = request.app.state.settings
     step = who.step
     fields = [
         who.wave_id,
         normalize(who.code),
         who.resume_key,
         [step.module, step.changing, list(step.added)],
-        _minute(),
     ]
-    plain = json.dumps(fields, separators=(",", ":")).encode()
+    _seal(response, request, fields)
+
+
+def remember_sent(response: Response, request: Request, wave_id: str) -> None:
+    """After sending: the session ends, and the marker that says so takes its place."""
+    _seal(response, request, [SENT, wave_id])
+
+
+def _seal(response: Response, request: Request, fields: Sequence[object]) -> None:
+    settings: Settings = request.app.state.settings
+    plain = json.dumps([*fields, _minute()], separators=(",", ":")).encode()
     plain += b" " * (-len(plain) % _PADDED)  # JSON allows trailing white space
     nonce = os.urandom(_NONCE_BYTES)
     sealed = nonce + _cipher(request).encrypt(nonce, plain, _PURPOSE)
@@ -152,13 +178,27 @@ def _cipher(request: Request) -> AESGCM:
     return AESGCM(request.app.state.secret_key)
 
 
-def _unseal(request: Request, value: str) -> tuple[Respondent, int] | None:
+def _active(request: Request) -> Respondent | Sent | None:
+    """What the cookie holds, unless it has been idle too long."""
+    opened = _unseal(request, request.cookies.get(COOKIE, ""))
+    if opened is None:
+        return None
+    held, active = opened
+    settings: Settings = request.app.state.settings
+    return None if _minute() - active > settings.session_idle_minutes else held
+
+
+def _unseal(request: Request, value: str) -> tuple[Respondent | Sent, int] | None:
     try:
         sealed = base64.urlsafe_b64decode(value.encode())
         plain = _cipher(request).decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], _PURPOSE)
-        wave_id, code, resume_key, (module, changing, added), active = json.loads(plain)
+        fields = json.loads(plain)
+        if len(fields) == 3 and fields[0] == SENT:
+            _, wave_id, active = fields
+            return Sent(wave_id), active
+        wave_id, code, resume_key, (module, changing, added), active = fields
         step = Step(module, bool(changing), tuple(added))
-    except (ValueError, binascii.Error, InvalidTag, TypeError):
+    except (ValueError, binascii.Error, InvalidTag, TypeError, IndexError):
         return None
     return Respondent(wave_id, code, resume_key, step), active
 

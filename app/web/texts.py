@@ -41,7 +41,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "no_wave_text": "U kunt de vragenlijst alleen invullen in de periode die in uw "
         "uitnodiging staat.",
         "session_ended": "Vul uw toegangscode opnieuw in om verder te gaan. De antwoorden die "
-        "u al had gegeven, zijn bewaard.",
+        "u al had gegeven, zijn bewaard. Heeft u de vragenlijst al verzonden? Dan zijn uw "
+        "antwoorden aangekomen en hoeft u niets meer te doen.",
         "quick_exit_title": "Snel weg",
         "quick_exit_text": "Met de knop ‘Snel weg’ bovenaan elke pagina verlaat u deze "
         "website meteen. U gaat dan naar een andere website.",
@@ -50,7 +51,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "u heeft bekeken.",
         "code_missing": "Vul uw toegangscode in",
         "code_refused": "Deze code kunt u niet gebruiken. Controleer of u de code goed heeft "
-        "overgenomen uit uw uitnodiging.",
+        "overgenomen uit uw uitnodiging. Een code werkt maar één keer: heeft u de vragenlijst "
+        "met deze code al verzonden, dan zijn uw antwoorden aangekomen.",
         "code_too_many": "Er is te vaak een code ingevuld die niet klopt. Probeer het over "
         "enkele minuten opnieuw.",
         "wave_missing": "Kies een vragenlijst",
@@ -90,6 +92,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "thanks_default": "Uw antwoorden worden samengevoegd met die van anderen. We gebruiken "
         "ze alleen voor cijfers over groepen. Niemand kan zien welke antwoorden van u zijn.",
         "thanks_close": "U kunt dit venster nu sluiten.",
+        "arrived_title": "Uw antwoorden zijn aangekomen",
+        "arrived_text": "U heeft de vragenlijst verzonden. Er is niets meer te doen.",
+        "arrived_code": "Uw code is nu gebruikt. Daarom kunt u er niet opnieuw mee beginnen.",
         # validation (codes of app.responses.validation)
         "invalid_option": "Kies een van de antwoorden die hier staan",
         "unknown_cell": "Deze combinatie van organisatie, onderdeel en functiegroep komt in "
@@ -120,7 +125,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "no_wave_text": "You can only fill in the questionnaire during the period stated in "
         "your invitation.",
         "session_ended": "Enter your access code again to continue. The answers you had "
-        "already given have been saved.",
+        "already given have been saved. Have you already sent the questionnaire? Then your "
+        "answers have arrived and there is nothing more to do.",
         "quick_exit_title": "Quick exit",
         "quick_exit_text": "The ‘Quick exit’ button at the top of every page takes you away "
         "from this website at once, to another website.",
@@ -129,7 +135,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "pages you have viewed.",
         "code_missing": "Enter your access code",
         "code_refused": "This code cannot be used. Check that you copied it correctly from "
-        "your invitation.",
+        "your invitation. A code works only once: if you have already sent the questionnaire "
+        "with this code, your answers have arrived.",
         "code_too_many": "Too many codes that do not fit have been entered. Try again in a "
         "few minutes.",
         "wave_missing": "Choose a questionnaire",
@@ -166,6 +173,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "thanks_default": "Your answers are combined with those of others and used only for "
         "figures about groups. Nobody can see which answers are yours.",
         "thanks_close": "You can close this window now.",
+        "arrived_title": "Your answers have arrived",
+        "arrived_text": "You have sent the questionnaire. There is nothing more to do.",
+        "arrived_code": "Your code has now been used, so you cannot start again with it.",
         "invalid_option": "Choose one of the answers shown",
         "unknown_cell": "This combination of organisation, unit and function group is not part "
         "of this survey. Please check these answers.",

@@ -21,7 +21,7 @@ from app.indicators.definitions import indicator_set
 from app.main import create_app
 from app.method.disclosure import published_value
 from app.responses.models import RespondentCount, Response
-from app.waves.models import FrameCell
+from app.waves.models import FrameCell, Wave
 from app.waves.service import publish_wave
 from tests.builders import (
     CELLS,
@@ -125,6 +125,15 @@ def test_trend_in_date_order_with_change(client, two_waves):
     assert first["reason"] is None and second["reason"] is None
     assert second["response_rate"] == pytest.approx(87 / 290)
     assert second["wave_title"]
+
+
+def test_each_point_carries_its_wave_s_closing_date(client, two_waves, factory):
+    """The dashboard's "last updated" is derived from it."""
+    with factory() as session:
+        closes = {w.id: w.closes_at.isoformat() for w in session.scalars(select(Wave))}
+    for by in ("none", "organisation"):
+        points = client.get(f"/api/v1/public/trends/threat_intimidation?by={by}").json()["points"]
+        assert points and all(p["wave_closes_at"] == closes[p["wave"]] for p in points)
 
 
 def test_the_public_sees_published_waves_only_and_never_a_pilot(client, factory):
@@ -505,3 +514,13 @@ def test_the_routes_are_described_in_openapi(client):
         "text/csv"
         in paths["/api/v1/waves/{wave_id}/analysis-file"]["get"]["responses"]["200"]["content"]
     )
+
+
+def test_a_wave_s_default_title_follows_the_language(client, two_waves):
+    def titles(lang):
+        points = client.get(f"/api/v1/public/trends/threat_intimidation?lang={lang}").json()
+        return {p["wave"]: p["wave_title"] for p in points["points"]}
+
+    dutch, english = titles("nl"), titles("en")
+    assert set(dutch) == set(english) == {"w1", "w2"}
+    assert all(dutch[w] != english[w] for w in dutch)  # the questionnaire's title in each

@@ -5,9 +5,13 @@ travels only over https when the browser used https, and ends when left idle."""
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import func, select
 
+from app.responses.models import Response
 from app.web import session as web_session
 from app.web.session import COOKIE
 from tests.web.pages import Respondent
@@ -105,3 +109,62 @@ def test_the_cookie_holds_the_step_but_its_length_does_not_say_which(respondent,
     assert respondent.step() == "review"
     lengths.add(len(respondent.client.cookies[COOKIE]))
     assert len(lengths) == 1
+
+
+def send_the_mini_survey(respondent: Respondent, code: str) -> None:
+    respondent.start(code)
+    respondent.answer({"organisation": "pol"})
+    respondent.answer({"unit": "pol-ams", "function_group": "pol-ops"})
+    respondent.answer({"threat": "no"})
+    assert respondent.step() == "review"
+    respondent.answer({}, action="send")
+    assert respondent.page.find("h1").text() == "Bedankt voor het invullen"
+
+
+def test_after_sending_the_survey_address_says_the_answers_arrived(respondent, wave, factory):
+    """Back (or reload) after sending: the one address says the answers arrived, in the
+    same title, from a cookie that no longer holds the code and is as long as before."""
+    respondent.start(wave.codes[1])
+    session_length = len(respondent.client.cookies[COOKIE])
+    title = respondent.page.find("title").text()
+    send_the_mini_survey(respondent, wave.codes[0])
+    marker = respondent.client.cookies[COOKIE]
+    assert len(marker) == session_length  # padded alike: sending does not show in its size
+    assert "Max-Age=1200" in session_cookie(respondent)
+    sealed = base64.urlsafe_b64decode(marker)
+    cipher = AESGCM(respondent.client.app.state.secret_key)
+    plain = json.loads(cipher.decrypt(sealed[:12], sealed[12:], b"survey-session"))
+    assert plain[:2] == ["sent", wave.id] and len(plain) == 3  # the wave and the minute
+
+    respondent.get("/vragenlijst")
+    assert respondent.path() == "/vragenlijst" and respondent.step() == "sent"
+    assert respondent.page.find("h1").text() == "Uw antwoorden zijn aangekomen"
+    assert "Er is niets meer te doen" in respondent.page.text()
+    assert respondent.page.find("title").text() == title
+    respondent.get("/vragenlijst?lang=en")
+    assert respondent.page.find("h1").text() == "Your answers have arrived"
+    # The review's form sent again from the history stores nothing and says the same.
+    respondent.post("/vragenlijst", [("_action", "send"), ("_page", "review")])
+    assert respondent.step() == "sent"
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_the_sent_marker_ends_like_a_session(respondent, wave, monkeypatch):
+    send_the_mini_survey(respondent, wave.codes[0])
+    now = web_session._minute()
+    monkeypatch.setattr(web_session, "_minute", lambda: now + 15)
+    respondent.get("/vragenlijst")
+    assert respondent.step() == "sent"
+    monkeypatch.setattr(web_session, "_minute", lambda: now + 21)  # not renewed by a visit
+    respondent.get("/vragenlijst")
+    assert respondent.path() == "/"
+    notice = respondent.page.find("div", class_="notice").text()
+    assert "Heeft u de vragenlijst al verzonden? Dan zijn uw antwoorden aangekomen" in notice
+
+
+def test_the_quick_exit_removes_the_sent_marker(respondent, wave):
+    send_the_mini_survey(respondent, wave.codes[0])
+    respondent.client.follow_redirects = False
+    respondent.get("/snel-weg")
+    assert COOKIE not in respondent.client.cookies
