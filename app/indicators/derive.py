@@ -23,11 +23,8 @@ def derive(
     indicators: Sequence[Indicator] | None = None,
 ) -> dict[str, np.ndarray]:
     """Indicator id -> one value per row of the table (all indicators by default)."""
-    require_version(defs, questionnaire)
     version = questionnaire.id
-    domains = {"all": np.ones(table.size, dtype=bool)}
-    for name, condition in defs.denominators.get(version, {}).items():
-        domains[name] = evaluate(condition, table)
+    domains = domain_members(defs, questionnaire, table)
     values: dict[str, np.ndarray] = {}
     for indicator in defs.indicators if indicators is None else indicators:
         rule = indicator.versions[version]
@@ -41,3 +38,14 @@ def derive(
             value = evaluate(rule.value, table).astype(float)
         values[indicator.id] = np.where(counted, value, np.nan)
     return values
+
+
+def domain_members(
+    defs: IndicatorSet, questionnaire: Questionnaire, table: AnswerTable
+) -> dict[str, np.ndarray]:
+    """Denominator name -> whether each row of the table belongs to it ("all" included)."""
+    require_version(defs, questionnaire)
+    domains = {"all": np.ones(table.size, dtype=bool)}
+    for name, condition in defs.denominators.get(questionnaire.id, {}).items():
+        domains[name] = evaluate(condition, table)
+    return domains

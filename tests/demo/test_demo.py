@@ -369,7 +369,12 @@ def test_if_empty_leaves_an_existing_demo_alone(tmp_path, monkeypatch):
 
 def test_the_api_publishes_the_seed_figures_for_the_first_wave(demo):
     """What a dashboard viewer or analyst reads: the first wave's published figures, through
-    the public trend API, contain the 2014 letter's figures in their 95% intervals."""
+    the public trend API, contain the 2014 letter's figures in their 95% intervals.
+
+    One exception, which the disclosure control makes: escalation among the OM's threatened
+    staff (the seed's 3%, a handful of people) may be hidden in a wave where publishing it
+    would tell its small parquets' figures (README, "Small groups"); then the first wave
+    that publishes it holds the seed's figure."""
     from fastapi.testclient import TestClient
 
     from app.config import Settings
@@ -382,6 +387,8 @@ def test_the_api_publishes_the_seed_figures_for_the_first_wave(demo):
             reply = client.get(f"/api/v1/public/trends/{indicator}?by={by}")
             assert reply.status_code == 200, reply.text
             points = [p for p in reply.json()["points"] if p["group"] == group]
+            if (indicator, group) == ("escalation", "om"):
+                points = [p for p in points if not p["suppressed"]]
             first = points[0]  # waves in date order
-            assert not first["suppressed"]
+            assert not first["suppressed"], (indicator, by, group)
             assert first["ci_low"] <= seed <= first["ci_high"], (indicator, group, first)
