@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.closing.models import Estimate, Reason
 from app.indicators.definitions import Indicator, IndicatorSet
-from app.indicators.derive import derive, value_range
+from app.indicators.derive import derive, domain_members, value_range
 from app.method.disclosure import (
     DEFAULT_PROTECTION,
     cell_counts,
@@ -113,21 +113,20 @@ def compute_figures(
     sample: WaveSample,
     defs: IndicatorSet,
     min_cell: int,
-    indicators: list[Indicator] | None = None,
     protection: float = DEFAULT_PROTECTION,
     audit: bool = False,
 ) -> list[Figure]:
-    """Every breakdown of every indicator (all by default), rounded as published and
-    suppressed over the linked table (app.method.disclosure): groups whose respondent
-    count is hidden, small groups and their complements per indicator, and more until
-    the audit's attack narrows no hidden figure below the promise (proportions, with
-    ``audit``; a mean gets the small-group rules and the hidden respondent counts).
+    """Every breakdown of every indicator, rounded as published and suppressed over the
+    linked table (app.method.disclosure): groups whose respondent count is hidden, small
+    groups and their complements per indicator, a domain's figures wherever the
+    indicator that counts its members is hidden, and (with ``audit``) more until the
+    audit's attack on the published estimates narrows no hidden share below the promise.
 
-    ``audit`` is off at close for now: on small waves the attack's integer programmes
-    take seconds per indicator and hide most groups (see the README, "Not yet covered");
-    `monitor wave audit` runs the same attack on the stored figures."""
-    chosen = list(defs.indicators) if indicators is None else indicators
-    values = derive(defs, sample.questionnaire, sample.table, chosen)
+    ``audit`` is off at close for now: on small waves the attack still takes tens of
+    seconds per close (README, "Small groups", "Not yet done"); `monitor wave audit`
+    runs it on the stored figures."""
+    values = derive(defs, sample.questionnaire, sample.table)
+    counted_by = _domain_counters(defs, sample, values)
     groupings = {by: cell_groups(sample.frame, by) for by in BREAKDOWNS}
     # Each respondent's group per breakdown, once for all indicators.
     respondent_group = {by: of_cell[sample.cell] for by, (_, of_cell) in groupings.items()}
@@ -138,8 +137,10 @@ def compute_figures(
     hidden_respondents = suppress_respondents(sample.frame, respondents, min_cell, True)
     covered = np.zeros(n_cells, dtype=bool) if sample.design is None else sample.design.covered
     uncovered = {key for key, cells in groups.items() if not covered[cells].all()}
-    figures: list[Figure] = []
-    for indicator in chosen:
+    hidden_in: dict[str, set[Node]] = {}
+    figures: dict[str, list[Figure]] = {}
+    # Indicators over all staff first: a domain's figures need their hidden groups.
+    for indicator in sorted(defs.indicators, key=lambda i: i.denominator != "all"):
         series_break = indicator.versions[sample.questionnaire.id].series_break
         bounds = value_range(indicator, sample.questionnaire)
         results: dict[Node, tuple[str, str, GroupEstimates, int]] = {}
@@ -160,31 +161,78 @@ def compute_figures(
         hidden = hidden_respondents | suppress_hierarchy(
             {key: int(r.n[i]) for key, (_, _, r, i) in results.items()}, parent, min_cell
         )
+        # A figure among a domain publishes n, the domain's members in the group: where
+        # an indicator whose yes-answers are exactly those members is hidden, so is it.
+        for counter in counted_by.get(indicator.denominator, []):
+            hidden |= hidden_in[counter]
         if audit and indicator.kind == "proportion" and sample.design is not None:
+            # Figures without an estimate for coverage or without an interval are no
+            # secrets to protect, and no equations for the attacker either.
+            withheld = uncovered | {k for k, (_, _, r, i) in results.items() if r.df[i] <= 0}
             counts = cell_counts(values[indicator.id], sample.cell, n_cells, sample.design)
             hidden, _ = protect_proportion(
-                counts, groups, parent, hidden, protection, intervals=False
+                counts,
+                groups,
+                parent,
+                hidden,
+                protection,
+                intervals=False,
+                withheld=frozenset(withheld - hidden),
             )
-        for key, (by, code, r, i) in results.items():
-            reason = _reason(key, int(r.n[i]), int(r.df[i]), uncovered, hidden, min_cell)
-            shown = reason is None
-            kind = indicator.kind if shown else None
-            figures.append(
-                Figure(
-                    indicator=indicator.id,
-                    breakdown=by,
-                    group_code=code,
-                    estimate=_published(r.estimate[i], kind, "estimate"),
-                    ci_low=_published(r.ci_low[i], kind, "ci_low"),
-                    ci_high=_published(r.ci_high[i], kind, "ci_high"),
-                    se=_published(r.se[i], kind, "se"),
-                    n=int(r.n[i]) if shown else None,
-                    suppressed=not shown,
-                    series_break=series_break,
-                    reason=reason,
-                )
-            )
-    return figures
+        hidden_in[indicator.id] = hidden
+        figures[indicator.id] = [
+            _figure(indicator, by, code, r, i, series_break, uncovered, hidden, min_cell)
+            for key, (by, code, r, i) in results.items()
+        ]
+    return [f for indicator in defs.indicators for f in figures[indicator.id]]
+
+
+def _domain_counters(
+    defs: IndicatorSet, sample: WaveSample, values: dict[str, np.ndarray]
+) -> dict[str, list[str]]:
+    """Domain -> the indicators over all staff whose yes-answers, in this wave, are exactly
+    the domain's members (``any_aggression`` for victims, say)."""
+    members = domain_members(defs, sample.questionnaire, sample.table)
+    return {
+        domain: [
+            i.id
+            for i in defs.indicators
+            if i.denominator == "all"
+            and i.kind == "proportion"
+            and np.array_equal(values[i.id] == 1, inside)
+        ]
+        for domain, inside in members.items()
+        if domain != "all"
+    }
+
+
+def _figure(
+    indicator: Indicator,
+    by: str,
+    code: str,
+    r: GroupEstimates,
+    i: int,
+    series_break: bool,
+    uncovered: set[Node],
+    hidden: set[Node],
+    min_cell: int,
+) -> Figure:
+    reason = _reason(node(by, code), int(r.n[i]), int(r.df[i]), uncovered, hidden, min_cell)
+    shown = reason is None
+    kind = indicator.kind if shown else None
+    return Figure(
+        indicator=indicator.id,
+        breakdown=by,
+        group_code=code,
+        estimate=_published(r.estimate[i], kind, "estimate"),
+        ci_low=_published(r.ci_low[i], kind, "ci_low"),
+        ci_high=_published(r.ci_high[i], kind, "ci_high"),
+        se=_published(r.se[i], kind, "se"),
+        n=int(r.n[i]) if shown else None,
+        suppressed=not shown,
+        series_break=series_break,
+        reason=reason,
+    )
 
 
 def _reason(

@@ -23,11 +23,8 @@ def derive(
     indicators: Sequence[Indicator] | None = None,
 ) -> dict[str, np.ndarray]:
     """Indicator id -> one value per row of the table (all indicators by default)."""
-    require_version(defs, questionnaire)
     version = questionnaire.id
-    domains = {"all": np.ones(table.size, dtype=bool)}
-    for name, condition in defs.denominators.get(version, {}).items():
-        domains[name] = evaluate(condition, table)
+    domains = domain_members(defs, questionnaire, table)
     values: dict[str, np.ndarray] = {}
     for indicator in defs.indicators if indicators is None else indicators:
         rule = indicator.versions[version]
@@ -50,3 +47,14 @@ def value_range(indicator: Indicator, questionnaire: Questionnaire) -> tuple[flo
     if mean_of is None:
         return 0.0, 1.0
     return questionnaire.question_map()[mean_of].value_range()
+
+
+def domain_members(
+    defs: IndicatorSet, questionnaire: Questionnaire, table: AnswerTable
+) -> dict[str, np.ndarray]:
+    """Denominator name -> whether each row of the table belongs to it ("all" included)."""
+    require_version(defs, questionnaire)
+    domains = {"all": np.ones(table.size, dtype=bool)}
+    for name, condition in defs.denominators.get(questionnaire.id, {}).items():
+        domains[name] = evaluate(condition, table)
+    return domains

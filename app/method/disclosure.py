@@ -40,20 +40,23 @@ eager on small waves; see the README, "Small groups").
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from app.method.estimators import _korn_graubard, stratified_variance
 from app.method.suppression import Node
 from app.method.weights import Design
 
 DEFAULT_PROTECTION = 0.10
-# Each integer programme stops after this long with the best data set found so far: only
-# verified data sets count, so a stop can only make the band narrower (more suppression).
-MILP_SECONDS = 0.25
+# Each integer programme stops after this many branch-and-bound nodes with the best data
+# set found so far: only verified data sets count, so a stop can only make the band
+# narrower (more suppression). A node limit, unlike a time limit, gives the same figures
+# on a busy machine as on a quiet one.
+MILP_NODES = 50
 
 # Published decimals of estimates and intervals, per kind of figure; standard errors are
 # published to SE_DIGITS significant digits.
@@ -164,13 +167,19 @@ def audit_proportion(
     protection: float = DEFAULT_PROTECTION,
     only: set[Node] | None = None,
     intervals: bool = True,
+    enough: bool = False,
+    withheld: frozenset[Node] = frozenset(),
 ) -> list[Band]:
     """The attack on every hidden figure (with a respondent) of one proportion, or on
-    those in ``only``."""
+    those in ``only``; with ``enough`` each search stops once the promise is shown to
+    hold (the band is then at least, not exactly, what is reported). ``withheld``
+    figures are not published for reasons that are no secret (coverage, no interval):
+    the attacker has no equation for them, and they are not attacked."""
     nodes = list(groups)
     member = group_matrix([groups[k] for k in nodes], counts.y.size)
     true = proportion_figures(counts.y, counts, member)
-    shown = np.array([k not in hidden and true[4][i] > 0 for i, k in enumerate(nodes)])
+    unseen = hidden | withheld
+    shown = np.array([k not in unseen and true[4][i] > 0 for i, k in enumerate(nodes)])
     rows = np.flatnonzero(shown)
     keep = slice(None) if intervals else slice(0, 1)  # (estimate, se, low, high) or estimate
     published = [p[keep] for p in _rounded(true, rows)]
@@ -183,7 +192,7 @@ def audit_proportion(
     estimate = np.array([p[0] for p in published], dtype=float)
     low_all, high_all = total * (estimate - unit / 2), total * (estimate + unit / 2)
     organisation = _organisation_of_cells(groups, counts.y.size)
-    hidden_rows = [j for j, k in enumerate(nodes) if k in hidden and k[0] != "total"]
+    hidden_rows = [j for j, k in enumerate(nodes) if k in unseen and k[0] != "total"]
     in_hidden = member[hidden_rows].sum(axis=0) > 0 if hidden_rows else member[0] > 0
 
     def verified(free: np.ndarray, candidate: np.ndarray) -> bool:
@@ -204,87 +213,181 @@ def audit_proportion(
         orgs = set(organisation[member[i] > 0].tolist())
         free = np.flatnonzero(cells_with & np.isin(organisation, list(orgs)) & in_hidden)
         fixed = np.setdiff1d(np.arange(counts.y.size), free)
-        w, v = w_all[free], v_all[free]
-        a = a_all[:, free]
         rest = a_all[:, fixed] @ counts.y[fixed]
-        constraint = LinearConstraint(a, low_all - rest, high_all - rest)
-        constraints = [constraint] if rows.size else []
-        bounds = Bounds(np.zeros(free.size), v)
-        integrality = np.ones(free.size)
-        target = member[i, free] * w
-        size = float(member[i] * w_all @ v_all)
-        base = float(member[i, fixed] * w_all[fixed] @ counts.y[fixed])  # cells kept as they are
-        base_yes = int(member[i, fixed] @ counts.y[fixed])
-        y_true = counts.y[free].astype(float)
-        ends, found = [], [y_true]
+        search = _Search(
+            constraints=[LinearConstraint(a_all[:, free], low_all - rest, high_all - rest)]
+            if rows.size
+            else [],
+            bounds=Bounds(np.zeros(free.size), v_all[free]),
+            target=member[i, free] * w_all[free],
+            members=member[i, free],
+            y_true=counts.y[free].astype(float),
+            size=float(member[i] * w_all @ v_all),
+            base=float(member[i, fixed] * w_all[fixed] @ counts.y[fixed]),
+            base_yes=int(member[i, fixed] @ counts.y[fixed]),
+            needed=min(3, int(member[i] @ v_all) + 1),
+            verified=partial(verified, free) if intervals else None,
+        )
+        if not enough:
+            bands.append(search.band(k, protection))
+            continue
+        # Closing only needs to know whether the promise holds. The linear relaxation
+        # (milliseconds) bounds every data set the attacker could find: narrower than the
+        # promise, the figure fails without the integer programmes (which are slowest
+        # exactly there, proving that nothing else fits). Wider, its ends rounded towards
+        # the truth are often whole data sets that fit every published figure already.
+        down, up = search.relaxed()
+        if search.value(up) - search.value(down) < 2 * protection - 1e-9:
+            bands.append(search.pinned(k, (search.value(down), search.value(up))))
+            continue
+        band = search.band(k, protection, ends=(search.whole(down), search.whole(up)))
+        bands.append(band if band.ok else search.band(k, protection))
+    return bands
+
+
+@dataclass
+class _Search:
+    """The attack on one hidden figure: integer programmes over the free cells' yes-counts
+    under the published estimates (``constraints``); ``verified`` (if given) keeps only
+    data sets that also reproduce every published interval and standard error."""
+
+    constraints: list[LinearConstraint]
+    bounds: Bounds
+    target: np.ndarray  # weight of each free cell's yes-count in the group's numerator
+    members: np.ndarray  # 1 for the free cells in the group
+    y_true: np.ndarray
+    size: float  # the group's weighted valid answers (the figure's denominator)
+    base: float  # the numerator of the group's cells kept as they are
+    base_yes: int
+    needed: int
+    verified: Callable[[np.ndarray], bool] | None
+
+    def value(self, y: np.ndarray) -> float:
+        return (self.base + float(self.target @ y)) / self.size
+
+    def yes(self, y: np.ndarray) -> int:
+        return self.base_yes + round(float(self.members @ y))
+
+    def relaxed(self) -> tuple[np.ndarray, np.ndarray]:
+        """The lowest and highest data sets of the linear relaxation (counts need not be
+        whole): their band holds every data set the attacker could find."""
+        a_ub = b_ub = None
+        if self.constraints:
+            (published,) = self.constraints
+            a_ub = np.vstack([published.A, -published.A])
+            b_ub = np.concatenate([published.ub, -published.lb])
+        ends = []
         for sign in (1.0, -1.0):
-            result = milp(
-                sign * target,
-                constraints=constraints,
-                integrality=integrality,
-                bounds=bounds,
-                options={"time_limit": MILP_SECONDS},
+            result = linprog(
+                sign * self.target,
+                A_ub=a_ub,
+                b_ub=b_ub,
+                bounds=np.column_stack([self.bounds.lb, self.bounds.ub]),
+                method="highs",
             )
-            end = np.round(result.x) if result.x is not None else y_true
-            ends.append((base + float(target @ end)) / size)
+            ends.append(self.y_true if result.x is None else result.x)
+        return ends[0], ends[1]
+
+    def whole(self, x: np.ndarray) -> np.ndarray | None:
+        """``x`` with each count rounded towards the truth, if that fits every published
+        estimate (a data set the attacker cannot rule out)."""
+        y = np.where(x > self.y_true, np.floor(x + 1e-9), np.ceil(x - 1e-9))
+        for c in self.constraints:
+            found = c.A @ y
+            if np.any(found < c.lb - 1e-9) or np.any(found > c.ub + 1e-9):
+                return None
+        return y
+
+    def pinned(self, node: Node, outer: tuple[float, float]) -> Band:
+        """A failing figure's band without searching: the truth, inside the relaxation's."""
+        truth = self.value(self.y_true)
+        return Band(node, outer[0], outer[1], truth, truth, 1, self.needed, False)
+
+    def band(
+        self,
+        node: Node,
+        protection: float,
+        ends: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+    ) -> Band:
+        """The band between the lowest and highest data sets found: ``ends`` where given
+        (data sets known to fit the published estimates), else an integer programme's."""
+        integrality = np.ones(self.y_true.size)
+        start = float(self.target @ self.y_true)
+        reached, found = [], [self.y_true]
+        for sign, end in zip((1.0, -1.0), ends, strict=True):
+            if end is None:
+                result = milp(
+                    sign * self.target,
+                    constraints=self.constraints,
+                    integrality=integrality,
+                    bounds=self.bounds,
+                    options={"node_limit": MILP_NODES},
+                )
+                end = self.y_true if result.x is None else np.round(result.x)
+            reached.append(self.value(end))
+            if self.verified is None:  # the end fits every published estimate as it is
+                found.append(end)
+                continue
             # Data sets that reach towards the end while changing as few answers as
             # possible (so that intervals elsewhere keep their rounding): the farthest
             # verified one, and one halfway for a third count.
-            reach = float(target @ end)
-            start = float(target @ y_true)
-            if not intervals:  # the end fits every published estimate as it is
-                found.append(end)
-                continue
+            reach = float(self.target @ end)
             for t in (1.0, 0.5):
+                goal = start + t * (reach - start)
                 candidate = _nearest(
-                    y_true, constraints, bounds, target, start + t * (reach - start), sign
+                    self.y_true, self.constraints, self.bounds, self.target, goal, sign
                 )
-                if candidate is not None and verified(free, candidate):
+                if candidate is not None and self.verified(candidate):
                     found.append(candidate)
                     half = _nearest(
-                        y_true, constraints, bounds, target, start + t * (reach - start) / 2, sign
+                        self.y_true,
+                        self.constraints,
+                        self.bounds,
+                        self.target,
+                        start + t * (reach - start) / 2,
+                        sign,
                     )
-                    if half is not None and verified(free, half):
+                    if half is not None and self.verified(half):
                         found.append(half)
                     break
-        yes_counts = {base_yes + round(float(member[i, free] @ f)) for f in found}
-        group_size = int(member[i] @ v_all)
-        needed = min(3, group_size + 1)
+        yes_counts = {self.yes(f) for f in found}
         # A third count, if the ends and the truth give only two: a data set with each
         # count in between, if one reproduces every published figure.
         for count in range(min(yes_counts) + 1, max(yes_counts)):
-            if len(yes_counts) >= needed:
+            if len(yes_counts) >= self.needed:
                 break
             if count in yes_counts:
                 continue
             result = milp(
-                np.zeros(free.size),
+                np.zeros(self.y_true.size),
                 constraints=[
-                    *constraints,
-                    LinearConstraint(member[i, free][None, :], count - base_yes, count - base_yes),
+                    *self.constraints,
+                    LinearConstraint(
+                        self.members[None, :], count - self.base_yes, count - self.base_yes
+                    ),
                 ],
                 integrality=integrality,
-                bounds=bounds,
-                options={"time_limit": MILP_SECONDS},
+                bounds=self.bounds,
+                options={"node_limit": MILP_NODES},
             )
-            if result.x is not None and verified(free, np.round(result.x)):
-                found.append(np.round(result.x))
+            if result.x is None:
+                continue
+            candidate = np.round(result.x)
+            if self.verified is None or self.verified(candidate):
+                found.append(candidate)
                 yes_counts.add(count)
-        values = [(base + float(target @ f)) / size for f in found]
+        values = [self.value(f) for f in found]
         low, high = min(values), max(values)
-        bands.append(
-            Band(
-                node=k,
-                attack_low=min(ends),
-                attack_high=max(ends),
-                low=low,
-                high=high,
-                counts=len(yes_counts),
-                needed_counts=needed,
-                ok=high - low >= 2 * protection - 1e-9 and len(yes_counts) >= needed,
-            )
+        return Band(
+            node=node,
+            attack_low=min(reached),
+            attack_high=max(reached),
+            low=low,
+            high=high,
+            counts=len(yes_counts),
+            needed_counts=self.needed,
+            ok=high - low >= 2 * protection - 1e-9 and len(yes_counts) >= self.needed,
         )
-    return bands
 
 
 def _nearest(
@@ -316,7 +419,7 @@ def _nearest(
         constraints=rows,
         integrality=np.ones(2 * k),
         bounds=Bounds(np.hstack([bounds.lb, np.zeros(k)]), np.hstack([bounds.ub, bounds.ub])),
-        options={"time_limit": MILP_SECONDS},
+        options={"node_limit": MILP_NODES},
     )
     return None if result.x is None else np.round(result.x[:k])
 
@@ -395,6 +498,7 @@ def protect_proportion(
     hidden: set[Node],
     protection: float = DEFAULT_PROTECTION,
     intervals: bool = True,
+    withheld: frozenset[Node] = frozenset(),
 ) -> tuple[set[Node], list[Band]]:
     """Hide more until the attack on every hidden figure of a proportion fails
     (``intervals=False``: an attack on the published estimates alone)."""
@@ -406,10 +510,12 @@ def protect_proportion(
     done: dict[Node, Band] = {}
     todo: set[Node] | None = None
     while True:
-        for band in audit_proportion(counts, groups, hidden, protection, todo, intervals):
+        for band in audit_proportion(
+            counts, groups, hidden, protection, todo, intervals, enough=True, withheld=withheld
+        ):
             done[band.node] = band
         failing = [b for b in done.values() if not b.ok]
-        more = {_complement(b.node, groups, hidden, size, parent) for b in failing}
+        more = {_complement(b.node, groups, hidden | withheld, size, parent) for b in failing}
         more.discard(None)
         if not more:
             return hidden, list(done.values())
