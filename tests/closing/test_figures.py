@@ -15,6 +15,7 @@ from app.indicators.definitions import IndicatorsUnavailable, indicator_set
 from app.indicators.derive import derive
 from app.method.disclosure import published_value
 from app.method.estimators import estimate_groups
+from app.method.groups import linked_groups
 from app.method.suppression import TOTAL, suppress_hierarchy
 from app.method.weights import post_stratify
 from app.problems import Conflict
@@ -221,3 +222,53 @@ def test_closing_refuses_definitions_that_do_not_fit_the_version(factory, sessio
 
 
 # --- trends: change and series breaks ------------------------------------------------------
+
+
+POL_BASIS = ("function_group", "pol-basis")
+
+
+def test_a_domain_is_hidden_wherever_the_indicator_counting_its_members_is(
+    factory, session, monkeypatch
+):
+    """Issue 11: a figure among the threatened publishes n, the threatened in its group;
+    where "experienced aggression" (yes = threatened, in the fixture) is hidden, that n
+    would give its hidden count away. The disclosure control hides any_aggression for
+    function group pol-basis here (as its audit may, for a rare answer); the attack reads
+    the count off a threatened-domain figure of pol-basis, unless those are hidden too."""
+    import app.closing.figures as closing
+
+    filled_wave(factory, "2026", [30, 12, 25, 8, 12], seed=3, close=False)
+    sample = wave_sample(session, session.get(Wave, "2026"))
+    domain = [i.id for i in DEFS.indicators if i.denominator == "threatened"]
+    counters = closing._domain_counters(DEFS, sample, derive(DEFS, MINI, sample.table))
+    assert domain and "any_aggression" in counters["threatened"]
+    protect = closing.protect_proportion
+
+    def hiding_pol_basis(counts, groups, parent, hidden, *args, **kwargs):
+        if not calls:  # any_aggression comes first
+            hidden = hidden | {POL_BASIS}
+        calls.append(1)
+        return protect(counts, groups, parent, hidden, *args, **kwargs)
+
+    def counts_read_off(figures) -> dict[str, int | None]:
+        return {
+            f.indicator: f.n
+            for f in figures
+            if f.indicator in domain
+            and (f.breakdown, f.group_code) == ("function_group", "pol-basis")
+        }
+
+    monkeypatch.setattr(closing, "protect_proportion", hiding_pol_basis)
+    calls: list[int] = []
+    figures = compute_figures(sample, DEFS, min_cell=10, audit=True)
+    hidden = {(f.indicator, f.breakdown, f.group_code): f.reason for f in figures if f.suppressed}
+    assert hidden["any_aggression", "function_group", "pol-basis"] == "complementary"
+    assert set(counts_read_off(figures).values()) == {None}
+    assert all(hidden[i, "function_group", "pol-basis"] == "complementary" for i in domain)
+    # The attack succeeds without the rule: the threatened of pol-basis, counted.
+    monkeypatch.setattr(closing, "_domain_counters", lambda *a: {})
+    calls.clear()
+    leaked = counts_read_off(compute_figures(sample, DEFS, min_cell=10, audit=True))
+    in_unit = np.isin(sample.cell, linked_groups(sample.frame)[POL_BASIS])
+    yes = derive(DEFS, MINI, sample.table)["any_aggression"] == 1
+    assert int((yes & in_unit).sum()) in leaked.values()  # the hidden count, exactly
