@@ -234,14 +234,12 @@ def audit_proportion(
         # Closing only needs to know whether the promise holds. The linear relaxation
         # (milliseconds) bounds every data set the attacker could find: narrower than the
         # promise, the figure fails without the integer programmes (which are slowest
-        # exactly there, proving that nothing else fits). Wider, its ends rounded towards
-        # the truth are often whole data sets that fit every published figure already.
-        down, up = search.relaxed()
-        if search.value(up) - search.value(down) < 2 * protection - 1e-9:
-            bands.append(search.pinned(k, (search.value(down), search.value(up))))
-            continue
-        band = search.band(k, protection, ends=(search.whole(down), search.whole(up)))
-        bands.append(band if band.ok else search.band(k, protection))
+        # exactly there, proving that nothing else fits).
+        low, high = search.relaxed()
+        if high - low < 2 * protection - 1e-9:
+            bands.append(search.pinned(k, (low, high)))
+        else:
+            bands.append(search.band(k, protection))
     return bands
 
 
@@ -268,9 +266,9 @@ class _Search:
     def yes(self, y: np.ndarray) -> int:
         return self.base_yes + round(float(self.members @ y))
 
-    def relaxed(self) -> tuple[np.ndarray, np.ndarray]:
-        """The lowest and highest data sets of the linear relaxation (counts need not be
-        whole): their band holds every data set the attacker could find."""
+    def relaxed(self) -> tuple[float, float]:
+        """The band of the linear relaxation (counts need not be whole): it holds every
+        data set the attacker could find."""
         a_ub = b_ub = None
         if self.constraints:
             (published,) = self.constraints
@@ -285,45 +283,28 @@ class _Search:
                 bounds=np.column_stack([self.bounds.lb, self.bounds.ub]),
                 method="highs",
             )
-            ends.append(self.y_true if result.x is None else result.x)
-        return ends[0], ends[1]
-
-    def whole(self, x: np.ndarray) -> np.ndarray | None:
-        """``x`` with each count rounded towards the truth, if that fits every published
-        estimate (a data set the attacker cannot rule out)."""
-        y = np.where(x > self.y_true, np.floor(x + 1e-9), np.ceil(x - 1e-9))
-        for c in self.constraints:
-            found = c.A @ y
-            if np.any(found < c.lb - 1e-9) or np.any(found > c.ub + 1e-9):
-                return None
-        return y
+            ends.append(self.value(self.y_true if result.x is None else result.x))
+        return min(ends), max(ends)
 
     def pinned(self, node: Node, outer: tuple[float, float]) -> Band:
         """A failing figure's band without searching: the truth, inside the relaxation's."""
         truth = self.value(self.y_true)
         return Band(node, outer[0], outer[1], truth, truth, 1, self.needed, False)
 
-    def band(
-        self,
-        node: Node,
-        protection: float,
-        ends: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
-    ) -> Band:
-        """The band between the lowest and highest data sets found: ``ends`` where given
-        (data sets known to fit the published estimates), else an integer programme's."""
+    def band(self, node: Node, protection: float) -> Band:
+        """The band between the lowest and highest data sets found."""
         integrality = np.ones(self.y_true.size)
         start = float(self.target @ self.y_true)
         reached, found = [], [self.y_true]
-        for sign, end in zip((1.0, -1.0), ends, strict=True):
-            if end is None:
-                result = milp(
-                    sign * self.target,
-                    constraints=self.constraints,
-                    integrality=integrality,
-                    bounds=self.bounds,
-                    options={"node_limit": MILP_NODES},
-                )
-                end = self.y_true if result.x is None else np.round(result.x)
+        for sign in (1.0, -1.0):
+            result = milp(
+                sign * self.target,
+                constraints=self.constraints,
+                integrality=integrality,
+                bounds=self.bounds,
+                options={"node_limit": MILP_NODES},
+            )
+            end = self.y_true if result.x is None else np.round(result.x)
             reached.append(self.value(end))
             if self.verified is None:  # the end fits every published estimate as it is
                 found.append(end)

@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 import pytest
 from playwright.sync_api import expect
 
+from app.web.texts import long_date
 from tests.dashboard.test_dashboard_browser import DESKTOP, api, close_to, label_of, settle
 from tests.web.layout import covered_text
 
@@ -24,22 +25,6 @@ pytestmark = pytest.mark.browser
 
 UNITS = "/dashboard/?indicator=threat_intimidation&by=unit"
 SHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-MONTHS = {
-    "nl": [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ]
-}
 
 
 def download(page: Any, link: str) -> tuple[str, bytes]:
@@ -137,13 +122,13 @@ def test_last_updated_is_the_closing_date_of_the_newest_wave(open_tab, live_serv
     newest = api(live_server, "/api/v1/public/trends/threat_intimidation")["points"][-1]
     closes = date.fromisoformat(newest["wave_closes_at"])
     expect(page.locator("#updated")).to_have_text(
-        f"Laatst bijgewerkt: {closes.day} {MONTHS['nl'][closes.month - 1]} {closes.year}. "
+        f"Laatst bijgewerkt: {long_date(closes, 'nl')}. "
         f"Dat is de sluitingsdatum van de nieuwste meting in deze cijfers ({newest['wave']})."
     )
     page.locator("#language-switch").click()
     settle(page)
     expect(page.locator("#updated")).to_contain_text(
-        f"Last updated: {closes.day} {closes.strftime('%B')} {closes.year}. That is the closing "
+        f"Last updated: {long_date(closes, 'en')}. That is the closing "
         f"date of the latest survey in these figures ({newest['wave']})."
     )
     tab.close()
