@@ -1,5 +1,5 @@
 """Files the app reads while it runs: read again when they change, and the server's secret
-key (no other app imports)."""
+keys, with sealing under them (no other app imports)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Callable
 from functools import lru_cache, wraps
 from pathlib import Path
 from typing import TypeVar
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 T = TypeVar("T")
 
@@ -61,3 +63,19 @@ def _read_key(path: Path) -> bytes:
             f"{path} does not hold a {KEY_BYTES}-byte key; remove it to make a new one"
         )
     return key
+
+
+NONCE_BYTES = 12
+
+
+def seal(key: bytes, plain: bytes, purpose: bytes) -> bytes:
+    """`plain` encrypted and authenticated under `key` (AES-256-GCM, a random nonce in
+    front); `purpose` binds it to one use, so a sealed value moved elsewhere will not open."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plain, purpose)
+
+
+def unseal(key: bytes, sealed: bytes, purpose: bytes) -> bytes:
+    """The plain bytes of `seal(key, plain, purpose)`; cryptography's InvalidTag when the
+    key, the purpose or a byte differs."""
+    return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], purpose)

@@ -16,24 +16,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
+from app.files import seal, unseal
 from app.responses.models import ResumeState
 from app.waves.codes import ALPHABET, normalize
 
 RESUME_KEY_MIN, RESUME_KEY_MAX = 8, 128
 # scrypt's cost: N = 2^14 with r = 8 needs 16 MiB and about 50 ms per derivation here.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-NONCE_BYTES = 12
 GENERATED_GROUPS, GENERATED_GROUP_LENGTH = 5, 4  # 20 characters: about 99 bits
 
 
@@ -84,8 +82,7 @@ def store(
     """Seal and keep the answers as the draft of this code and key, replacing its former
     version (answers already judged by the caller)."""
     plain = json.dumps(answers, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = nonce + AESGCM(key.sealing).encrypt(nonce, plain.encode(), wave_id.encode())
+    sealed = seal(key.sealing, plain.encode(), wave_id.encode())
     session.execute(delete(ResumeState).where(ResumeState.lookup == key.lookup))
     session.execute(
         insert(ResumeState).values(
@@ -100,9 +97,7 @@ def read(session: Session, wave_id: str, key: DraftKey) -> dict[str, Any] | None
     if state is None or state.wave_id != wave_id:
         return None
     try:
-        plain = AESGCM(key.sealing).decrypt(
-            state.sealed[:NONCE_BYTES], state.sealed[NONCE_BYTES:], wave_id.encode()
-        )
+        plain = unseal(key.sealing, state.sealed, wave_id.encode())
     except InvalidTag:  # only a tampered row: the lookup already needs the right key
         return None
     answers: dict[str, Any] = json.loads(plain)
