@@ -82,44 +82,7 @@
     return text === "" ? undefined : text;
   }
 
-  /* CONTRACT section 2: when the question is hidden or unanswered, every atom on it is
-   * false except answered: false; for a multi question `in` holds when any chosen code
-   * is listed and `not_in` when none is. */
-  function holds(condition, answers) {
-    if ("const" in condition) {
-      return condition["const"];
-    }
-    if ("all" in condition) {
-      return condition.all.every(function (part) { return holds(part, answers); });
-    }
-    if ("any" in condition) {
-      return condition.any.some(function (part) { return holds(part, answers); });
-    }
-    if ("not" in condition) {
-      return !holds(condition.not, answers);
-    }
-    var answer = answers[condition.question];
-    var answered = answer !== undefined;
-    if ("answered" in condition) {
-      return condition.answered === answered;
-    }
-    if (!answered) {
-      return false;
-    }
-    if ("in" in condition || "not_in" in condition) {
-      var codes = condition["in"] || condition.not_in;
-      var given = Array.isArray(answer) ? answer : [answer];
-      var hit = given.some(function (code) { return codes.indexOf(code) !== -1; });
-      return "in" in condition ? hit : !hit;
-    }
-    if (typeof answer !== "number") {
-      return false;
-    }
-    if ("min" in condition && answer < condition.min) {
-      return false;
-    }
-    return !("max" in condition && answer > condition.max);
-  }
+  var holds = window.MonitorConditions.holds;  /* conditions.js */
 
   function update() {
     var answers = {};
