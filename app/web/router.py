@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -46,7 +46,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from app.db import session_scope
-from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRoute
+from app.dependencies import PRINTABLE, SessionDep, SettingsDep, TodayDep, TransactionalRoute
 from app.problems import (
     Conflict,
     FieldError,
@@ -73,7 +73,7 @@ from app.responses.service import (
 from app.responses.validation import Cell, validate_answers
 from app.waves import answer_keys
 from app.waves.models import Wave
-from app.waves.service import frame_cell_set, open_waves
+from app.waves.service import WAVE_ID_MAX, frame_cell_set, open_waves
 from app.web import service
 from app.web.assets import asset
 from app.web.session import (
@@ -345,6 +345,8 @@ def start(
 
 # --- the questionnaire in the page (JavaScript on) -----------------------------------------
 
+WaveInQuery = Annotated[str, Query(pattern=PRINTABLE, max_length=WAVE_ID_MAX)]
+
 # The interface texts the page script writes itself (the rest is in the HTML it is sent).
 PAGE_SCRIPT_TEXTS = (
     "error_summary_title",
@@ -360,7 +362,9 @@ PAGE_SCRIPT_TEXTS = (
 
 
 @router.get(WHOLE_FORM)
-def whole_questionnaire(session: SessionDep, today: TodayDep, lang: LangDep, golf: str = "") -> Response:
+def whole_questionnaire(
+    session: SessionDep, today: TodayDep, lang: LangDep, golf: WaveInQuery = ""
+) -> Response:
     """The whole questionnaire of an open wave (`golf`) as one piece of HTML, for the
     page script that runs it in the page (app/web/static/questionnaire.js): every module,
     question, option and condition, the review, thanks and saved pages. It is the same for
