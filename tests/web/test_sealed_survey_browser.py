@@ -10,11 +10,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 
 from app.db import session_scope
 from app.files import secret_key
 from app.responses.models import Response, ResumeState
+from app.responses.sealed import BROWSER_DRAFT_ITERATIONS, browser_draft_lookup
+from tests.responses.sealing import draft_secrets
 from tests.support import open_mini_wave
 
 pytestmark = pytest.mark.browser
@@ -211,6 +214,15 @@ def test_save_and_resume_in_the_page(open_tab, factory, sealed_wave):
     with session_scope(factory) as session:
         draft = session.scalars(select(ResumeState)).one()
         assert b"once" not in draft.sealed and b"pol-ams" not in draft.sealed
+    # The page derived its key and lookup as documented, with the full 600,000 rounds of
+    # PBKDF2: only then does Python find and open the draft with the code and resume key.
+    key, lookup = draft_secrets(sealed_wave.id, code, resume_key, BROWSER_DRAFT_ITERATIONS)
+    assert draft.lookup == browser_draft_lookup(sealed_wave.id, code, lookup)
+    plain = AESGCM(key).decrypt(
+        draft.sealed[:12], draft.sealed[12:], f"monitor-draft\x1f{sealed_wave.id}".encode()
+    )
+    saved = {k: VICTIM[k] for k in ("organisation", "unit", "function_group", "threat")}
+    assert json.loads(plain) == {**saved, "threat_count": 3}
 
     tab = open_tab("-resumed")
     page = tab.page
@@ -237,3 +249,16 @@ def test_without_javascript_the_same_wave_takes_plain_forms(open_tab, factory, s
         page.get_by_role("button", name="Start").click()
     assert urlsplit(page.url).path == "/vragenlijst"
     assert page.locator("main").get_attribute("data-step") == "background"
+
+
+def test_a_refused_code_goes_to_the_servers_page(open_tab, factory, sealed_wave):
+    """What the page cannot do it hands over: the server's page says why, in its words."""
+    tab = open_tab()
+    page = tab.page
+    tab.goto("/")
+    page.get_by_label("Uw toegangscode").fill("NOT-A-CODE")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Start").click()
+    assert "Deze code kunt u niet gebruiken" in page.locator(".error-summary").inner_text()
+    # The sealed check's 403, as Chromium reports every refused request.
+    tab.console_errors = [e for e in tab.console_errors if "status of 403" not in e]
