@@ -481,11 +481,10 @@
   /* The answers leave the page too: only the thanks or saved page stays. */
   Questionnaire.prototype.finish = function (section) {
     this.show(section);
-    var self = this;
     this.modules.concat([this.review]).forEach(function (gone) { gone.remove(); });
     this.root.querySelectorAll("[data-support][hidden]").forEach(function (gone) { gone.remove(); });
-    self.context.code = null;
-    self.context.draftKeys = null;
+    this.context.code = null;
+    this.context.draftKeys = null;
   };
 
   /* The answers given, without the questions left empty. */
