@@ -179,5 +179,5 @@ def get_answer_key(wave_id: WaveId, session: SessionDep, today: TodayDep) -> Ans
         envelope_bytes=sizes.envelope_bytes,
         associated_data=answer_keys.ASSOCIATED_DATA,
         draft=sealed.draft_settings(sizes),
-        cells=sorted(frame_cell_set(session, wave.id)),
+        cells=[list(cell) for cell in sorted(frame_cell_set(session, wave.id))],
     )

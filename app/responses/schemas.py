@@ -137,7 +137,7 @@ class AnswerKeyDocument(BaseModel):
         "(response, check, progress, progress/load), joined by U+001F"
     )
     draft: dict[str, Any] = Field(description="How the page seals a draft: kdf, iterations, sizes")
-    cells: list[tuple[str, str, str]] = Field(
-        description="The wave's frame cells (organisation, unit, function group), so that "
+    cells: list[list[str]] = Field(
+        description="The wave's frame cells, each [organisation, unit, function group], so that "
         "the page can refuse an answer set the server would refuse"
     )
