@@ -20,16 +20,21 @@ from app.questionnaires.kinds.base import (
     QuestionBase,
     Words,
 )
-from app.questionnaires.parts import Option, text_in
+from app.questionnaires.parts import BACKGROUND_QUESTIONS, Option, text_in
 
 # Option codes end up in frames (32-character columns) and analysis-file column names.
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+# The longest id of a breakdown question (the stored figures' `breakdown` column).
+BREAKDOWN_ID_LENGTH = 16
 
 
 class ChoiceQuestion(QuestionBase):
     """What the choice kinds share: options, some for one organisation only."""
 
     options: tuple[Option, ...] | None = None
+    # Figures are also broken down by its answers (`by=<id>`); None, not False, when not
+    # one, so that it stays out of the canonical JSON of every other question.
+    breakdown: bool | None = None
 
     template = "kinds/choice.html"
     offers_options = True
@@ -68,7 +73,20 @@ class ChoiceQuestion(QuestionBase):
             if option.exclusive and not self.answer_is_set:
                 detail = "'exclusive' belongs to options of multi questions"
                 problems.append(Code.MISPLACED_FIELD.says(detail=detail))
+        if self.breakdown and not self.can_be_breakdown():
+            problems.append(Code.INVALID_BREAKDOWN.says())
         return problems
+
+    def can_be_breakdown(self) -> bool:
+        """Its groups partition every wave's respondents and are stored under its id: one
+        answer from everyone, and an id that is no frame breakdown and fits the column."""
+        return (
+            not self.answer_is_set
+            and self.required
+            and self.show_if is None
+            and self.id not in ("none", *BACKGROUND_QUESTIONS)
+            and len(self.id) <= BREAKDOWN_ID_LENGTH
+        )
 
     def check(self, value: Any, answers: Mapping[str, Any]) -> Problem | None:
         if not isinstance(value, str):
