@@ -116,6 +116,8 @@ class Code(StrEnum):
         "a breakdown is a required single or scale question shown to everyone, with an id "
         "of at most 16 characters other than none, organisation, unit and function_group",
     )
+    # --- queries ---
+    UNKNOWN_BREAKDOWN = "unknown_breakdown", "'{by}' is not one of {known}"
     # --- answers and drafts ---
     REQUIRED = "required", "this question needs an answer"
     NOT_SHOWN = "not_shown", "this question is not asked given the other answers"

@@ -76,8 +76,8 @@ class Questionnaire(Frozen):
 
     def breakdowns(self) -> list[Question]:
         """The questions besides organisation, unit and function group that figures are
-        broken down by (marked `breakdown: true`), in questionnaire order."""
-        return [q for q in self.questions() if getattr(q, "breakdown", None)]
+        broken down by (those with a `breakdown` name), in questionnaire order."""
+        return [q for q in self.questions() if getattr(q, "breakdown", None) is not None]
 
 
 def breakdown_labels(questionnaire: Questionnaire, by: str, lang: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ from app.questionnaires.kinds.base import (
     QuestionBase,
     Words,
 )
-from app.questionnaires.parts import BACKGROUND_QUESTIONS, Option, text_in
+from app.questionnaires.parts import BACKGROUND_QUESTIONS, Option, Text, text_in
 
 # Option codes end up in frames (32-character columns) and analysis-file column names.
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
@@ -32,9 +32,9 @@ class ChoiceQuestion(QuestionBase):
     """What the choice kinds share: options, some for one organisation only."""
 
     options: tuple[Option, ...] | None = None
-    # Figures are also broken down by its answers (`by=<id>`); None, not False, when not
-    # one, so that it stays out of the canonical JSON of every other question.
-    breakdown: bool | None = None
+    # Figures are also broken down by its answers (`by=<id>`): the breakdown's short name
+    # ("Leeftijd" / "Age") marks it as one.
+    breakdown: Text | None = None
 
     template = "kinds/choice.html"
     offers_options = True
@@ -73,8 +73,10 @@ class ChoiceQuestion(QuestionBase):
             if option.exclusive and not self.answer_is_set:
                 detail = "'exclusive' belongs to options of multi questions"
                 problems.append(Code.MISPLACED_FIELD.says(detail=detail))
-        if self.breakdown and not self.can_be_breakdown():
-            problems.append(Code.INVALID_BREAKDOWN.says())
+        if self.breakdown is not None:
+            check_text("breakdown", self.breakdown)
+            if not self.can_be_breakdown():
+                problems.append(Code.INVALID_BREAKDOWN.says())
         return problems
 
     def can_be_breakdown(self) -> bool:
