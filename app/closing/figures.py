@@ -194,7 +194,7 @@ def compute_figures(
     if TOTAL in uncovered:  # a group by an answer stands for staff in every cell
         uncovered |= {node(b.by, code) for b in answers for code in b.codes}
     hidden_in: dict[str, set[Node]] = {}
-    figures: dict[str, list[Figure]] = {}
+    computed: dict[str, tuple[dict[Node, tuple[str, str, GroupEstimates, int]], bool]] = {}
     # Indicators over all staff first: a domain's figures need their hidden groups.
     for indicator in sorted(defs.indicators, key=lambda i: i.denominator != "all"):
         series_break = indicator.versions[sample.questionnaire.id].series_break
@@ -238,11 +238,31 @@ def compute_figures(
                 withheld=frozenset(withheld - hidden),
             )
         hidden_in[indicator.id] = hidden
-        figures[indicator.id] = [
-            _figure(indicator, by, code, r, i, series_break, uncovered, hidden, min_cell)
-            for key, (by, code, r, i) in results.items()
-        ]
-    return [f for indicator in defs.indicators for f in figures[indicator.id]]
+        computed[indicator.id] = (results, series_break)
+    for linked in _counting_alike(defs, sample.questionnaire.id):
+        together = set().union(*(hidden_in[i] for i in linked))
+        hidden_in.update(dict.fromkeys(linked, together))
+    return [
+        _figure(
+            indicator, by, code, r, i, series_break, uncovered, hidden_in[indicator.id], min_cell
+        )
+        for indicator in defs.indicators
+        for results, series_break in [computed[indicator.id]]
+        for by, code, r, i in results.values()
+    ]
+
+
+def _counting_alike(defs: IndicatorSet, version: str) -> list[list[str]]:
+    """Proportions that count the same respondents (one denominator, one `valid_if`): the
+    categories of a family add up to 1, and a share like "satisfied or very satisfied" is
+    the sum of two of them, so a group hidden in one of them is hidden in all, or the
+    others would give it away."""
+    alike: dict[tuple[str, str], list[str]] = {}
+    for indicator in defs.indicators:
+        if indicator.kind == "proportion":
+            rule = indicator.versions[version].model_dump_json(include={"valid_if"})
+            alike.setdefault((indicator.denominator, rule), []).append(indicator.id)
+    return [ids for ids in alike.values() if len(ids) > 1]
 
 
 def _domain_counters(
