@@ -45,6 +45,9 @@ class IndicatorOut(BaseModel):
     family_label: str | None = Field(
         default=None, description="Added: the family's name in the chosen language."
     )
+    family_description: str | None = Field(
+        default=None, description="Added: what the family shows, in the chosen language."
+    )
     scale: int | None = Field(
         default=None,
         description="Added: a mean published per this many staff (100: days per 100 "

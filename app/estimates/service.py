@@ -257,6 +257,7 @@ def indicator_out(defs: IndicatorSet, indicator: Indicator, lang: str) -> Indica
         if indicator.category_label
         else None,
         family_label=text_in(family.label, lang) if family else None,
+        family_description=text_in(family.description, lang) or None if family else None,
         scale=indicator.scale if indicator.scale != 1 else None,
     )
 

@@ -197,6 +197,8 @@ def _family_problems(defs: IndicatorSet, file: str) -> list[DefinitionProblem]:
         problems.extend(text_problems(family.description, file, f"families.{name}", "description"))
         if len(defs.members(name)) < 2:
             problem(f"families.{name}", "a family needs at least two member indicators")
+        if defs.get(name) is not None:  # the dashboard offers both by id
+            problem(f"families.{name}", "a family's id is not also an indicator's")
     for indicator in defs.indicators:
         parts = (indicator.category, indicator.category_order, indicator.category_label)
         if indicator.family is None:
