@@ -94,6 +94,22 @@ def linked_groups(frame: Sequence[Cell]) -> dict[Node, np.ndarray]:
     return found
 
 
+def crossed_with_answers(
+    frame: Sequence[Cell], cell: np.ndarray, by: str, codes: Sequence[str], group: np.ndarray
+) -> tuple[np.ndarray, dict[Node, np.ndarray]]:
+    """The frame's cells crossed with a breakdown by an answer (a part per code, and one
+    for no answer): each respondent's part, and every group of the frame's breakdowns and
+    of this one as the parts it is made of. The linked table the audit attacks when such
+    a breakdown is published next to the frame's (``cell``, ``group``: each respondent's
+    frame cell and group)."""
+    width = len(codes) + 1
+    part = cell * width + np.where(group >= 0, group, len(codes))
+    parts = np.arange(len(frame) * width).reshape(len(frame), width)
+    found = {key: parts[cells].ravel() for key, cells in linked_groups(frame).items()}
+    found |= {node(by, code): parts[:, i] for i, code in enumerate(codes)}
+    return part, found
+
+
 def suppress_respondents(
     frame: Sequence[Cell], respondents: np.ndarray, min_cell: int, coverage_published: bool
 ) -> set[Node]:

@@ -11,11 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from app.closing.audit import audit_wave
 from app.closing.figures import answer_breakdowns, compute_figures, wave_sample
 from app.db import session_scope
 from app.indicators.definitions import indicator_set
 from app.indicators.derive import derive
+from app.method.disclosure import audit_proportion, cell_counts
 from app.method.estimators import estimate_groups
+from app.method.groups import crossed_with_answers
 from app.method.weights import post_stratify
 from app.questionnaires.loader import parse_questionnaire, read_yaml
 from app.questionnaires.schema import Questionnaire
@@ -237,3 +240,23 @@ def test_no_indicator_hides_a_single_group_of_a_breakdown_by_an_answer(factory, 
         )
         hidden = [c for c, k in zip(gender.codes, members, strict=True) if k and not shown[c]]
         assert len(hidden) != 1, (indicator.id, hidden)
+
+
+def test_the_audit_attacks_a_breakdown_by_an_answer_with_the_frames_table(factory, session):
+    """`monitor wave audit` plays the attacker on gender next to organisation, unit and
+    function group (the cells crossed with the answers): it breaks a publication with only
+    the small group hidden, and reports the stored figures' hidden gender groups."""
+    gendered_wave(factory)
+    sample = wave_sample(session, session.get(Wave, "2026"))
+    (gender,) = answer_breakdowns(sample)
+    part, crossed = crossed_with_answers(
+        sample.frame, sample.cell, "gender", gender.codes, gender.group
+    )
+    values = derive(DEFS, sample.questionnaire, sample.table)["threat_intimidation"]
+    counts = cell_counts(values, part, len(sample.frame) * 4, sample.design)
+    (alone,) = audit_proportion(counts, crossed, {("gender", "other")}, intervals=False)
+    assert not alone.ok and alone.width < 0.2
+
+    rows = audit_wave(session, "2026", DEFS, MIN_CELL)
+    attacked = {(r.indicator, r.group) for r in rows if r.breakdown == "gender"}
+    assert {("threat_intimidation", "other"), ("threat_intimidation", "woman")} <= attacked
