@@ -11,7 +11,7 @@
 
 import { Format, fill, language, otherLanguage, texts } from "./i18n.js";
 import { changeText, drawBars, drawStacked, drawTrend, hiddenLegend, hiddenText } from "./charts.js";
-import { csv, figureTable, xlsx } from "./download.js";
+import { csv, familyTable, figureTable, xlsx } from "./download.js";
 
 // The frame's breakdowns, named here; others (tenure, age, gender) come from the API's
 // list of breakdowns, with their names and groups.
@@ -578,12 +578,11 @@ function render(indicator, total, breakdown, organisations) {
   renderAround(indicator, total, { group: groupName, points: series }, { wave: latest, rows: rows.filter((r) => r.point) }, waves);
 }
 
-/** A family's panel, or the panels of one indicator (trend and breakdown, downloads). */
+/** A family's panel, or the panels of one indicator (trend and breakdown). */
 function showPanels(family) {
   $("family-panel").hidden = !family;
   $("trend-panel").hidden = family;
   $("latest-panel").hidden = family;
-  $("downloads").hidden = family;
 }
 
 /**
@@ -652,6 +651,12 @@ function renderFamily(family, totals, breakdowns, organisations) {
     body.append(row);
   }
   $("family-table").replaceChildren(element("caption", { id: "family-caption" }, caption), element("thead", {}, head), body);
+
+  while (downloads.length) URL.revokeObjectURL(downloads.pop());
+  const table = familyTable({ t, columns, categories, group: groupName });
+  const name = `${t.file_name}-${family.id}-${state.group || "all"}`;
+  offer($("csv-link"), csv(table, state.lang), `${name}.csv`);
+  offer($("xlsx-link"), xlsx(table, family.id), `${name}.xlsx`);
 }
 
 // --- the breakdown's wave and order, last updated, downloads ----------------------------------

@@ -6,6 +6,7 @@ by the background questions a version marks (age, gender, tenure); axe-clean."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -79,6 +80,12 @@ def test_a_family_is_stacked_over_the_waves_with_its_intervals(open_tab, live_se
     expect(page.locator("#family-chart .tip")).to_contain_text("Ontevreden")
     expect(page.locator("#family-legend")).to_contain_text("Zeer ontevreden")
     tab.check_accessibility("a family, all staff")
+    with page.expect_download() as download:
+        page.locator("#csv-link").click()
+    assert download.value.suggested_filename.endswith("-satisfaction_victims-all.csv")
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 1 + len(waves) * len(SATISFACTION)
+    assert lines[1].split(";")[:2] == ["Zeer ontevreden", waves[0]]
     shoot(page, "dashboard-family.png")
 
     # By organisation: the OM's victims' distribution, or why it is hidden.
