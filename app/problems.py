@@ -109,6 +109,15 @@ class Code(StrEnum):
     MISSING_VALUE = "missing_value", "a proportion needs 'value' (a condition)"
     MISSING_MEAN_OF = "missing_mean_of", "a mean needs 'mean_of' (an integer question)"
     MISSING_BREAK_NOTE = "missing_break_note", "a series break needs a break_note for readers"
+    INVALID_FAMILY = "invalid_family", "{detail}"
+    INVALID_SCALE = "invalid_scale", "{detail}"
+    INVALID_BREAKDOWN = (
+        "invalid_breakdown",
+        "a breakdown is a required single or scale question shown to everyone, with an id "
+        "of at most 16 characters other than none, organisation, unit and function_group",
+    )
+    # --- queries ---
+    UNKNOWN_BREAKDOWN = "unknown_breakdown", "'{by}' is not one of {known}"
     # --- answers and drafts ---
     REQUIRED = "required", "this question needs an answer"
     NOT_SHOWN = "not_shown", "this question is not asked given the other answers"

@@ -468,3 +468,72 @@ export function drawBars(container, rows, opts) {
   interactive(svg, items, new Tooltip(svg, width, height));
   return svg;
 }
+
+/**
+ * A family (a distribution over ordered categories) over the waves: one bar per wave,
+ * stacked from the first category up, each part with its interval in its tooltip.
+ * columns: [{wave, points}] with one trend point per category, in category order;
+ * categories: their names; opts: {fmt, t, width, name, hintId, group}
+ */
+export function drawStacked(container, columns, categories, opts) {
+  const { fmt, t } = opts;
+  const width = Math.max(280, Math.round(opts.width));
+  const height = width < 520 ? 290 : 330;
+  const { ticks } = scale(1, "proportion");
+  const tickWidth = Math.max(...ticks.map((v) => measure(fmt.axis(v), FONT.axis)));
+  const m = { top: 16, right: 12, left: Math.ceil(tickWidth) + 14, bottom: 34 };
+  const slot = (width - m.left - m.right) / Math.max(columns.length, 1);
+  const barWidth = Math.min(72, slot * 0.6);
+  const plotBottom = height - m.bottom;
+  const x = (k) => m.left + slot * (k + 0.5);
+  const y = (v) => plotBottom - v * (plotBottom - m.top);
+
+  const svg = frame(container, width, height, opts.name, opts.hintId);
+  const grid = node("g", { class: "axis", "aria-hidden": "true" }, svg);
+  for (const v of ticks) {
+    node("line", { x1: m.left, x2: width - m.right, y1: y(v), y2: y(v), class: v === 0 ? "baseline" : "grid" }, grid);
+    label(grid, m.left - 8, y(v) + 4, fmt.axis(v), { "text-anchor": "end", "font-size": FONT.axis, class: "axis-text" });
+  }
+  columns.forEach((c, k) => {
+    label(grid, x(k), plotBottom + 22, c.wave, { "text-anchor": "middle", "font-size": FONT.axis, class: "axis-text strong" });
+  });
+
+  const items = [];
+  const hits = node("g", { class: "hits" }, svg);
+  columns.forEach((c, k) => {
+    const shown = c.points.every((p) => p && !p.suppressed && p.estimate !== null);
+    if (!shown) {
+      // The categories of a family hide the same groups: the whole bar or none.
+      const hidden = c.points.find((p) => p && p.suppressed) || { reason: null };
+      const g = node("g", { class: "hit", role: "img", "data-wave": c.wave }, hits);
+      node("rect", { x: x(k) - slot / 2 + 2, y: m.top, width: slot - 4, height: plotBottom - m.top, class: "hit-area" }, g);
+      const words = wrap(hiddenText(hidden, t), slot - 10, FONT.small);
+      lines(g, x(k), plotBottom - 12 - (words.length - 1) * LINE, words, {
+        "text-anchor": "middle",
+        "font-size": FONT.small,
+        class: "suppressed-text",
+      });
+      const texts = [`${c.wave} · ${opts.group}`, hiddenText(hidden, t)];
+      g.setAttribute("aria-label", texts.join(". "));
+      items.push({ element: g, x: x(k), y: plotBottom - 20, texts });
+      return;
+    }
+    let base = 0;
+    c.points.forEach((p, j) => {
+      // Rounded shares may add up to a little more than 1: the last part stops at the top.
+      const share = Math.max(0, Math.min(p.estimate, 1 - base));
+      const g = node("g", { class: "hit", role: "img", "data-wave": c.wave, "data-category": j }, hits);
+      node(
+        "rect",
+        { x: x(k) - barWidth / 2, y: y(base + share), width: barWidth, height: Math.max(0, y(base) - y(base + share)), class: `segment segment-${j}` },
+        g,
+      );
+      const texts = describe(p, `${c.wave} · ${opts.group} · ${categories[j]}`, fmt, t);
+      g.setAttribute("aria-label", texts.join(". "));
+      items.push({ element: g, x: x(k) + barWidth / 2, y: y(base + share / 2), texts });
+      base += share;
+    });
+  });
+  interactive(svg, items, new Tooltip(svg, width, height));
+  return svg;
+}

@@ -10,10 +10,13 @@
 // (all optional).
 
 import { Format, fill, language, otherLanguage, texts } from "./i18n.js";
-import { changeText, drawBars, drawTrend, hiddenLegend, hiddenText } from "./charts.js";
-import { csv, figureTable, xlsx } from "./download.js";
+import { changeText, drawBars, drawStacked, drawTrend, hiddenLegend, hiddenText } from "./charts.js";
+import { csv, familyTable, figureTable, xlsx } from "./download.js";
 
-const BREAKDOWNS = ["organisation", "unit", "function_group"];
+// The frame's breakdowns, named here; others (tenure, age, gender) come from the API's
+// list of breakdowns, with their names and groups.
+const FRAME_BREAKDOWNS = ["organisation", "unit", "function_group"];
+const BY_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
 const DENOMINATORS = ["all", "threatened", "victims"];
 const TIMEOUT_MS = 15000;
 const PRINT_WIDTH = 680;
@@ -43,11 +46,12 @@ const params = new URLSearchParams(location.search);
 const state = {
   lang: language(params.get("lang")),
   indicator: params.get("indicator") || "",
-  by: BREAKDOWNS.includes(params.get("by")) ? params.get("by") : "organisation",
+  by: BY_PATTERN.test(params.get("by") || "") ? params.get("by") : "organisation",
   group: params.get("group") || "",
   wave: params.get("wave") || "", // the breakdown's wave; empty: the latest
   sort: SORTS.includes(params.get("sort")) ? params.get("sort") : "name",
   indicators: [],
+  breakdowns: [], // the API's breakdowns but "none": {id, label, groups}
 };
 const responses = new Map();
 let generation = 0;
@@ -145,6 +149,8 @@ function swatch(kind) {
     add("line", { x1: 24, x2: 24, y1: 3, y2: 13, class: "whisker-solo" });
   } else if (kind === "suppressed") {
     add("rect", { x: 2.5, y: 3.5, width: 22, height: 9, class: "no-bar" });
+  } else if (kind.startsWith("segment-")) {
+    add("rect", { x: 2, y: 2, width: 24, height: 12, class: `segment ${kind}` });
   }
   return svg;
 }
@@ -301,11 +307,51 @@ function groupsOf(breakdown, organisations) {
   });
   const sectioned = groups.length > 0 && groups.every((g) => g.org);
   const collator = new Intl.Collator(texts(state.lang).locale);
+  // A breakdown by an answer keeps the questionnaire's order (age bands, say).
+  const order = Object.keys(breakdownOf(breakdown.by)?.groups ?? {});
+  const place = (g) => (order.includes(g.code) ? order.indexOf(g.code) : order.length);
   groups.sort(
     (a, b) =>
-      (sectioned ? collator.compare(a.orgLabel, b.orgLabel) : 0) || collator.compare(a.label, b.label),
+      (sectioned ? collator.compare(a.orgLabel, b.orgLabel) : 0) ||
+      place(a) - place(b) ||
+      collator.compare(a.label, b.label),
   );
   return { groups, sectioned };
+}
+
+function breakdownOf(by) {
+  return state.breakdowns.find((b) => b.id === by);
+}
+
+/** How a breakdown is named: the frame's in this page's words, others by the API. */
+function breakdownName(by, t) {
+  return FRAME_BREAKDOWNS.includes(by) ? t[`by_${by}`] : breakdownOf(by)?.label ?? by;
+}
+
+/** "per organisation", "by age". */
+function perText(t) {
+  if (FRAME_BREAKDOWNS.includes(state.by)) return t[`per_${state.by}`];
+  return fill(t.per_answer, { name: breakdownName(state.by, t).toLowerCase() });
+}
+
+/** The families among the indicators (distributions: one indicator per category), by id:
+ * {id, label, description, denominator, members in category order}. */
+function familiesOf(indicators) {
+  const families = new Map();
+  for (const i of indicators.filter((x) => x.family)) {
+    if (!families.has(i.family)) {
+      families.set(i.family, {
+        id: i.family,
+        label: i.family_label || i.family,
+        description: i.family_description || "",
+        denominator: i.denominator,
+        members: [],
+      });
+    }
+    families.get(i.family).members.push(i);
+  }
+  for (const f of families.values()) f.members.sort((a, b) => a.category_order - b.category_order);
+  return families;
 }
 
 // --- rendering ------------------------------------------------------------------------------
@@ -313,15 +359,25 @@ function groupsOf(breakdown, organisations) {
 function renderControls() {
   const t = texts(state.lang);
   const select = $("indicator");
+  const families = familiesOf(state.indicators);
   const groups = DENOMINATORS.map((d) => {
     const og = element("optgroup", { label: t[`among_${d}`] });
+    const offered = new Set();
     for (const i of state.indicators.filter((x) => x.denominator === d)) {
-      og.append(element("option", { value: i.id }, i.label));
+      // A family is offered once, where its first member would be; its categories
+      // are its parts, not topics of their own.
+      const id = i.family && families.has(i.family) ? i.family : i.id;
+      if (offered.has(id)) continue;
+      offered.add(id);
+      og.append(element("option", { value: id }, id === i.id ? i.label : families.get(id).label));
     }
     return og;
   }).filter((og) => og.children.length);
   select.replaceChildren(...groups);
   select.value = state.indicator;
+  $("breakdown").replaceChildren(
+    ...state.breakdowns.map((b) => element("option", { value: b.id }, breakdownName(b.id, t))),
+  );
   $("breakdown").value = state.by;
   $("controls").hidden = false;
 }
@@ -408,7 +464,7 @@ function showNote(target, notes) {
 function render(indicator, total, breakdown, organisations) {
   const t = texts(state.lang);
   const fmt = new Format(state.lang, indicator.kind);
-  const per = t[`per_${state.by}`];
+  const per = perText(t);
   const grouping = groupsOf(breakdown, organisations);
   if (state.group && !grouping.groups.some((g) => g.code === state.group)) state.group = "";
   renderControls();
@@ -426,6 +482,7 @@ function render(indicator, total, breakdown, organisations) {
     return;
   }
   $("results").hidden = false;
+  showPanels(false);
 
   // The trend: all staff, or the chosen group.
   const chosen = grouping.groups.find((g) => g.code === state.group);
@@ -521,6 +578,87 @@ function render(indicator, total, breakdown, organisations) {
   renderAround(indicator, total, { group: groupName, points: series }, { wave: latest, rows: rows.filter((r) => r.point) }, waves);
 }
 
+/** A family's panel, or the panels of one indicator (trend and breakdown). */
+function showPanels(family) {
+  $("family-panel").hidden = !family;
+  $("trend-panel").hidden = family;
+  $("latest-panel").hidden = family;
+}
+
+/**
+ * A family: its categories stacked per wave, for all staff or the chosen group, with
+ * every category's estimate and interval in the table and the tooltips.
+ * members: the family's indicators; totals, breakdowns: their trends by none and by the
+ * chosen breakdown (in the same order).
+ */
+function renderFamily(family, totals, breakdowns, organisations) {
+  const t = texts(state.lang);
+  const fmt = new Format(state.lang, "proportion");
+  const grouping = groupsOf(breakdowns[0], organisations);
+  if (state.group && !grouping.groups.some((g) => g.code === state.group)) state.group = "";
+  renderControls();
+  renderGroupPicker(grouping);
+
+  $("error").hidden = true;
+  $("empty").hidden = true;
+  $("indicator-label").textContent = family.label;
+  $("indicator-description").textContent = family.description;
+  $("json-link").href = `${API}${trendPath(family.members[0].id, state.by)}`;
+  const waves = [...new Set(totals.flatMap((trend) => trend.points.map((p) => p.wave)))];
+  if (waves.length === 0) {
+    $("results").hidden = true;
+    showEmpty(t.no_waves);
+    return;
+  }
+  $("results").hidden = false;
+  showPanels(true);
+  $("updated").hidden = true;
+
+  const chosen = grouping.groups.find((g) => g.code === state.group);
+  const groupName = chosen ? (chosen.orgLabel ? `${chosen.label} (${chosen.orgLabel})` : chosen.label) : t.all_staff;
+  const series = (chosen ? breakdowns : totals).map((trend) =>
+    trend.points.filter((p) => !chosen || p.group === chosen.code),
+  );
+  const columns = waves.map((wave) => ({ wave, points: series.map((points) => points.find((p) => p.wave === wave)) }));
+  const categories = family.members.map((m) => m.category_label || m.category);
+  const caption = fill(t.trend_caption, { label: family.label, group: groupName });
+  $("family-heading").textContent = fill(t.family_heading, { group: groupName });
+  chart($("family-chart"), (width) =>
+    drawStacked($("family-chart"), columns, categories, { fmt, t, width, group: groupName, name: caption, hintId: "chart-hint" }),
+  );
+  const entries = categories.map((c, j) => [`segment-${j}`, c]);
+  entries.push(...hiddenLegend(series.flat(), t));
+  legend($("family-legend"), entries);
+  showNote($("family-note"), breakNotes(series.flat(), t));
+
+  const head = element("tr");
+  head.append(cell("th", t.col_wave, { scope: "col" }));
+  for (const c of categories) head.append(cell("th", c, { scope: "col", class: "num" }));
+  head.append(cell("th", t.col_n, { scope: "col", class: "num" }));
+  const body = element("tbody");
+  for (const column of columns) {
+    const row = element("tr", { "data-wave": column.wave });
+    row.append(cell("th", column.wave, { scope: "row" }));
+    for (const p of column.points) {
+      const shown = p && !p.suppressed && p.estimate !== null;
+      const text = shown
+        ? fill(t.family_cell, { value: fmt.value(p.estimate), interval: fmt.interval(p.ci_low, p.ci_high) })
+        : p ? hiddenText(p, t) : t.none;
+      row.append(cell("td", text, { class: shown ? "num estimate" : "num suppressed" }));
+    }
+    const counted = column.points.find((p) => p && !p.suppressed);
+    row.append(cell("td", fmt.count(counted ? counted.n : null), { class: "num" }));
+    body.append(row);
+  }
+  $("family-table").replaceChildren(element("caption", { id: "family-caption" }, caption), element("thead", {}, head), body);
+
+  while (downloads.length) URL.revokeObjectURL(downloads.pop());
+  const table = familyTable({ t, columns, categories, group: groupName });
+  const name = `${t.file_name}-${family.id}-${state.group || "all"}`;
+  offer($("csv-link"), csv(table, state.lang), `${name}.csv`);
+  offer($("xlsx-link"), xlsx(table, family.id), `${name}.xlsx`);
+}
+
 // --- the breakdown's wave and order, last updated, downloads ----------------------------------
 
 /** The groups in the chosen order, within their organisation: by name (as grouped), or
@@ -581,25 +719,46 @@ async function refresh(announce = false) {
   $("results").setAttribute("aria-busy", "true");
   setStatus(t.loading);
   try {
-    const indicators = await fetchJson(`/public/indicators?lang=${state.lang}`);
+    const [indicators, breakdowns] = await Promise.all([
+      fetchJson(`/public/indicators?lang=${state.lang}`),
+      fetchJson(`/public/breakdowns?lang=${state.lang}`),
+    ]);
     if (mine !== generation) return;
     state.indicators = indicators;
+    state.breakdowns = breakdowns.filter((b) => b.id !== "none");
+    if (!breakdownOf(state.by)) state.by = "organisation";
     if (indicators.length === 0) {
       $("controls").hidden = true;
       showEmpty(t.no_indicators);
       return;
     }
-    if (!indicators.some((i) => i.id === state.indicator)) state.indicator = indicators[0].id;
-    const indicator = indicators.find((i) => i.id === state.indicator);
-    const [total, breakdown, organisations] = await Promise.all([
-      fetchJson(trendPath(indicator.id, "none")),
-      fetchJson(trendPath(indicator.id, state.by)),
-      fetchJson(trendPath(indicator.id, "organisation")),
-    ]);
-    if (mine !== generation) return;
-    render(indicator, total, breakdown, organisations);
+    const families = familiesOf(indicators);
+    const family = families.get(state.indicator);
+    if (!family && !indicators.some((i) => i.id === state.indicator && !families.has(i.family))) {
+      state.indicator = indicators[0].family ?? indicators[0].id;
+    }
+    const label = (families.get(state.indicator) ?? indicators.find((i) => i.id === state.indicator)).label;
+    if (families.has(state.indicator)) {
+      const members = families.get(state.indicator).members;
+      const [totals, split, organisations] = await Promise.all([
+        Promise.all(members.map((m) => fetchJson(trendPath(m.id, "none")))),
+        Promise.all(members.map((m) => fetchJson(trendPath(m.id, state.by)))),
+        fetchJson(trendPath(members[0].id, "organisation")),
+      ]);
+      if (mine !== generation) return;
+      renderFamily(families.get(state.indicator), totals, split, organisations);
+    } else {
+      const indicator = indicators.find((i) => i.id === state.indicator);
+      const [total, breakdown, organisations] = await Promise.all([
+        fetchJson(trendPath(indicator.id, "none")),
+        fetchJson(trendPath(indicator.id, state.by)),
+        fetchJson(trendPath(indicator.id, "organisation")),
+      ]);
+      if (mine !== generation) return;
+      render(indicator, total, breakdown, organisations);
+    }
     remember();
-    setStatus(announce ? fill(t.updated, { label: indicator.label, per: t[`per_${state.by}`] }) : "", true);
+    setStatus(announce ? fill(t.updated, { label, per: perText(t) }) : "", true);
   } catch (error) {
     if (mine === generation) showError(error);
   } finally {

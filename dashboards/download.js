@@ -9,29 +9,44 @@ import { hiddenText } from "./charts.js";
 const PERCENT = (v) => (v === null || v === undefined ? null : Number((v * 100).toFixed(10)));
 const PLAIN = (v) => (v === null || v === undefined ? null : v);
 
-/** The table: a header row and one row per figure shown. Proportions are percentages. */
-export function figureTable({ t, kind, trend, breakdown }) {
-  const unit = kind === "mean" ? PLAIN : PERCENT;
-  const header = [
+function header(t, kind) {
+  return [
     t.col_part, t.col_wave, t.col_group, t.col_code, t[`kind_${kind}`],
     t.col_low, t.col_high, t.col_n, t.col_rate_percent, t.col_suppressed,
     t.col_vs_wave, t.col_difference, t.col_significant, t.col_break, t.col_reason,
   ];
-  const row = (part, heading, p) => {
-    const hidden = p.suppressed || p.estimate === null;
-    const c = p.change;
-    return [
-      part, p.wave, heading, p.group ?? "",
-      hidden ? null : unit(p.estimate), hidden ? null : unit(p.ci_low), hidden ? null : unit(p.ci_high),
-      hidden ? null : p.n, hidden ? null : PERCENT(p.response_rate), hidden ? t.yes : t.no,
-      c ? c.vs_wave : "", c ? unit(c.difference) : null, c ? (c.significant ? t.yes : t.no) : "",
-      p.series_break ? t.yes : t.no, hidden ? hiddenText(p, t) : "",
-    ];
-  };
+}
+
+/** One figure's row: `part` says which chart (or category) it belongs to. */
+function figureRow(t, kind, part, heading, p) {
+  const unit = kind === "mean" ? PLAIN : PERCENT;
+  const hidden = p.suppressed || p.estimate === null;
+  const c = p.change;
   return [
-    header,
-    ...trend.points.map((p) => row(t.part_trend, trend.group, p)),
-    ...breakdown.rows.map((r) => row(t.part_breakdown, r.label, r.point)),
+    part, p.wave, heading, p.group ?? "",
+    hidden ? null : unit(p.estimate), hidden ? null : unit(p.ci_low), hidden ? null : unit(p.ci_high),
+    hidden ? null : p.n, hidden ? null : PERCENT(p.response_rate), hidden ? t.yes : t.no,
+    c ? c.vs_wave : "", c ? unit(c.difference) : null, c ? (c.significant ? t.yes : t.no) : "",
+    p.series_break ? t.yes : t.no, hidden ? hiddenText(p, t) : "",
+  ];
+}
+
+/** The table: a header row and one row per figure shown. Proportions are percentages. */
+export function figureTable({ t, kind, trend, breakdown }) {
+  return [
+    header(t, kind),
+    ...trend.points.map((p) => figureRow(t, kind, t.part_trend, trend.group, p)),
+    ...breakdown.rows.map((r) => figureRow(t, kind, t.part_breakdown, r.label, r.point)),
+  ];
+}
+
+/** A family's table: per wave, one row per category (named in the first column). */
+export function familyTable({ t, columns, categories, group }) {
+  return [
+    header(t, "proportion"),
+    ...columns.flatMap((column) =>
+      column.points.flatMap((p, j) => (p ? [figureRow(t, "proportion", categories[j], group, p)] : [])),
+    ),
   ];
 }
 

@@ -26,6 +26,7 @@ const TEXTS = {
     per_organisation: "per organisatie",
     per_unit: "per eenheid of parket",
     per_function_group: "per functiegroep",
+    per_answer: "naar {name}",
     all_staff: "Alle medewerkers",
     among_all: "Onder alle medewerkers",
     among_threatened: "Onder bedreigde medewerkers",
@@ -34,6 +35,8 @@ const TEXTS = {
     kind_mean: "Gemiddelde",
     trend_heading: "Ontwikkeling over de metingen",
     trend_caption: "{label} – {group}, per meting",
+    family_heading: "Verdeling over de metingen: {group}",
+    family_cell: "{value} ({interval})",
     latest_heading: "Uitgesplitst {per}, meting {wave}",
     latest_caption: "{label} – {per}, meting {wave}",
     chart_hint:
@@ -165,6 +168,7 @@ const TEXTS = {
     per_organisation: "by organisation",
     per_unit: "by unit or prosecutor's office",
     per_function_group: "by job group",
+    per_answer: "by {name}",
     all_staff: "All staff",
     among_all: "Among all staff",
     among_threatened: "Among threatened staff",
@@ -173,6 +177,8 @@ const TEXTS = {
     kind_mean: "Mean",
     trend_heading: "Trend over the surveys",
     trend_caption: "{label} – {group}, per survey",
+    family_heading: "Distribution over the surveys: {group}",
+    family_cell: "{value} ({interval})",
     latest_heading: "Broken down {per}, {wave} survey",
     latest_caption: "{label} – {per}, {wave} survey",
     chart_hint:

@@ -1,5 +1,7 @@
 """`monitor wave audit ID`: the disclosure audit's attack on a closed wave's stored
-figures (what was published, not what would be computed now)."""
+figures (what was published, not what would be computed now). A breakdown by an answer
+(tenure, age, gender) is attacked together with the frame's breakdowns, over the cells
+crossed with its answers; one such breakdown at a time."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.closing.figures import wave_sample
+from app.closing.figures import answer_breakdowns, wave_sample
 from app.closing.models import Estimate
 from app.indicators.definitions import IndicatorSet
 from app.indicators.derive import derive
@@ -20,7 +22,7 @@ from app.method.disclosure import (
     audit_proportion,
     cell_counts,
 )
-from app.method.groups import linked_groups, node, suppress_respondents
+from app.method.groups import crossed_with_answers, linked_groups, node, suppress_respondents
 from app.problems import Conflict
 from app.waves.service import get_wave
 
@@ -88,4 +90,18 @@ def audit_wave(
                 counts, groups, hidden.get(indicator.id, set()), protection, intervals=intervals
             ),
         )
+    for breakdown in answer_breakdowns(sample):
+        part, crossed = crossed_with_answers(
+            sample.frame, sample.cell, breakdown.by, breakdown.codes, breakdown.group
+        )
+        n_parts = n_cells * (len(breakdown.codes) + 1)
+        for indicator in proportions:
+            shut = hidden.get(indicator.id, set())
+            mine = {key for key in shut if key[0] == breakdown.by}
+            if mine:
+                counts = cell_counts(values[indicator.id], part, n_parts, sample.design)
+                bands = audit_proportion(
+                    counts, crossed, shut, protection, only=mine, intervals=intervals
+                )
+                add(indicator.id, bands)
     return rows

@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from app.closing.models import Estimate, Reason
+from app.closing.models import AnswerGroupCount, Estimate, Reason
 from app.indicators.definitions import Indicator, IndicatorSet
 from app.indicators.derive import derive, domain_members, value_range
 from app.method.disclosure import (
@@ -22,13 +22,15 @@ from app.method.disclosure import (
 from app.method.estimators import GroupEstimates, estimate_groups
 from app.method.groups import (
     BREAKDOWNS,
+    answer_groups,
     cell_groups,
     hierarchy,
     linked_groups,
     node,
+    suppress_answer_respondents,
     suppress_respondents,
 )
-from app.method.suppression import Node, suppress_hierarchy
+from app.method.suppression import TOTAL, Node, suppress_hierarchy
 from app.method.weights import Design, OverfullCells, post_stratify
 from app.problems import Code, Conflict, FieldError
 from app.questionnaires.schema import Questionnaire
@@ -85,6 +87,48 @@ def wave_sample(session: Session, wave: Wave) -> WaveSample:
     return WaveSample(questionnaire, table, frame, cell, _design(wave, frame, cell))
 
 
+@dataclass(frozen=True)
+class AnswerBreakdown:
+    """A breakdown by a background answer (tenure, say): its groups (the question's option
+    codes, in its order) and each respondent's group (-1 for none)."""
+
+    by: str
+    codes: list[str]
+    group: np.ndarray
+
+    def counts(self) -> dict[Node, int]:
+        """Respondents per group."""
+        n = np.bincount(self.group[self.group >= 0], minlength=len(self.codes))
+        return {node(self.by, code): int(k) for code, k in zip(self.codes, n, strict=True)}
+
+
+def answer_breakdowns(sample: WaveSample) -> list[AnswerBreakdown]:
+    """The wave's breakdowns by the background questions its version marks as such."""
+    found = []
+    for question in sample.questionnaire.breakdowns():
+        codes = [o.code for o in question.choices()]
+        found.append(
+            AnswerBreakdown(
+                question.id, codes, answer_groups(codes, *sample.table.codes(question.id))
+            )
+        )
+    return found
+
+
+def hidden_respondents(
+    sample: WaveSample, answers: list[AnswerBreakdown], min_cell: int
+) -> set[Node]:
+    """The groups whose respondent count is not published, in every breakdown (and with
+    it every figure of the group): over the frame's linked table, then in each breakdown
+    by an answer, which partitions the total."""
+    respondents = np.bincount(sample.cell, minlength=len(sample.frame))
+    hidden = suppress_respondents(sample.frame, respondents, min_cell, True)
+    counts = {k: n for breakdown in answers for k, n in breakdown.counts().items()}
+    return hidden | suppress_answer_respondents(
+        counts, int(sample.cell.size), TOTAL in hidden, min_cell
+    )
+
+
 def _design(wave: Wave, frame: list[FrameRow], cell: np.ndarray) -> Design | None:
     if not cell.size:
         return None
@@ -115,6 +159,7 @@ def compute_figures(
     min_cell: int,
     protection: float = DEFAULT_PROTECTION,
     audit: bool = False,
+    hidden_counts: set[Node] | None = None,
 ) -> list[Figure]:
     """Every breakdown of every indicator, rounded as published and suppressed over the
     linked table (app.method.disclosure): groups whose respondent count is hidden, small
@@ -124,27 +169,38 @@ def compute_figures(
 
     ``audit`` is off at close for now: on small waves the attack still takes tens of
     seconds per close (README, "Small groups", "Not yet done"); `monitor wave audit`
-    runs it on the stored figures."""
+    runs it on the stored figures. ``hidden_counts``: the groups whose respondent count
+    is hidden (`hidden_respondents`), when the caller has them already."""
     values = derive(defs, sample.questionnaire, sample.table)
     counted_by = _domain_counters(defs, sample, values)
     groupings = {by: cell_groups(sample.frame, by) for by in BREAKDOWNS}
     # Each respondent's group per breakdown, once for all indicators.
     respondent_group = {by: of_cell[sample.cell] for by, (_, of_cell) in groupings.items()}
+    group_codes = {by: codes for by, (codes, _) in groupings.items()}
+    answers = answer_breakdowns(sample)
+    # Groups by an answer cut across the cells: domains of the whole design, each
+    # breakdown a family under the total.
     parent = hierarchy(sample.frame)
+    for breakdown in answers:
+        respondent_group[breakdown.by] = breakdown.group
+        group_codes[breakdown.by] = breakdown.codes
+        parent |= {node(breakdown.by, code): TOTAL for code in breakdown.codes}
     groups = linked_groups(sample.frame)
     n_cells = len(sample.frame)
-    respondents = np.bincount(sample.cell, minlength=n_cells)
-    hidden_respondents = suppress_respondents(sample.frame, respondents, min_cell, True)
+    if hidden_counts is None:
+        hidden_counts = hidden_respondents(sample, answers, min_cell)
     covered = np.zeros(n_cells, dtype=bool) if sample.design is None else sample.design.covered
     uncovered = {key for key, cells in groups.items() if not covered[cells].all()}
+    if TOTAL in uncovered:  # a group by an answer stands for staff in every cell
+        uncovered |= {node(b.by, code) for b in answers for code in b.codes}
     hidden_in: dict[str, set[Node]] = {}
-    figures: dict[str, list[Figure]] = {}
+    computed: dict[str, tuple[dict[Node, tuple[str, str, GroupEstimates, int]], bool]] = {}
     # Indicators over all staff first: a domain's figures need their hidden groups.
     for indicator in sorted(defs.indicators, key=lambda i: i.denominator != "all"):
         series_break = indicator.versions[sample.questionnaire.id].series_break
         bounds = value_range(indicator, sample.questionnaire)
         results: dict[Node, tuple[str, str, GroupEstimates, int]] = {}
-        for by, (codes, _) in groupings.items():
+        for by, codes in group_codes.items():
             if sample.design is None:
                 result = _no_respondents(len(codes))
             else:
@@ -158,13 +214,15 @@ def compute_figures(
                 )
             for i, code in enumerate(codes):
                 results[node(by, code)] = (by, code, result, i)
-        hidden = hidden_respondents | suppress_hierarchy(
-            {key: int(r.n[i]) for key, (_, _, r, i) in results.items()}, parent, min_cell
-        )
         # A figure among a domain publishes n, the domain's members in the group: where
         # an indicator whose yes-answers are exactly those members is hidden, so is it.
+        # Those and the hidden counts are protected in their families like small groups.
+        already = set(hidden_counts)
         for counter in counted_by.get(indicator.denominator, []):
-            hidden |= hidden_in[counter]
+            already |= hidden_in[counter]
+        hidden = suppress_hierarchy(
+            {key: int(r.n[i]) for key, (_, _, r, i) in results.items()}, parent, min_cell, already
+        )
         if audit and indicator.kind == "proportion" and sample.design is not None:
             # Figures without an estimate for coverage or without an interval are no
             # secrets to protect, and no equations for the attacker either.
@@ -180,11 +238,31 @@ def compute_figures(
                 withheld=frozenset(withheld - hidden),
             )
         hidden_in[indicator.id] = hidden
-        figures[indicator.id] = [
-            _figure(indicator, by, code, r, i, series_break, uncovered, hidden, min_cell)
-            for key, (by, code, r, i) in results.items()
-        ]
-    return [f for indicator in defs.indicators for f in figures[indicator.id]]
+        computed[indicator.id] = (results, series_break)
+    for linked in _counting_alike(defs, sample.questionnaire.id):
+        together = set().union(*(hidden_in[i] for i in linked))
+        hidden_in.update(dict.fromkeys(linked, together))
+    return [
+        _figure(
+            indicator, by, code, r, i, series_break, uncovered, hidden_in[indicator.id], min_cell
+        )
+        for indicator in defs.indicators
+        for results, series_break in [computed[indicator.id]]
+        for by, code, r, i in results.values()
+    ]
+
+
+def _counting_alike(defs: IndicatorSet, version: str) -> list[list[str]]:
+    """Proportions that count the same respondents (one denominator, one `valid_if`): the
+    categories of a family add up to 1, and a share like "satisfied or very satisfied" is
+    the sum of two of them, so a group hidden in one of them is hidden in all, or the
+    others would give it away."""
+    alike: dict[tuple[str, str], list[str]] = {}
+    for indicator in defs.indicators:
+        if indicator.kind == "proportion":
+            rule = indicator.versions[version].model_dump_json(include={"valid_if"})
+            alike.setdefault((indicator.denominator, rule), []).append(indicator.id)
+    return [ids for ids in alike.values() if len(ids) > 1]
 
 
 def _domain_counters(
@@ -280,6 +358,25 @@ def store_wave_estimates(
     # cycles, so it waits until the wave's figures are stored.
     with collector_paused():
         sample = wave_sample(session, wave)
-        figures = compute_figures(sample, defs, min_cell, protection=protection)
+        answers = answer_breakdowns(sample)
+        hidden = hidden_respondents(sample, answers, min_cell)
+        figures = compute_figures(
+            sample, defs, min_cell, protection=protection, hidden_counts=hidden
+        )
         session.execute(insert(Estimate), [{"wave_id": wave.id, **asdict(f)} for f in figures])
         store_counts(session, wave.id, sample.table, sample.frame, as_of=None)
+        # The respondents per group of a breakdown by an answer, for response rates: the
+        # frame has no headcounts for them, and an open wave's day counts are per cell.
+        counts = [
+            {
+                "wave_id": wave.id,
+                "breakdown": by,
+                "group_code": code,
+                "respondents": None if (by, code) in hidden else n,
+                "suppressed": (by, code) in hidden,
+            }
+            for breakdown in answers
+            for (by, code), n in breakdown.counts().items()
+        ]
+        if counts:
+            session.execute(insert(AnswerGroupCount), counts)

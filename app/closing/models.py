@@ -6,7 +6,6 @@ from sqlalchemy import Boolean, CheckConstraint, Double, ForeignKey, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
-from app.method.groups import BREAKDOWNS
 
 # Why a suppressed figure is not published (CONTRACT section 7; app.closing.figures).
 Reason = Literal["min_cell", "complementary", "coverage", "no_interval"]
@@ -23,7 +22,6 @@ class Estimate(Base):
 
     __tablename__ = "estimate"
     __table_args__ = (
-        CheckConstraint(f"breakdown IN {BREAKDOWNS!r}", name="breakdown"),
         CheckConstraint(
             "NOT suppressed OR (estimate IS NULL AND ci_low IS NULL AND ci_high IS NULL "
             "AND se IS NULL AND n IS NULL)",
@@ -34,6 +32,7 @@ class Estimate(Base):
 
     wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), primary_key=True)
     indicator: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # none, organisation, unit, function_group, or a breakdown question's id
     breakdown: Mapped[str] = mapped_column(String(16), primary_key=True)
     group_code: Mapped[str] = mapped_column(String(32), primary_key=True)  # '' for none
     estimate: Mapped[float | None] = mapped_column(Double)
@@ -44,3 +43,19 @@ class Estimate(Base):
     suppressed: Mapped[bool] = mapped_column(Boolean)
     series_break: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[Reason | None] = mapped_column(String(16))
+
+
+class AnswerGroupCount(Base):
+    """A closed wave's respondents in one group of a breakdown by a background answer
+    (tenure, age, gender): written at close, NULL where the count is hidden."""
+
+    __tablename__ = "answer_group_count"
+    __table_args__ = (
+        CheckConstraint("suppressed = (respondents IS NULL)", name="suppressed_is_empty"),
+    )
+
+    wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), primary_key=True)
+    breakdown: Mapped[str] = mapped_column(String(16), primary_key=True)
+    group_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    respondents: Mapped[int | None] = mapped_column(Integer)
+    suppressed: Mapped[bool] = mapped_column(Boolean)

@@ -10,7 +10,9 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.closing.models import AnswerGroupCount
 from app.method.groups import BREAKDOWNS, cell_groups, node, suppress_respondents
+from app.problems import Conflict
 from app.responses.models import RespondentCount
 from app.waves.models import Wave
 from app.waves.service import FrameRow, frame_cells
@@ -20,7 +22,7 @@ from app.waves.service import FrameRow, frame_cells
 class Rate:
     group: str | None
     respondents: int | None
-    headcount: int
+    headcount: int | None  # None by a background answer: the frame does not count them
     rate: float | None
     suppressed: bool
     as_of: date | None  # the day at whose start an open wave was counted
@@ -31,6 +33,8 @@ def response_rates(session: Session, wave: Wave, by: str, min_cell: int) -> list
     wave not yet opened has none: its frame, with no respondents), with the same
     small-group suppression as the figures (headcounts are public), audited so that no
     hidden count follows from the published ones to fewer than three values."""
+    if by not in BREAKDOWNS:
+        return _answer_group_rates(session, wave, by)
     stored = session.scalars(
         select(RespondentCount)
         .where(RespondentCount.wave_id == wave.id)
@@ -70,6 +74,22 @@ def response_rates(session: Session, wave: Wave, by: str, min_cell: int) -> list
             )
         )
     return rates
+
+
+def _answer_group_rates(session: Session, wave: Wave, by: str) -> list[Rate]:
+    """Respondents per group of a breakdown by a background answer, as counted and
+    suppressed at close (app.closing.figures); no headcount, so no rate."""
+    stored = session.scalars(
+        select(AnswerGroupCount)
+        .where(AnswerGroupCount.wave_id == wave.id, AnswerGroupCount.breakdown == by)
+        .order_by(AnswerGroupCount.group_code)
+    ).all()
+    if not stored:
+        raise Conflict(
+            f"wave {wave.id} has no respondent counts by {by}: they are counted when a wave "
+            "closes, from its answers, for a questionnaire version that has this breakdown"
+        )
+    return [Rate(c.group_code, c.respondents, None, None, c.suppressed, as_of=None) for c in stored]
 
 
 # Why a rate is hidden or not yet current, for analysts reading the API (Dutch, English).

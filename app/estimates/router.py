@@ -11,7 +11,15 @@ from app.auth.dependencies import AdminKey, AnalystKey, require_role
 from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRoute
 from app.estimates import service
 from app.estimates.rates import rate_note, response_rates
-from app.estimates.schemas import By, IndicatorOut, Lang, Preview, ResponseRate, Trend
+from app.estimates.schemas import (
+    BreakdownOut,
+    ByQuery,
+    IndicatorOut,
+    Lang,
+    Preview,
+    ResponseRate,
+    Trend,
+)
 from app.indicators.definitions import Indicator, IndicatorSet
 from app.indicators.dependencies import IndicatorsDep
 from app.problems import NotFound, problem_responses
@@ -29,16 +37,35 @@ def find_indicator(defs: IndicatorSet, indicator_id: str) -> Indicator:
     return found
 
 
-@router.get("/public/indicators", tags=["public"], responses=problem_responses(422, 503))
+# Fields of family members and scales are left out where they do not apply (CONTRACT
+# section 8: "plus family, category, category_order for family members").
+@router.get(
+    "/public/indicators",
+    tags=["public"],
+    responses=problem_responses(422, 503),
+    response_model_exclude_none=True,
+)
 def list_public_indicators(defs: IndicatorsDep, lang: Lang = "nl") -> list[IndicatorOut]:
     """The indicators published on the dashboard."""
-    return [service.indicator_out(i, lang) for i in defs.indicators if i.public]
+    return [service.indicator_out(defs, i, lang) for i in defs.indicators if i.public]
 
 
-@router.get("/indicators", tags=["analysis"], responses=problem_responses(401, 403, 422, 429, 503))
+@router.get("/public/breakdowns", tags=["public"], responses=problem_responses(422))
+def list_breakdowns(session: SessionDep, lang: Lang = "nl") -> list[BreakdownOut]:
+    """Added: the values `by` takes, named: the frame's breakdowns, and the background
+    questions a published questionnaire version marks as breakdowns, with their groups."""
+    return service.breakdowns(session, lang)
+
+
+@router.get(
+    "/indicators",
+    tags=["analysis"],
+    responses=problem_responses(401, 403, 422, 429, 503),
+    response_model_exclude_none=True,
+)
 def list_indicators(_key: AnalystKey, defs: IndicatorsDep, lang: Lang = "nl") -> list[IndicatorOut]:
     """Every indicator, public or not."""
-    return [service.indicator_out(i, lang) for i in defs.indicators]
+    return [service.indicator_out(defs, i, lang) for i in defs.indicators]
 
 
 def _trend_endpoint(public: bool) -> Callable[..., Trend]:
@@ -47,12 +74,13 @@ def _trend_endpoint(public: bool) -> Callable[..., Trend]:
         session: SessionDep,
         settings: SettingsDep,
         defs: IndicatorsDep,
-        by: By = "none",
+        by: ByQuery = "none",
         lang: Lang = "nl",
     ) -> Trend:
         found = defs.get(indicator)
         if found is None or (public and not found.public):
             raise NotFound(f"there is no {'public ' if public else ''}indicator '{indicator}'")
+        by = service.checked_breakdown(session, by)
         return service.published_trend(
             session, defs, found, by, lang, settings.min_cell, published_only=public
         )
@@ -98,14 +126,17 @@ def read_response_rates(
     session: SessionDep,
     settings: SettingsDep,
     today: TodayDep,
-    by: By = "none",
+    by: ByQuery = "none",
     lang: Lang = "nl",
 ) -> list[ResponseRate]:
     """Respondents, headcount and rate per group, with a note where a figure is hidden.
     For an open wave the counts are those at the start of the day (UTC), so that no one
-    can time a single submission."""
+    can time a single submission. By a background answer (tenure, age, gender) only a
+    closed wave has counts (409 before), and headcount and rate are null: the frame does
+    not count staff by these answers."""
     snapshot_day_counts(request.app.state.sessionmaker, wave_id, today)
     wave = get_wave(session, wave_id)
+    by = service.checked_breakdown(session, by)
     return [
         ResponseRate(**asdict(rate), note=rate_note(rate, settings.min_cell, lang))
         for rate in response_rates(session, wave, by, settings.min_cell)
@@ -123,7 +154,7 @@ def read_preview(
     _key: AdminKey,
     session: SessionDep,
     defs: IndicatorsDep,
-    by: By = "none",
+    by: ByQuery = "none",
     lang: Lang = "nl",
 ) -> Preview:
     """One closed wave's stored figures, whether or not they are public yet. An open
@@ -131,4 +162,5 @@ def read_preview(
     would tell what it said."""
     found = find_indicator(defs, indicator)
     wave = get_wave(session, wave_id)
+    by = service.checked_breakdown(session, by)
     return service.preview_trend(session, wave, found, by, lang)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from app.closing.models import Reason
 
-By = Literal["none", "organisation", "unit", "function_group"]
+# none, organisation, unit, function_group, or a background question that a published
+# questionnaire version marks as a breakdown (tenure, age, gender); checked by the service.
+By = str
+BY_DESCRIPTION = (
+    "none, organisation, unit, function_group, or a background question a questionnaire "
+    "version marks as a breakdown (tenure, age, gender in mm-2026.1); "
+    "`GET /api/v1/public/breakdowns` lists them."
+)
+ByQuery = Annotated[str, Query(description=BY_DESCRIPTION, max_length=16)]
 Lang = Literal["nl", "en"]
 
 
@@ -20,6 +29,41 @@ class IndicatorOut(BaseModel):
     denominator: Literal["all", "threatened", "victims"]
     public: bool
     description: str = Field(description="Added: what the figure means, in the chosen language.")
+    family: str | None = Field(
+        default=None,
+        description="A member of a family (a distribution over the answer categories of "
+        "one question): the family's id. This and the other fields of a family member are "
+        "absent for other indicators.",
+    )
+    category: str | None = Field(default=None, description="The member's category code.")
+    category_order: int | None = Field(
+        default=None, description="The member's place in its family (1 first)."
+    )
+    category_label: str | None = Field(
+        default=None, description="Added: the category's name in the chosen language."
+    )
+    family_label: str | None = Field(
+        default=None, description="Added: the family's name in the chosen language."
+    )
+    family_description: str | None = Field(
+        default=None, description="Added: what the family shows, in the chosen language."
+    )
+    scale: int | None = Field(
+        default=None,
+        description="Added: a mean published per this many staff (100: days per 100 "
+        "staff); absent for figures per person.",
+    )
+
+
+class BreakdownOut(BaseModel):
+    """Added: a way the figures are broken down (the values of `by`)."""
+
+    id: str
+    label: str
+    groups: dict[str, str] = Field(
+        description="Group code -> name, for breakdowns by a background answer (empty for "
+        "the frame's breakdowns, whose groups depend on the wave's frame)."
+    )
 
 
 class ChangeOut(BaseModel):
@@ -89,7 +133,10 @@ class Preview(Trend):
 class ResponseRate(BaseModel):
     group: str | None
     respondents: int | None
-    headcount: int
+    headcount: int | None = Field(
+        description="Staff in the group per the frame; null for a breakdown by a background "
+        "answer (tenure, age, gender), which the frame does not count, and so is `rate`."
+    )
     rate: float | None
     suppressed: bool
     as_of: date | None = Field(

@@ -15,18 +15,65 @@ from sqlalchemy.orm import Session
 
 from app.closing.models import Estimate
 from app.estimates.rates import response_rates
-from app.estimates.schemas import By, ChangeOut, IndicatorOut, Preview, Trend
+from app.estimates.schemas import BreakdownOut, By, ChangeOut, IndicatorOut, Preview, Trend
 from app.estimates.schemas import TrendPoint as TrendPointOut
 from app.indicators.definitions import Indicator, IndicatorSet
 from app.indicators.fingerprint import comparable, fingerprint
 from app.method.estimators import Change, compare_all
-from app.problems import Conflict
-from app.questionnaires.schema import breakdown_labels, text_in
-from app.questionnaires.service import get_version
+from app.method.groups import BREAKDOWNS
+from app.problems import Code, Conflict, FieldError, InvalidInput
+from app.questionnaires.schema import Question, breakdown_labels, text_in
+from app.questionnaires.service import get_version, list_versions
 from app.waves.models import Wave
 from app.waves.service import wave_title
 
 Rates = dict[str | None, float | None]  # group (None: the total) -> response rate
+
+# The names of the frame's breakdowns (those by an answer are named in the questionnaire).
+FRAME_BREAKDOWN_LABELS = {
+    "nl": {"none": "Geen (totaal)", "organisation": "Organisatie", "unit": "Eenheid",
+           "function_group": "Functiegroep"},
+    "en": {"none": "None (total)", "organisation": "Organisation", "unit": "Unit",
+           "function_group": "Function group"},
+}  # fmt: skip
+
+
+def answer_breakdowns(session: Session) -> dict[str, Question]:
+    """The breakdowns by a background answer that the published questionnaire versions
+    mark, by id (the latest version's question where versions differ)."""
+    found: dict[str, Question] = {}
+    for version in list_versions(session):
+        for question in get_version(session, version.id).breakdowns():
+            found[question.id] = question
+    return found
+
+
+def breakdowns(session: Session, lang: str) -> list[BreakdownOut]:
+    """Every value `by` takes, with its name and, for those by an answer, its groups."""
+    frame = [
+        BreakdownOut(id=by, label=FRAME_BREAKDOWN_LABELS[lang][by], groups={}) for by in BREAKDOWNS
+    ]
+    return frame + [
+        BreakdownOut(
+            id=by,
+            label=text_in(question.breakdown, lang),  # type: ignore[attr-defined]
+            groups={o.code: text_in(o.label, lang) for o in question.choices()},
+        )
+        for by, question in answer_breakdowns(session).items()
+    ]
+
+
+def checked_breakdown(session: Session, by: str) -> str:
+    """`by` as the routes take it: a breakdown of the frame or one a version marks."""
+    if by in BREAKDOWNS or by in answer_breakdowns(session):
+        return by
+    problem = FieldError(
+        "query.by",
+        *Code.UNKNOWN_BREAKDOWN.says(
+            by=by, known=", ".join([*BREAKDOWNS, *answer_breakdowns(session)])
+        ),
+    )
+    raise InvalidInput(f"there is no breakdown '{by}'", [problem])
 
 
 def preview(session: Session, wave: Wave, indicator: Indicator, by: str) -> list[Estimate]:
@@ -64,7 +111,9 @@ _closed_wave_rates: WeakKeyDictionary[Any, dict[tuple[str, str, int], tuple[floa
 
 def group_rates(session: Session, wave: Wave, by: str, min_cell: int) -> Rates:
     """The response rate of every group of a breakdown (group None for the total), as
-    `response_rates` gives them."""
+    `response_rates` gives them; none by a background answer, which has no headcount."""
+    if by not in BREAKDOWNS:
+        return {}
     if wave.status != "closed":
         return {r.group: r.rate for r in response_rates(session, wave, by, min_cell)}
     kept = _closed_wave_rates.setdefault(session.get_bind(), {})
@@ -192,7 +241,8 @@ def break_note(indicator: Indicator, between: tuple[str, str], lang: str) -> str
 T = TypeVar("T", bound=Trend)
 
 
-def indicator_out(indicator: Indicator, lang: str) -> IndicatorOut:
+def indicator_out(defs: IndicatorSet, indicator: Indicator, lang: str) -> IndicatorOut:
+    family = defs.families.get(indicator.family) if indicator.family else None
     return IndicatorOut(
         id=indicator.id,
         label=text_in(indicator.label, lang),
@@ -200,6 +250,15 @@ def indicator_out(indicator: Indicator, lang: str) -> IndicatorOut:
         kind=indicator.kind,
         denominator=indicator.denominator,
         public=indicator.public,
+        family=indicator.family,
+        category=indicator.category,
+        category_order=indicator.category_order,
+        category_label=text_in(indicator.category_label, lang)
+        if indicator.category_label
+        else None,
+        family_label=text_in(family.label, lang) if family else None,
+        family_description=text_in(family.description, lang) or None if family else None,
+        scale=indicator.scale if indicator.scale != 1 else None,
     )
 
 
@@ -227,7 +286,7 @@ def published_trend(
             titles[wave.id] = wave_title(wave, get_version(session, wave.questionnaire_id), lang)
         if wave.questionnaire_id not in names:
             names[wave.questionnaire_id] = breakdown_labels(
-                get_version(session, wave.questionnaire_id), lang
+                get_version(session, wave.questionnaire_id), by, lang
             )
         group = None if by == "none" else figure.group_code
         between = point.break_between

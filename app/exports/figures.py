@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from app.estimates import service
-from app.estimates.schemas import By, ChangeOut, TrendPoint
+from app.estimates.schemas import ChangeOut, TrendPoint
 from app.exports.table import YES_NO, Column, Table
 from app.indicators.definitions import Indicator, IndicatorSet
-from app.method.groups import BREAKDOWNS
 from app.problems import Conflict
 from app.questionnaires.parts import Text
 from app.questionnaires.schema import text_in
@@ -27,12 +26,6 @@ from app.questionnaires.service import get_version
 from app.waves.models import Wave
 from app.waves.service import get_wave, wave_title
 
-_BREAKDOWN_LABELS = {
-    "nl": {"none": "Geen (totaal)", "organisation": "Organisatie", "unit": "Eenheid",
-           "function_group": "Functiegroep"},
-    "en": {"none": "None (total)", "organisation": "Organisation", "unit": "Unit",
-           "function_group": "Function group"},
-}  # fmt: skip
 _WORDS = {
     "nl": {
         "title": "Gepubliceerde cijfers per meting, indicator en groep",
@@ -54,6 +47,7 @@ class Row:
     by: str
     lang: str
     titles: Mapping[str, str]  # every wave's title in `lang`
+    breakdowns: Mapping[str, str]  # every breakdown's name in `lang`
 
     @property
     def title(self) -> str:
@@ -115,7 +109,7 @@ COLUMNS = (
                           "en": "Denominator (all respondents, threatened or victims)"},
           "code", lambda r: r.indicator.denominator),
     Field("breakdown", {"nl": "Uitsplitsing", "en": "Breakdown"}, "code",
-          lambda r: r.by, lambda r: _BREAKDOWN_LABELS[r.lang][r.by]),
+          lambda r: r.by, lambda r: r.breakdowns[r.by]),
     Field("group", {"nl": "Groep (code; leeg zonder uitsplitsing)",
                     "en": "Group (code; empty without a breakdown)"}, "code",
           _point("group"), _point("group_label")),
@@ -169,6 +163,15 @@ COLUMNS = (
     Field("break_note", {"nl": "Toelichting bij de trendbreuk",
                          "en": "Why the series breaks here"}, "code",
           _point("break_note")),
+    Field("family", {"nl": "Verdeling waar de indicator een categorie van is (leeg: geen)",
+                     "en": "Distribution the indicator is a category of (empty: none)"},
+          "code", lambda r: r.indicator.family),
+    Field("category", {"nl": "Categorie in die verdeling", "en": "Category in that distribution"},
+          "code", lambda r: r.indicator.category,
+          lambda r: text_in(r.indicator.category_label, r.lang) or None),
+    Field("category_order", {"nl": "Plaats van de categorie (1 eerst)",
+                             "en": "Place of the category (1 first)"},
+          "count", lambda r: r.indicator.category_order),
 )  # fmt: skip
 
 
@@ -178,10 +181,14 @@ def estimates_table(
     min_cell: int,
     wave_id: str | None = None,
     lang: str = "nl",
+    by: str | None = None,
 ) -> Table:
-    """Every stored figure of the closed waves (or of one closed wave), in the trends'
-    order per indicator and breakdown, waves in date order; changes are always judged
-    against the whole history, also when one wave is asked for."""
+    """Every stored figure of the closed waves (or of one closed wave; of one breakdown
+    with `by`), in the trends' order per indicator and breakdown, waves in date order;
+    changes are always judged against the whole history, also when one wave is asked
+    for."""
+    named = {b.id: b.label for b in service.breakdowns(session, lang)}
+    wanted = list(named) if by is None else [service.checked_breakdown(session, by)]
     if wave_id is not None:
         wave = get_wave(session, wave_id)
         if wave.status != "closed":
@@ -192,10 +199,8 @@ def estimates_table(
     points = [
         (indicator, by, point)
         for indicator in defs.indicators
-        for by in BREAKDOWNS
-        for point in service.published_trend(
-            session, defs, indicator, cast(By, by), lang, min_cell
-        ).points
+        for by in wanted
+        for point in service.published_trend(session, defs, indicator, by, lang, min_cell).points
         if wave_id is None or point.wave == wave_id
     ]
     waves = {w: get_wave(session, w) for _, _, p in points for w in _waves_named(p)}
@@ -203,7 +208,7 @@ def estimates_table(
         w.id: wave_title(w, get_version(session, w.questionnaire_id), lang) for w in waves.values()
     }
     order = {w: i for i, w in enumerate(sorted(waves, key=lambda w: _date_order(waves[w])))}
-    rows = [Row(point, indicator, by, lang, titles) for indicator, by, point in points]
+    rows = [Row(point, indicator, by, lang, titles, named) for indicator, by, point in points]
     rows.sort(key=lambda r: order[r.point.wave])  # stable: indicator, breakdown, group
     words = _WORDS[lang]
     return Table(

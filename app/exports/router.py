@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from app.auth.dependencies import AdminKey, AnalystKey
 from app.dependencies import SessionDep, SettingsDep, TransactionalRoute
-from app.estimates.schemas import Lang
+from app.estimates.schemas import BY_DESCRIPTION, Lang
 from app.exports import csv_file, spss_file, xlsx_file
 from app.exports.analysis import analysis_table
 from app.exports.figures import estimates_table
@@ -83,8 +83,9 @@ def _estimates_endpoint(file_format: str) -> Callable[..., Response]:
         defs: IndicatorsDep,
         wave: WaveIdQuery = None,
         lang: Lang = "nl",
+        by: Annotated[str | None, Query(description=BY_DESCRIPTION, max_length=16)] = None,
     ) -> Response:
-        table = estimates_table(session, defs, settings.min_cell, wave, lang)
+        table = estimates_table(session, defs, settings.min_cell, wave, lang, by)
         return _download(table, file_format, f"estimates-{wave}" if wave else "estimates")
 
     return export_estimates
@@ -105,6 +106,7 @@ for _format in WRITERS:
 breakdown x group, with estimate, interval, se, n, suppression, series break and the
 change against an earlier wave (suppressed figures empty), the group's response rate and
 the note on a series break, as the trends serve them. `wave` limits it to one closed wave
-(changes still compare with the waves before it); `lang` chooses the labels and the
-wave titles.""",
+(changes still compare with the waves before it), `by` to one breakdown (all by default:
+the frame's and those by background answers such as tenure, age and gender); `lang`
+chooses the labels and the wave titles.""",
     )

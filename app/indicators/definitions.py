@@ -6,8 +6,12 @@ condition language of routing (CONTRACT sections 2 and 6): `value` (a proportion
 or `mean_of` (an integer question), optionally `valid_if` (item non-response), and
 how its figures compare with other versions' (app.indicators.fingerprint): a version
 set apart (`series_break`, with a `break_note` for readers), or versions declared
-comparable although what the indicator reads changed (`comparable_with`). Problems
-carry stable codes, like those of questionnaire definitions.
+comparable although what the indicator reads changed (`comparable_with`). A mean may
+count respondents without an answer as `absent_as` (0 days for staff never absent) and
+be published per `scale` respondents (days per 100 staff). Proportions may form a
+family, one per answer category (`family`, `category`, `category_order`), declared under
+`families` and counting the same respondents. Problems carry stable codes, like those
+of questionnaire definitions.
 """
 
 from __future__ import annotations
@@ -68,6 +72,9 @@ class VersionRule(_Frozen):
 
     value: ConditionField | None = None
     mean_of: str | None = None
+    # A mean: the value of a counted respondent who has no answer to `mean_of` (not
+    # asked: 0 days of absence for staff who met no aggression).
+    absent_as: float | None = None
     valid_if: ConditionField | None = None
     series_break: bool = False
     break_note: Text | None = None
@@ -81,12 +88,32 @@ class Indicator(_Frozen):
     kind: Kind
     denominator: Denominator
     public: bool = False
+    # A mean published per this many respondents (100: days lost per 100 staff).
+    scale: int = 1
+    # A member of a family: one answer category of a distribution (CONTRACT section 6).
+    family: str | None = None
+    category: str | None = None
+    category_order: int | None = None
+    category_label: Text | None = None
     versions: dict[str, VersionRule]
+
+
+class Family(_Frozen):
+    """A distribution: the proportions of its members' categories add up to 1."""
+
+    label: Text
+    description: Text | None = None
 
 
 class IndicatorSet(_Frozen):
     denominators: dict[str, dict[str, ConditionField]] = {}
+    families: dict[str, Family] = {}
     indicators: tuple[Indicator, ...]
+
+    def members(self, family: str) -> list[Indicator]:
+        """A family's indicators in category order."""
+        found = [i for i in self.indicators if i.family == family]
+        return sorted(found, key=lambda i: i.category_order or 0)
 
     def get(self, indicator_id: str) -> Indicator | None:
         return next((i for i in self.indicators if i.id == indicator_id), None)
@@ -140,13 +167,81 @@ def parse_indicators(data: Any, file: str) -> tuple[IndicatorSet | None, list[De
                     problem(at, Code.MISSING_MEAN_OF)
                 if rule.value is not None:
                     problem(at, Code.MISPLACED_FIELD, detail="'value' belongs to a proportion")
+            if rule.absent_as is not None and indicator.kind != "mean":
+                problem(at, Code.MISPLACED_FIELD, detail="'absent_as' belongs to a mean")
             if rule.series_break and rule.break_note is None:
                 problem(at, Code.MISSING_BREAK_NOTE)
             if rule.break_note is not None and not rule.series_break:
                 detail = "'break_note' belongs with 'series_break: true'"
                 problem(at, Code.MISPLACED_FIELD, detail=detail)
             problems.extend(text_problems(rule.break_note, file, at, "break_note"))
+        if indicator.scale < 1 or (indicator.scale != 1 and indicator.kind != "mean"):
+            detail = "'scale' is a whole number of at least 1, and other than 1 only for a mean"
+            problem(where, Code.INVALID_SCALE, detail=detail)
+    problems += _family_problems(defs, file)
     return defs, problems
+
+
+def _family_problems(defs: IndicatorSet, file: str) -> list[DefinitionProblem]:
+    """A family's members: proportions over one denominator, counting the same
+    respondents (one `valid_if` per version), each with its own category and place."""
+    problems: list[DefinitionProblem] = []
+
+    def problem(where: str, detail: str) -> None:
+        problems.append(DefinitionProblem(file, where, *Code.INVALID_FAMILY.says(detail=detail)))
+
+    for name, family in defs.families.items():
+        if not ID_PATTERN.match(name):
+            problems.append(DefinitionProblem(file, f"families.{name}", *Code.INVALID_ID.says()))
+        problems.extend(text_problems(family.label, file, f"families.{name}", "label"))
+        problems.extend(text_problems(family.description, file, f"families.{name}", "description"))
+        if len(defs.members(name)) < 2:
+            problem(f"families.{name}", "a family needs at least two member indicators")
+        if defs.get(name) is not None:  # the dashboard offers both by id
+            problem(f"families.{name}", "a family's id is not also an indicator's")
+    for indicator in defs.indicators:
+        parts = (indicator.category, indicator.category_order, indicator.category_label)
+        if indicator.family is None:
+            if any(part is not None for part in parts):
+                problem(
+                    indicator.id,
+                    "'category', 'category_order' and 'category_label' "
+                    "belong to a member of a family",
+                )
+            continue
+        if indicator.family not in defs.families:
+            problem(indicator.id, f"there is no family '{indicator.family}' under 'families'")
+        if any(part is None for part in parts):
+            problem(
+                indicator.id,
+                "a member of a family needs 'category', 'category_order' and 'category_label'",
+            )
+        if indicator.kind != "proportion":
+            problem(indicator.id, "a member of a family is a proportion")
+        problems.extend(
+            text_problems(indicator.category_label, file, indicator.id, "category_label")
+        )
+    for name in defs.families:
+        members = defs.members(name)
+        if not members:
+            continue
+        first = members[0]
+        for other in members[1:]:
+            if other.denominator != first.denominator:
+                problem(other.id, f"the members of family '{name}' share one denominator")
+            if {v: r.valid_if for v, r in other.versions.items()} != {
+                v: r.valid_if for v, r in first.versions.items()
+            }:
+                problem(
+                    other.id,
+                    f"the members of family '{name}' count the same "
+                    "respondents: the same versions, each with the same 'valid_if'",
+                )
+        for field in ("category", "category_order"):
+            seen = [getattr(m, field) for m in members]
+            if len(set(seen)) != len(seen):
+                problem(f"families.{name}", f"each member has its own '{field}'")
+    return problems
 
 
 def check_version(

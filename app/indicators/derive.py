@@ -1,7 +1,8 @@
 """Indicator values for a whole wave at once, with the evaluator that does routing.
 
-One float column per indicator: 1/0 for a proportion, the answer for a mean, NaN outside
-the denominator and for item non-response (`valid_if` false, or no answer to a mean).
+One float column per indicator: 1/0 for a proportion, the answer for a mean (times its
+`scale`; `absent_as` where it has none), NaN outside the denominator and for item
+non-response (`valid_if` false, or no answer to a mean without `absent_as`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def derive(
             counted = counted & evaluate(rule.valid_if, table)
         if rule.mean_of is not None:
             value = table.number(rule.mean_of)
+            if rule.absent_as is not None:
+                value = np.where(np.isnan(value), rule.absent_as, value)
+            value = value * indicator.scale
         else:
             assert rule.value is not None  # checked by parse_indicators
             value = evaluate(rule.value, table).astype(float)
@@ -42,11 +46,15 @@ def derive(
 
 def value_range(indicator: Indicator, questionnaire: Questionnaire) -> tuple[float, float]:
     """The values a respondent's figure can take in this version: 0..1 for a proportion,
-    the answers' range for a mean (its interval never leaves it: no negative days)."""
-    mean_of = indicator.versions[questionnaire.id].mean_of
-    if mean_of is None:
+    the answers' range for a mean, times its scale (its interval never leaves it: no
+    negative days)."""
+    rule = indicator.versions[questionnaire.id]
+    if rule.mean_of is None:
         return 0.0, 1.0
-    return questionnaire.question_map()[mean_of].value_range()
+    low, high = questionnaire.question_map()[rule.mean_of].value_range()
+    if rule.absent_as is not None:
+        low, high = min(low, rule.absent_as), max(high, rule.absent_as)
+    return low * indicator.scale, high * indicator.scale
 
 
 def domain_members(

@@ -1,8 +1,8 @@
 """Whether an indicator's figures in two questionnaire versions may be compared.
 
 An indicator's fingerprint in a version is a hash of what it reads there: its own rule
-(`value`, `mean_of`, `valid_if`), its denominator's condition, and every question these
-name, with the question's wording, its options (codes and labels) and its range. Two
+(`value`, `mean_of`, `absent_as`, `valid_if`), its denominator's condition, and every
+question these name, with the question's wording, its options (codes and labels) and its range. Two
 versions with the same fingerprint ask the same thing the same way, in whichever order
 they come: 2026.1 -> 2027.1 -> 2026.1 is two breaks when 2027.1 rewords a question, and
 the third wave compares with the first. An indicator may declare versions comparable
@@ -35,7 +35,7 @@ def fingerprint(defs: IndicatorSet, indicator: Indicator, questionnaire: Questio
     questions = questionnaire.question_map()
     content = {
         "denominator": [indicator.denominator, denominator and dump_condition(denominator)],
-        "rule": rule.model_dump(mode="json", include={"value", "mean_of", "valid_if"}),
+        "rule": rule.model_dump(mode="json", include={"value", "mean_of", "absent_as", "valid_if"}),
         "questions": [
             {
                 "id": q.id,

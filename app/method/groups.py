@@ -1,16 +1,19 @@
-"""The groups of the breakdowns and how they nest, from a wave's frame cells."""
+"""The groups of the breakdowns and how they nest: those of the frame cells (organisation,
+unit, function group), and those of the other background questions a questionnaire marks
+as breakdowns (tenure, age, gender), which partition the respondents across the cells."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
 from app.method.disclosure import protect_counts
 from app.method.suppression import TOTAL, Node, suppress_hierarchy
 
-# How figures are broken down: the total, and the three background questions of a cell.
+# How figures are broken down: the total, and the three background questions of a cell
+# (besides these, the breakdowns a questionnaire version marks: `answer_groups`).
 BREAKDOWNS = ("none", "organisation", "unit", "function_group")
 
 
@@ -34,6 +37,31 @@ def cell_groups(frame: Sequence[Cell], by: str) -> tuple[list[str], np.ndarray]:
     of_cell = [getattr(c, by) for c in frame]
     codes = sorted(set(of_cell))
     return codes, np.searchsorted(codes, of_cell)
+
+
+def answer_groups(codes: Sequence[str], distinct: Sequence[Any], index: np.ndarray) -> np.ndarray:
+    """Each respondent's group in a breakdown by a background answer: the place of the
+    answer among ``codes``, -1 without one (``distinct``, ``index``: the answers as the
+    answer table codes them, distinct values and each row's place among them)."""
+    place = {code: i for i, code in enumerate(codes)}
+    of_distinct = np.array([place.get(value, -1) for value in distinct], dtype=np.intp)
+    if not of_distinct.size:
+        return np.full(len(index), -1, dtype=np.intp)
+    return of_distinct[index]
+
+
+def suppress_answer_respondents(
+    counts: Mapping[Node, int], total: int, total_hidden: bool, min_cell: int
+) -> set[Node]:
+    """The groups of breakdowns by background answers whose respondent count is not
+    published. Each such breakdown partitions all respondents under the total, so no
+    group is ever the only hidden one of its breakdown: the total minus the published
+    others would give it away. Only the total links them to the frame's cells (their
+    headcounts are unknown), so with two hidden groups of respondents each keeps at
+    least three possible counts."""
+    already = {TOTAL} if total_hidden else set()
+    parent = dict.fromkeys(counts, TOTAL)
+    return suppress_hierarchy({TOTAL: total, **counts}, parent, min_cell, already) - {TOTAL}
 
 
 def node(by: str, code: str) -> Node:
@@ -64,6 +92,22 @@ def linked_groups(frame: Sequence[Cell]) -> dict[Node, np.ndarray]:
         for i, code in enumerate(codes):
             found[node(by, code)] = np.flatnonzero(of_cell == i)
     return found
+
+
+def crossed_with_answers(
+    frame: Sequence[Cell], cell: np.ndarray, by: str, codes: Sequence[str], group: np.ndarray
+) -> tuple[np.ndarray, dict[Node, np.ndarray]]:
+    """The frame's cells crossed with a breakdown by an answer (a part per code, and one
+    for no answer): each respondent's part, and every group of the frame's breakdowns and
+    of this one as the parts it is made of. The linked table the audit attacks when such
+    a breakdown is published next to the frame's (``cell``, ``group``: each respondent's
+    frame cell and group)."""
+    width = len(codes) + 1
+    part = cell * width + np.where(group >= 0, group, len(codes))
+    parts = np.arange(len(frame) * width).reshape(len(frame), width)
+    found = {key: parts[cells].ravel() for key, cells in linked_groups(frame).items()}
+    found |= {node(by, code): parts[:, i] for i, code in enumerate(codes)}
+    return part, found
 
 
 def suppress_respondents(

@@ -28,19 +28,24 @@ this by rank on random hierarchies.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
 Node = tuple[str, str]
 TOTAL: Node = ("total", "")
 
 
 def suppress_hierarchy(
-    n: Mapping[Node, int], parent: Mapping[Node, Node], min_cell: int
+    n: Mapping[Node, int],
+    parent: Mapping[Node, Node],
+    min_cell: int,
+    already: Set[Node] = frozenset(),
 ) -> set[Node]:
     """Return the suppressed nodes of one indicator's hierarchy.
 
     ``n`` gives every node's unweighted respondents (the root included); ``parent``
-    gives every non-root node's parent (see the module docstring).
+    gives every non-root node's parent (see the module docstring). Nodes in ``already``
+    are hidden for other reasons (their respondent count, say) and protected like the
+    small ones: hiding them after the fact could leave one alone in its family.
     """
     families: dict[tuple[Node, str], list[Node]] = defaultdict(list)
     for child, mother in parent.items():
@@ -48,7 +53,7 @@ def suppress_hierarchy(
     for children in families.values():
         children.sort(key=lambda node: (n[node], node[1]))
 
-    suppressed = {node for node, count in n.items() if count < min_cell}
+    suppressed = {node for node, count in n.items() if count < min_cell} | (already & n.keys())
     changed = True
     while changed:
         changed = False

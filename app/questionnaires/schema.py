@@ -82,15 +82,17 @@ class Questionnaire(Frozen):
         members = [len(json.dumps(q.id)) + 1 + q.answer_bytes() for q in self.questions()]
         return 2 + sum(members) + len(members) - 1
 
+    def breakdowns(self) -> list[Question]:
+        """The questions besides organisation, unit and function group that figures are
+        broken down by (those with a `breakdown` name), in questionnaire order."""
+        return [q for q in self.questions() if getattr(q, "breakdown", None) is not None]
 
-def breakdown_labels(questionnaire: Questionnaire, lang: str) -> dict[str, str]:
-    """Breakdown group code -> its option label in this questionnaire version."""
-    questions = questionnaire.question_map()
-    return {
-        o.code: text_in(o.label, lang)
-        for qid in BACKGROUND_QUESTIONS
-        for o in questions[qid].choices()
-    }
+
+def breakdown_labels(questionnaire: Questionnaire, by: str, lang: str) -> dict[str, str]:
+    """A breakdown's group codes -> their option labels in this questionnaire version
+    (none for `none`, or a breakdown the version does not have)."""
+    question = questionnaire.question_map().get(by)
+    return {} if question is None else {o.code: text_in(o.label, lang) for o in question.choices()}
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,7 @@ def test_on_a_390_pixel_phone_nothing_covers_text(open_tab, live_server):
     page = tab.page
     tab.goto(UNITS + "&sort=value")
     settle(page)
-    for summary in page.locator("summary").all():
+    for summary in page.locator("summary:visible").all():
         summary.click()  # the tables too
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     drawn(page)
@@ -211,5 +211,13 @@ def test_on_a_390_pixel_phone_nothing_covers_text(open_tab, live_server):
     page.locator("#language-switch").click()
     settle(page)
     drawn(page)
+    assert covered_text(page) == []
+    # A distribution: stacked bars and a table with a column per category.
+    tab.goto("/dashboard/?indicator=absence_length")
+    settle(page)
+    page.locator("summary:visible").first.click()
+    drawn(page)
+    assert page.locator("#family-chart rect.segment").count() > 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert covered_text(page) == []
     tab.close()

@@ -458,3 +458,35 @@ def test_the_api_publishes_the_seed_figures_for_the_first_wave(demo):
             first = points[0]  # waves in date order
             assert not first["suppressed"], (indicator, by, group)
             assert first["ci_low"] <= seed <= first["ci_high"], (indicator, group, first)
+
+
+def test_the_demo_answers_hrs_three_questions(db):
+    """The demo's closed waves hold the figures HR asks for, published by organisation:
+    satisfaction of all victims (and its distribution, adding up to 100%), days lost per
+    100 staff and the length of absence, and figures by tenure, age and gender."""
+    built = [w.id for w in waves(db)[:4]]
+    satisfaction = [
+        "satisfaction_very_dissatisfied", "satisfaction_dissatisfied", "satisfaction_neutral",
+        "satisfaction_satisfied", "satisfaction_very_satisfied",
+    ]  # fmt: skip
+    absence = [f"absence_days_{c}" for c in ("0", "1_2", "3_5", "6_20", "over_20")]
+    for wave in built:
+        for org in ("pol", "om"):
+            for indicator in ("satisfied_victims", "dissatisfied_victims", "days_lost_per_100"):
+                figure = db.get(Estimate, (wave, indicator, "organisation", org))
+                assert not figure.suppressed, (wave, indicator, org)
+            shares = [db.get(Estimate, (wave, i, "organisation", org)) for i in satisfaction]
+            assert abs(sum(f.estimate for f in shares) - 1) <= 0.03
+        lengths = [db.get(Estimate, (wave, i, "none", "")) for i in absence]
+        assert abs(sum(f.estimate for f in lengths) - 1) <= 0.03
+        days = db.get(Estimate, (wave, "days_lost_per_100", "none", ""))
+        assert 0 < days.ci_low < days.estimate < days.ci_high
+        for by in ("tenure", "age", "gender"):
+            figures = db.scalars(
+                select(Estimate).where(
+                    Estimate.wave_id == wave,
+                    Estimate.indicator == "any_aggression",
+                    Estimate.breakdown == by,
+                )
+            ).all()
+            assert sum(not f.suppressed for f in figures) >= 2, (wave, by)

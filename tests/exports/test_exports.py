@@ -37,6 +37,7 @@ HEADER = [
     "estimate", "ci_low", "ci_high", "se", "n", "suppressed", "reason", "series_break",
     "change_vs_wave", "change_difference", "change_se", "change_ci_low", "change_ci_high",
     "change_p_value", "change_significant", "response_rate", "break_note",
+    "family", "category", "category_order",
 ]  # fmt: skip
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIGURES = ("estimate", "ci_low", "ci_high", "se", "n")

@@ -42,9 +42,10 @@ def indicator(**fields):
     return base
 
 
-def problems(*indicators, denominators=None):
+def problems(*indicators, denominators=None, families=None):
     """(where, code) of every problem but the contract's missing ids."""
     data = {
+        "families": families or {},
         "denominators": denominators
         if denominators is not None
         else {"mini-2026.1": {"threatened": {"question": "threat", "in": ["once", "several"]}}},
@@ -297,3 +298,64 @@ def test_questionnaire_problems_are_not_repeated_for_indicators(validate):
     result = run()
     assert "min_greater_than_max" in result.stderr
     assert "indicators.yaml" not in result.stderr
+
+
+FAMILY = {"threats": {"label": {"nl": "Bedreigingen", "en": "Threats"}}}
+COUNTED = {"question": "threat", "in": ["no", "once", "several"]}
+
+
+def member(code: str, order: int, **fields):
+    """A member of the family `threats`: the share answering `code`."""
+    rule = {"value": {"question": "threat", "in": [code]}, "valid_if": COUNTED}
+    return indicator(
+        id=f"threat_{code}",
+        family="threats",
+        category=code,
+        category_order=order,
+        category_label={"nl": code, "en": code},
+        versions={"mini-2026.1": rule},
+        **fields,
+    )
+
+
+def test_a_family_is_proportions_over_one_denominator_each_with_its_own_place():
+    assert problems(member("no", 1), member("once", 2), families=FAMILY) == set()
+    assert problems(member("no", 1), member("once", 2)) >= {
+        ("threat_no", "invalid_family"),
+        ("threat_once", "invalid_family"),
+    }
+    assert ("threat_once", "invalid_family") in problems(
+        member("no", 1), member("once", 2, denominator="threatened"), families=FAMILY
+    )
+    assert ("families.threats", "invalid_family") in problems(
+        member("no", 1), member("once", 1), families=FAMILY
+    )
+    assert ("families.threats", "invalid_family") in problems(member("no", 1), families=FAMILY)
+    other_valid = member("once", 2)
+    other_valid["versions"]["mini-2026.1"]["valid_if"] = {"question": "threat", "answered": True}
+    assert ("threat_once", "invalid_family") in problems(
+        member("no", 1), other_valid, families=FAMILY
+    )
+    loose = indicator(category="no", category_order=1)
+    assert ("threat", "invalid_family") in problems(loose)
+    unlabelled = member("once", 2)
+    del unlabelled["category_label"]
+    assert ("threat_once", "invalid_family") in problems(
+        member("no", 1), unlabelled, families=FAMILY
+    )
+
+
+def test_a_mean_per_100_and_absent_as_belong_to_means():
+    per_100 = indicator(
+        id="count_per_100",
+        kind="mean",
+        scale=100,
+        versions={"mini-2026.1": {"mean_of": "threat_count", "absent_as": 0}},
+    )
+    assert problems(per_100) == set()
+    assert ("threat", "invalid_scale") in problems(indicator(scale=100))
+    assert ("count_per_100", "invalid_scale") in problems({**per_100, "scale": 0})
+    misplaced = indicator(
+        versions={"mini-2026.1": {**value(COUNTED)["versions"]["mini-2026.1"], "absent_as": 0}}
+    )
+    assert ("threat.mini-2026.1", "misplaced_field") in problems(misplaced)

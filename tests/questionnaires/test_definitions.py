@@ -164,3 +164,49 @@ def test_diff_lists_added_removed_and_changed_questions():
     assert result.added == ["remark"]
     assert result.removed == ["comment"]
     assert result.changed == {"threat_count": ["text"]}
+
+
+BREAKDOWN = """
+      - id: {id}
+        type: {type}
+        required: {required}
+        breakdown: {name}
+        text: {{nl: Leeftijd, en: Age}}
+        options:
+          - {{code: young, label: {{nl: Jong, en: Young}}}}
+          - {{code: old, label: {{nl: Oud, en: Old}}}}
+"""
+
+
+def with_breakdown(**fields: str) -> str:
+    given = {"id": "age", "type": "single", "required": "true", "name": "{nl: Leeftijd, en: Age}"}
+    given.update(fields)
+    # after the background module's last question, before the next module
+    return MINI.replace(
+        "  - id: screener\n", BREAKDOWN.format(**given).lstrip("\n") + "  - id: screener\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({}, None),
+        ({"type": "scale"}, None),
+        ({"type": "multi"}, "invalid_breakdown"),
+        ({"required": "false"}, "invalid_breakdown"),
+        ({"id": "an_id_of_seventeen"}, "invalid_breakdown"),
+        ({"id": "none"}, "invalid_breakdown"),
+        ({"name": "{nl: Leeftijd}"}, "missing_translation"),
+    ],
+)
+def test_a_breakdown_is_a_required_single_answer_with_a_name(tmp_path, fields, code):
+    found = problems_of(tmp_path, with_breakdown(**fields))
+    assert {c for _, _, c in found} == ({code} if code else set())
+
+
+def test_a_breakdown_name_marks_only_that_question_in_the_canonical_form(tmp_path):
+    (tmp_path / "q.yaml").write_text(with_breakdown(), encoding="utf-8")
+    (questionnaire,) = load_directory(tmp_path).questionnaires
+    assert [q.id for q in questionnaire.breakdowns()] == ["age"]
+    assert canonical_json(questionnaire).count('"breakdown"') == 1
+    assert canonical_json(load_fixture()).count('"breakdown"') == 0

@@ -21,10 +21,12 @@ from app.questionnaires.kinds.base import (
     QuestionBase,
     Words,
 )
-from app.questionnaires.parts import Option, text_in
+from app.questionnaires.parts import BACKGROUND_QUESTIONS, Option, Text, text_in
 
 # Option codes end up in frames (32-character columns) and analysis-file column names.
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+# The longest id of a breakdown question (the stored figures' `breakdown` column).
+BREAKDOWN_ID_LENGTH = 16
 
 
 def _compact(codes: list[str]) -> bytes:
@@ -35,6 +37,9 @@ class ChoiceQuestion(QuestionBase):
     """What the choice kinds share: options, some for one organisation only."""
 
     options: tuple[Option, ...] | None = None
+    # Figures are also broken down by its answers (`by=<id>`): the breakdown's short name
+    # ("Leeftijd" / "Age") marks it as one.
+    breakdown: Text | None = None
 
     template = "kinds/choice.html"
     offers_options = True
@@ -73,7 +78,22 @@ class ChoiceQuestion(QuestionBase):
             if option.exclusive and not self.answer_is_set:
                 detail = "'exclusive' belongs to options of multi questions"
                 problems.append(Code.MISPLACED_FIELD.says(detail=detail))
+        if self.breakdown is not None:
+            check_text("breakdown", self.breakdown)
+            if not self.can_be_breakdown():
+                problems.append(Code.INVALID_BREAKDOWN.says())
         return problems
+
+    def can_be_breakdown(self) -> bool:
+        """Its groups partition every wave's respondents and are stored under its id: one
+        answer from everyone, and an id that is no frame breakdown and fits the column."""
+        return (
+            not self.answer_is_set
+            and self.required
+            and self.show_if is None
+            and self.id not in ("none", *BACKGROUND_QUESTIONS)
+            and len(self.id) <= BREAKDOWN_ID_LENGTH
+        )
 
     def check(self, value: Any, answers: Mapping[str, Any]) -> Problem | None:
         if not isinstance(value, str):
