@@ -6,8 +6,8 @@ of a fixed list (the check goes; the questionnaire definition limits the ids). T
 respondent counts per group are kept at close for response rates: the frame has no
 headcounts by these answers, and the day counts are per frame cell.
 
-Revision ID: 0011
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
