@@ -168,10 +168,12 @@ def wave_open(
     """Start taking responses (the wave needs a frame). Before its opening date only
     with --early."""
     from app.dependencies import utc_date
+    from app.files import secret_key
     from app.waves.service import open_wave
 
+    secret = secret_key(settings().secret_key_file)
     with unit_of_work() as session:
-        wave = open_wave(session, wave_id, utc_date(), early=early)
+        wave = open_wave(session, wave_id, utc_date(), early=early, secret=secret)
     say(
         f"wave {wave_id} is open: it takes responses until {wave.closes_at} (UTC) or "
         f"'monitor wave close {wave_id}'; codes: 'monitor codes issue {wave_id} --count N'"
@@ -414,6 +416,7 @@ def demo(
     """
     from app.demo.service import build_demo, codes_for_existing_demo
     from app.dependencies import utc_date
+    from app.files import secret_key
 
     config = settings()
     ensure_sqlite_folder(config.database_url)
@@ -441,6 +444,7 @@ def demo(
         scale=scale,
         min_cell=config.min_cell,
         say=say,
+        secret=secret_key(config.secret_key_file),
     )
     open_wave = result.waves[-1].plan
     say(

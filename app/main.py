@@ -21,6 +21,7 @@ from app.problems import install_problem_handlers
 from app.questionnaires.router import router as questionnaires_router
 from app.ratelimit import ClientAddresses, FailureLimit, RespondentRateLimit
 from app.responses.intake import Intake
+from app.responses.router import keys_router as answer_keys_router
 from app.responses.router import router as responses_router
 from app.waves.router import router as waves_router
 from app.web.assets import router as assets_router
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         questionnaires_router,
         waves_router,
         responses_router,
+        answer_keys_router,
         estimates_router,
         exports_router,
         web_router,

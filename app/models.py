@@ -5,9 +5,10 @@ from app.closing.models import Estimate
 from app.db import Base
 from app.questionnaires.models import QuestionnaireVersion
 from app.responses.models import RespondentCount, Response, ResumeState
-from app.waves.models import FrameCell, InvitationCode, Wave
+from app.waves.models import AnswerKey, FrameCell, InvitationCode, Wave
 
 __all__ = [
+    "AnswerKey",
     "ApiKey",
     "AuditEvent",
     "Base",

@@ -125,6 +125,7 @@ class Code(StrEnum):
     )
     INVALID_RESUME_KEY = "invalid_resume_key", "a resume key has {min} to {max} characters"
     JSON_INVALID = "json_invalid", "{reason}"
+    SEALED_INVALID = "sealed_invalid", "{reason}"
     # --- frames ---
     BAD_HEADER = "bad_header", "found: {header}"
     WRONG_FIELD_COUNT = "wrong_field_count", "expected 4 fields, found {count}"

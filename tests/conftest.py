@@ -26,6 +26,14 @@ POSTGRES_URL = os.environ.get("MONITOR_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 
+@pytest.fixture(autouse=True)
+def _secret_key_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """Commands run in-process (`monitor wave open`, `monitor demo`) make and read the
+    server's secret key: in a folder of the test's, never in the checkout's var/."""
+    folder = tmp_path_factory.mktemp("secret")
+    monkeypatch.setenv("MONITOR_SECRET_KEY_FILE", str(folder / "secret.key"))
+
+
 def _postgres_admin() -> object:
     assert POSTGRES_URL
     engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")

@@ -84,9 +84,10 @@ def open_mini_wave(
     frame: str = MINI_FRAME,
     questionnaire: Questionnaire | None = None,
     pilot: bool = False,
+    secret: bytes | None = None,
 ) -> OpenWave:
     """Publish the mini questionnaire and open a wave (or a pilot) on it, with a frame
-    and codes."""
+    and codes; with the server's `secret`, with its answer key too."""
     questionnaire = questionnaire or load_fixture()
     with session_scope(factory) as session:
         publish(session, questionnaire)
@@ -99,7 +100,7 @@ def open_mini_wave(
             pilot=pilot,
         )
         load_frame(session, wave_id, frame)
-        open_wave(session, wave_id, TODAY)
+        open_wave(session, wave_id, TODAY, secret=secret)
         issued = issue_codes(session, wave_id, codes)
     return OpenWave(wave_id, questionnaire, issued)
 

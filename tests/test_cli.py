@@ -16,7 +16,7 @@ from app.cli import app
 from app.closing.models import Estimate
 from app.config import get_settings
 from app.waves.codes import ALPHABET, ENTROPY_BITS, code_hash
-from app.waves.models import FrameCell, InvitationCode, Wave
+from app.waves.models import AnswerKey, FrameCell, InvitationCode, Wave
 from tests.builders import filled_wave, submit_all
 from tests.support import FIXTURES, MINI_FRAME, answers, open_mini_wave
 
@@ -119,6 +119,17 @@ def test_wave_lifecycle_and_codes(monitor, tmp_path, factory):
     assert "wave 2026 is closed\n  respondents: 0 of 290 staff (response rate 0.0%)" in closed
     assert f"figures: {figures}; shown 0, suppressed {figures} (coverage {figures})" in closed
     assert "closed" in monitor("wave", "open", "2026", ok=False).stderr
+
+
+def test_opening_makes_the_answer_key_and_closing_destroys_it(monitor, tmp_path, factory):
+    prepared(monitor, tmp_path)
+    monitor("wave", "open", "2026")
+    with factory() as session:
+        key = session.get(AnswerKey, "2026")
+        assert key is not None and key.public_key.startswith(b"\x30\x82")  # DER SPKI
+    monitor("wave", "close", "2026")
+    with factory() as session:
+        assert session.get(AnswerKey, "2026") is None
 
 
 def test_opening_needs_a_frame(monitor):

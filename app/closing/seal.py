@@ -42,8 +42,15 @@ def seal(session: Session, wave: Wave) -> None:
 
 
 # The tables a submission writes: responses come and go, codes are spent (deleted),
-# drafts are saved and deleted, and the day's counts are replaced.
-WRITTEN_WHILE_OPEN = ("response", "invitation_code", "resume_state", "respondent_count")
+# drafts are saved and deleted, and the day's counts are replaced; and the answer keys,
+# of which the close deletes the wave's: no page may keep its (sealed) private key.
+WRITTEN_WHILE_OPEN = (
+    "response",
+    "invitation_code",
+    "resume_state",
+    "respondent_count",
+    "answer_key",
+)
 
 
 def scrub_dead_rows(engine: Engine) -> None:

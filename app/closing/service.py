@@ -18,6 +18,7 @@ from app.method.disclosure import DEFAULT_PROTECTION
 from app.problems import Conflict
 from app.responses.day_counts import wave_counts
 from app.responses.models import ResumeState
+from app.waves import answer_keys
 from app.waves.models import InvitationCode, Wave
 from app.waves.service import get_wave, hold_wave
 
@@ -30,15 +31,16 @@ def close_wave(
     protection: float = DEFAULT_PROTECTION,
     step: Callable[[str], None] = lambda _: None,
 ) -> Wave:
-    """Stop intake, drop resume data, rewrite responses in random order, and compute and
-    store the wave's estimates and final response counts (one transaction). `step` hears
-    of each stage as it begins (the operator's progress)."""
+    """Stop intake, destroy the answer key, drop resume data, rewrite responses in random
+    order, and compute and store the wave's estimates and final response counts (one
+    transaction). `step` hears of each stage as it begins (the operator's progress)."""
     hold_wave(session, wave_id, exclusive=True)
     wave = get_wave(session, wave_id)
     if wave.status != "open":
         raise Conflict(f"wave {wave_id} is {wave.state}; only an open wave can be closed")
     wave.status = "closed"
     session.flush()
+    answer_keys.destroy(session, wave_id)
     step("sealing the responses (drafts deleted, rewritten in random order)")
     seal(session, wave)
     step(f"computing the figures of {len(indicators.indicators)} indicators")

@@ -57,6 +57,7 @@ from app.questionnaires.loader import load_directory
 from app.questionnaires.service import get_version, publish
 from app.responses.service import store_responses
 from app.responses.validation import validate_many
+from app.waves import answer_keys
 from app.waves.models import Wave
 from app.waves.service import (
     accepts_responses,
@@ -176,9 +177,11 @@ def build_demo(
     min_cell: int = 10,
     codes: int = DEMO_CODES,
     say: Callable[[str], None] = lambda message: None,
+    secret: bytes | None = None,
 ) -> DemoResult:
     """Build the demo database (see the module docstring). `scale` < 1 shrinks every
-    frame cell, for quick tests only; `monitor demo` uses the real sizes."""
+    frame cell, for quick tests only; `monitor demo` uses the real sizes. With the
+    server's `secret` the open wave gets its answer key, as `monitor wave open` gives one."""
     if not 0 < scale <= 1:
         raise InvalidInput("scale must be above 0 and at most 1")
     started = time.perf_counter()
@@ -222,6 +225,8 @@ def build_demo(
             )
         with session_scope(factory) as session:
             result.codes = issue_codes(session, plans[-1].id, codes) if codes else []
+            if secret is not None:
+                answer_keys.make(session, plans[-1].id, secret)
     finally:
         engine.dispose()
     result.seconds = time.perf_counter() - started

@@ -7,6 +7,7 @@ catalogue of XLSForm/pyxform: authors and their tools can rely on the codes.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import partial
@@ -73,6 +74,13 @@ class Questionnaire(Frozen):
 
     def kinds(self) -> dict[str, str]:
         return {q.id: q.type for q in self.questions()}
+
+    def answers_bytes(self) -> int:
+        """The most bytes a complete set of its answers can take as compact JSON (every
+        question answered with its longest answer): sealed submissions are padded to a
+        size derived from it, so that every one has the same size."""
+        members = [len(json.dumps(q.id)) + 1 + q.answer_bytes() for q in self.questions()]
+        return 2 + sum(members) + len(members) - 1
 
 
 def breakdown_labels(questionnaire: Questionnaire, lang: str) -> dict[str, str]:

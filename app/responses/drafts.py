@@ -82,26 +82,39 @@ def store(
     """Seal and keep the answers as the draft of this code and key, replacing its former
     version (answers already judged by the caller)."""
     plain = json.dumps(answers, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    sealed = seal(key.sealing, plain.encode(), wave_id.encode())
-    session.execute(delete(ResumeState).where(ResumeState.lookup == key.lookup))
+    keep(session, wave_id, code, key.lookup, seal(key.sealing, plain.encode(), wave_id.encode()))
+
+
+def keep(session: Session, wave_id: str, code: str, lookup: str, sealed: bytes) -> None:
+    """Keep a sealed draft under its lookup, replacing the one there; tagged with its
+    code, so that spending the code deletes it."""
+    session.execute(delete(ResumeState).where(ResumeState.lookup == lookup))
     session.execute(
         insert(ResumeState).values(
-            lookup=key.lookup, wave_id=wave_id, code_tag=code_tag(wave_id, code), sealed=sealed
+            lookup=lookup, wave_id=wave_id, code_tag=code_tag(wave_id, code), sealed=sealed
         )
     )
 
 
 def read(session: Session, wave_id: str, key: DraftKey) -> dict[str, Any] | None:
     """The answers of the draft under this key, or None when there is none."""
-    state = session.get(ResumeState, key.lookup)
-    if state is None or state.wave_id != wave_id:
+    sealed = fetch(session, wave_id, key.lookup)
+    if sealed is None:
         return None
     try:
-        plain = unseal(key.sealing, state.sealed, wave_id.encode())
-    except InvalidTag:  # only a tampered row: the lookup already needs the right key
+        plain = unseal(key.sealing, sealed, wave_id.encode())
+    except InvalidTag:  # a tampered row, or the page's draft: the page seals its own
         return None
     answers: dict[str, Any] = json.loads(plain)
     return answers
+
+
+def fetch(session: Session, wave_id: str, lookup: str) -> bytes | None:
+    """The sealed draft under this lookup in this wave, as it was kept."""
+    state = session.get(ResumeState, lookup)
+    if state is None or state.wave_id != wave_id:
+        return None
+    return state.sealed
 
 
 def delete_for_codes(session: Session, wave_id: str, codes: list[str]) -> None:

@@ -89,3 +89,55 @@ class CodeAccepted(BaseModel):
 
 class SavedAnswers(BaseModel):
     answers: dict[str, Any]
+
+
+# --- sealed bodies (app.responses.sealed) -----------------------------------------------
+
+B64URL = r"^[A-Za-z0-9_-]*$"
+
+
+class SealedBody(_Strict):
+    sealed: str = Field(
+        pattern=B64URL,
+        description="An envelope sealed to the wave's answer key (GET /api/v1/waves/{id}/"
+        "answer-key), base64url without padding; inside, the body the plain route takes",
+    )
+
+
+class BrowserDraftKey(CodeBody):
+    """Inside a sealed body: which draft of the page's own."""
+
+    lookup: str = Field(
+        description="32 bytes derived in the page from the code and the resume key "
+        "(base64url); the draft is kept under a hash of it"
+    )
+
+
+class BrowserDraftBody(BrowserDraftKey):
+    """Inside a sealed body: a draft the page encrypted, kept as it is."""
+
+    draft: str = Field(description="The encrypted draft, base64url, of the wave's draft size")
+
+
+class BrowserDraft(BaseModel):
+    draft: str = Field(description="The encrypted draft as the page saved it, base64url")
+
+
+class AnswerKeyDocument(BaseModel):
+    """What the survey page needs to seal what it sends to a wave."""
+
+    alg: str = Field(
+        description="RSA-OAEP-256+A256GCM: RSA-OAEP (SHA-256) wraps an AES-256-GCM key"
+    )
+    key: str = Field(description="The public key, DER SubjectPublicKeyInfo, base64url")
+    plain_bytes: int = Field(description="Every envelope's plain text is padded to this size")
+    envelope_bytes: int = Field(description="So every envelope of the wave has this size")
+    associated_data: str = Field(
+        description="AES-GCM's associated data: this, the wave id and the route's purpose "
+        "(response, check, progress, progress/load), joined by U+001F"
+    )
+    draft: dict[str, Any] = Field(description="How the page seals a draft: kdf, iterations, sizes")
+    cells: list[list[str]] = Field(
+        description="The wave's frame cells, each [organisation, unit, function group], so that "
+        "the page can refuse an answer set the server would refuse"
+    )

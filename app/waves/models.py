@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, false
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -57,3 +66,15 @@ class InvitationCode(Base):
 
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), index=True)
+
+
+class AnswerKey(Base):
+    """The key pair to which the survey page encrypts a wave's answers (app/waves/
+    answer_keys.py): made when the wave opens, deleted when it closes. The private key is
+    kept sealed under the server's secret key."""
+
+    __tablename__ = "answer_key"
+
+    wave_id: Mapped[str] = mapped_column(ForeignKey("wave.id"), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # DER SubjectPublicKeyInfo
+    sealed_private_key: Mapped[bytes] = mapped_column(LargeBinary)  # sealed PKCS#8 DER

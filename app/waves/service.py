@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.problems import Code, Conflict, FieldError, InvalidInput, NotFound
 from app.questionnaires.schema import Questionnaire, text_in
 from app.questionnaires.service import get_version
+from app.waves import answer_keys
 from app.waves.codes import code_hash, new_code
 from app.waves.models import FrameCell, InvitationCode, Wave
 
@@ -221,10 +222,19 @@ def frame_cell_set(session: Session, wave_id: str) -> set[tuple[str, str, str]]:
     return {(organisation, unit, function_group) for organisation, unit, function_group in result}
 
 
-def open_wave(session: Session, wave_id: str, today: date, *, early: bool = False) -> Wave:
+def open_wave(
+    session: Session,
+    wave_id: str,
+    today: date,
+    *,
+    early: bool = False,
+    secret: bytes | None = None,
+) -> Wave:
     """Start taking responses. Before the wave's opening date only with `early`: codes
     handed out in advance would work at once, which an operator preparing the wave does
-    not expect."""
+    not expect. With the server's `secret`, the wave gets its answer key (app.waves.
+    answer_keys), to which the survey page encrypts answers; without one (waves the demo
+    opens only to close them) the survey pages send answers as plain forms."""
     wave = get_wave(session, wave_id)
     if wave.status == "open":
         raise Conflict(f"wave {wave_id} is already open")
@@ -242,6 +252,8 @@ def open_wave(session: Session, wave_id: str, today: date, *, early: bool = Fals
         )
     wave.status = "open"
     session.flush()
+    if secret is not None:
+        answer_keys.make(session, wave_id, secret)
     return wave
 
 

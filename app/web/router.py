@@ -30,6 +30,7 @@ replaced by a marker (no code) with which /vragenlijst says that the answers arr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, replace
 from datetime import date
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -45,7 +46,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from app.db import session_scope
-from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRoute
+from app.dependencies import PRINTABLE, SessionDep, SettingsDep, TodayDep, TransactionalRoute
 from app.problems import (
     Conflict,
     FieldError,
@@ -55,6 +56,7 @@ from app.problems import (
     ProblemError,
     TooManyRequests,
 )
+from app.questionnaires.conditions import dump_condition
 from app.questionnaires.schema import DEFAULT_LANGUAGE, Module, Question, Questionnaire
 from app.questionnaires.service import get_version
 from app.ratelimit import FailureLimit
@@ -69,8 +71,9 @@ from app.responses.service import (
     save_progress,
 )
 from app.responses.validation import Cell, validate_answers
+from app.waves import answer_keys
 from app.waves.models import Wave
-from app.waves.service import frame_cell_set, open_waves
+from app.waves.service import WAVE_ID_MAX, frame_cell_set, open_waves
 from app.web import service
 from app.web.assets import asset
 from app.web.session import (
@@ -89,6 +92,7 @@ HERE = Path(__file__).parent
 START = "/"
 BEGIN = "/vragenlijst/start"
 SURVEY = "/vragenlijst"  # every page after the code page
+WHOLE_FORM = "/vragenlijst/formulier"  # the whole questionnaire, for the page script
 NOTICES = ("session", "closed")  # why the code page is shown again
 SENT = "sent"  # no survey, because this browser sent its answers a short while ago
 
@@ -287,6 +291,8 @@ def _start(
         chosen=chosen,
         notice=notice,
         action=link(BEGIN, lang),
+        whole_form=link(WHOLE_FORM, lang),
+        sealed_waves=" ".join(w.id for w, _ in waves if answer_keys.find(session, w.id)),
     )
 
 
@@ -335,6 +341,57 @@ def start(
     survey = open_survey(session, who, today)
     target = service.first_module_with_errors(survey.questionnaire, survey.remaining(session))
     return go(request, lang, survey, Step(target.id if target else None))
+
+
+# --- the questionnaire in the page (JavaScript on) -----------------------------------------
+
+WaveInQuery = Annotated[str, Query(pattern=PRINTABLE, max_length=WAVE_ID_MAX)]
+
+# The interface texts the page script writes itself (the rest is in the HTML it is sent).
+PAGE_SCRIPT_TEXTS = (
+    "error_summary_title",
+    "error_prefix",
+    "not_answered",
+    "change",
+    "change_hidden",
+    "unknown_cell",
+    "send_failed",
+    "code_refused",
+    "wave_closed",
+)
+
+
+@router.get(WHOLE_FORM)
+def whole_questionnaire(
+    session: SessionDep, today: TodayDep, lang: LangDep, golf: WaveInQuery = ""
+) -> Response:
+    """The whole questionnaire of an open wave (`golf`) as one piece of HTML, for the
+    page script that runs it in the page (app/web/static/questionnaire.js): every module,
+    question, option and condition, the review, thanks and saved pages. It is the same for
+    every respondent of the wave and holds no answer, so fetching it tells nothing."""
+    wave = open_wave_for(session, golf, today)
+    questionnaire = get_version(session, wave.questionnaire_id)
+    fields = service.whole_form(questionnaire, lang)
+    by_module = [
+        (module, [f for f in fields if f.question.id in {q.id for q in module.questions}])
+        for module in questionnaire.modules
+    ]
+    support = questionnaire.support
+    t = TEXTS[lang]
+    return render(
+        "questionnaire.html",
+        lang,
+        switch=None,
+        modules=by_module,
+        anchors={f.question.id: f"vraag-{n}" for n, f in enumerate(fields, 1)},
+        names=FIELD_NAMES,
+        questionnaire=questionnaire,
+        support=support,
+        support_condition=json.dumps(dump_condition(support.show_if)) if support else "",
+        closes=long_date(wave.closes_at, lang),
+        start=link(START, lang),
+        texts=json.dumps({key: t[key] for key in PAGE_SCRIPT_TEXTS}, ensure_ascii=False),
+    )
 
 
 # --- the survey's one address -----------------------------------------------------------

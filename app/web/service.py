@@ -16,6 +16,7 @@ here (JavaScript on).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -111,6 +112,7 @@ class FieldView:
     error: str | None
     condition: str | None  # show_if as JSON for the page script, None when not needed
     filtered: bool  # its options follow the organisation chosen on this same page
+    rules: str | None = None  # how the page script judges it, as JSON (whole_form only)
 
     @property
     def input_id(self) -> str:
@@ -159,6 +161,49 @@ def page_fields(
                 error=errors.get(question.id),
                 condition=condition,
                 filtered=organisation_on_page and _organisation_bound(question),
+            )
+        )
+    return fields
+
+
+# The answer problems the page script finds itself (JavaScript on, whole_form): the
+# others cannot arise there (it offers only the options it may, and an exclusive option
+# clears the rest).
+PAGE_CHECKS = (Code.REQUIRED, Code.WRONG_TYPE, Code.OUT_OF_RANGE, Code.TOO_LONG, Code.INVALID_TEXT)
+
+
+def whole_form(questionnaire: Questionnaire, lang: str) -> list[FieldView]:
+    """Every question of the questionnaire with every option and its whole show_if, for
+    the page script that routes the questionnaire in the page: the same for every
+    respondent, so it says nothing about anyone's answers. Each carries its `rules`:
+    whether it is required, its range or length, and its error messages in `lang`."""
+    fields = []
+    for question in questionnaire.questions():
+        messages = {
+            code.value: error_message(FieldError("", code, ""), question, lang)
+            for code in PAGE_CHECKS
+        }
+        low, high = question.value_range()
+        rules = {
+            "text": question.text[lang],
+            "required": question.required,
+            "min": None if low == -math.inf else low,
+            "max": None if high == math.inf else high,
+            "max_length": getattr(question, "max_length", None),
+            "messages": messages,
+        }
+        fields.append(
+            FieldView(
+                question=question,
+                displayed=True,
+                options=[OptionView(option, True, False) for option in question.choices()],
+                value="",
+                error=None,
+                condition=None
+                if question.show_if is None
+                else json.dumps(dump_condition(question.show_if), separators=(",", ":")),
+                filtered=_organisation_bound(question),
+                rules=json.dumps(rules, separators=(",", ":"), ensure_ascii=False),
             )
         )
     return fields

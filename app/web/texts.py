@@ -100,6 +100,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "unknown_cell": "Deze combinatie van organisatie, onderdeel en functiegroep komt in "
         "dit onderzoek niet voor. Controleer deze antwoorden.",
         "invalid_answer": "Controleer dit antwoord",
+        # the questionnaire in the page (JavaScript on)
+        "send_failed": "Dat is niet gelukt: er is geen verbinding met de server. Uw "
+        "antwoorden staan nog op deze pagina. Probeer het over een paar minuten opnieuw.",
     },
     "en": {
         "language_name": "English",
@@ -180,6 +183,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "unknown_cell": "This combination of organisation, unit and function group is not part "
         "of this survey. Please check these answers.",
         "invalid_answer": "Check this answer",
+        "send_failed": "That did not work: there is no connection with the server. Your "
+        "answers are still on this page. Please try again in a few minutes.",
     },
 }
 

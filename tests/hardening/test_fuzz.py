@@ -1,9 +1,10 @@
 """Property-based fuzzing of the HTTP API against its own OpenAPI description (schemathesis).
 
 The database has what every route needs to get past its 404s: a published questionnaire,
-an open wave with a frame and codes, a closed wave with stored estimates, and an admin
-key. Generated path parameters are, about half the time, swapped for ids that exist, and
-codes in bodies for codes that are valid. Every operation is tried with the admin key
+an open wave with a frame, codes and an answer key, a closed wave with stored estimates,
+and an admin key. Generated path parameters are, about half the time, swapped for ids
+that exist, codes in bodies for codes that are valid, and sealed bodies for envelopes
+sealed to the open wave's key (no fuzzer makes one). Every operation is tried with the admin key
 and again without any key.
 
 Every response must: not be a server error; be documented (status, content type,
@@ -32,8 +33,10 @@ from schemathesis import GenerationMode, checks
 from schemathesis.python import asgi
 
 from app.config import Settings
+from app.files import secret_key
 from app.main import create_app
 from tests.builders import bearer, filled_wave
+from tests.responses.sealing import b64url, seal_body
 from tests.support import answers, open_mini_wave
 
 OPEN, CLOSED = "2026", "2025"
@@ -53,19 +56,46 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def fuzz_db(factory) -> dict[str, Any]:
+def fuzz_db(factory, settings: Settings) -> dict[str, Any]:
     filled_wave(factory, CLOSED, [12, 12, 12, 12, 12], seed=41, opens=date(2025, 3, 1))
-    wave = open_mini_wave(factory, OPEN, codes=60)
+    wave = open_mini_wave(factory, OPEN, codes=60, secret=secret_key(settings.secret_key_file))
     return {"codes": wave.codes, "admin": bearer(factory, "admin")}
+
+
+def sealed_examples(client: TestClient, codes: list[str]) -> dict[str, list[dict[str, str]]]:
+    """Per sealed route, bodies sealed to the open wave's key: a valid code, a spent-looking
+    one, real answers with codes of their own, a draft and its lookup."""
+    document = client.get(f"/api/v1/waves/{OPEN}/answer-key").json()
+    lookup = b64url(b"\1" * 32)
+    draft = b64url(b"\0" * document["draft"]["draft_bytes"])
+    bodies: dict[str, list[Any]] = {
+        "response": [
+            {"code": code, "answers": answers(threat="once", threat_count=3)} for code in codes[-5:]
+        ]
+        + [{"code": "WRONG", "answers": {}}],
+        "check": [{"code": codes[0]}, {"code": "WRONG"}],
+        "progress": [{"code": codes[0], "lookup": lookup, "draft": draft}],
+        "progress/load": [
+            {"code": codes[0], "lookup": lookup},
+            {"code": "WRONG", "lookup": lookup},
+        ],
+    }
+    return {
+        purpose: [{"sealed": seal_body(document, OPEN, purpose, body)} for body in examples]
+        for purpose, examples in bodies.items()
+    }
 
 
 @pytest.fixture
 def api_schema(settings: Settings, fuzz_db: dict[str, Any]) -> Iterator[Any]:
-    # No rate limit: the fuzzer writes far more than a respondent may.
-    app = create_app(settings.model_copy(update={"rate_limit": 0}))
-    with TestClient(app):  # the lifespan has run: app.state has the engine
+    # No rate limit: the fuzzer writes far more than a respondent may; nor a limit on
+    # failed codes, which would answer every route after the first few 429.
+    unlimited = {"rate_limit": 0, "code_failures_per_address": 0, "code_failures_total": 0}
+    app = create_app(settings.model_copy(update=unlimited))
+    with TestClient(app) as client:  # the lifespan has run: app.state has the engine
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         codes = fuzz_db["codes"]
+        sealed = sealed_examples(client, codes[:-5])
 
         @schema.hook
         def flatmap_path_parameters(_ctx: Any, path_parameters: dict[str, Any] | None) -> Any:
@@ -85,7 +115,11 @@ def api_schema(settings: Settings, fuzz_db: dict[str, Any]) -> Iterator[Any]:
             return st.sampled_from([query, {**query, "wave": CLOSED}, {**query, "wave": OPEN}])
 
         @schema.hook
-        def flatmap_body(_ctx: Any, body: Any) -> Any:
+        def flatmap_body(ctx: Any, body: Any) -> Any:
+            if isinstance(body, dict) and "sealed" in body:
+                purpose = ctx.operation.path.split("/sealed/")[1].replace("codes/", "")
+                purpose = {"responses": "response"}.get(purpose, purpose)
+                return st.sampled_from([body, *sealed[purpose], *sealed[purpose]])
             if not isinstance(body, dict) or not isinstance(body.get("code"), str):
                 return st.just(body)
             # Generated, with a valid code (never spent: generated answers never fit), or,
@@ -96,7 +130,7 @@ def api_schema(settings: Settings, fuzz_db: dict[str, Any]) -> Iterator[Any]:
                 return generated
             real = st.builds(
                 lambda code: {"code": code, "answers": answers(threat="once", threat_count=3)},
-                st.sampled_from(codes[1:]),
+                st.sampled_from(codes[1:-5]),
             )
             return st.one_of(generated, real)
 
@@ -183,6 +217,7 @@ def test_fuzz_with_an_admin_key(api_schema: Any, fuzz_db: dict[str, Any]) -> Non
         label: dict(seen[label]) for label in stuck
     }
     assert 201 in seen["POST /api/v1/waves/{wave_id}/responses"]
+    assert 201 in seen["POST /api/v1/waves/{wave_id}/sealed/responses"]
 
 
 def test_fuzz_without_a_key(api_schema: Any) -> None:

@@ -113,6 +113,11 @@ class QuestionBase(Frozen):
         """Why `value` is not a valid answer given the other answers; None when it is."""
         return None
 
+    def answer_bytes(self) -> int:
+        """The most bytes its answer can take as compact JSON in UTF-8: what the survey
+        page pads every sealed submission to (app.questionnaires.schema.answers_bytes)."""
+        raise NotImplementedError(self.type)
+
     def witnesses(self, condition: Condition) -> list[Any]:
         """Answers among which one satisfies the condition on this question, if any does
         (with no answer): every code, or any text."""

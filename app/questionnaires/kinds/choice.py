@@ -3,6 +3,7 @@ several options (multi)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
@@ -24,6 +25,10 @@ from app.questionnaires.parts import Option, text_in
 
 # Option codes end up in frames (32-character columns) and analysis-file column names.
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+
+
+def _compact(codes: list[str]) -> bytes:
+    return json.dumps(codes, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class ChoiceQuestion(QuestionBase):
@@ -76,6 +81,9 @@ class ChoiceQuestion(QuestionBase):
         if value not in {o.code for o in self.offered_options(answers)}:
             return Code.INVALID_OPTION.says(options=repr(value))
         return None
+
+    def answer_bytes(self) -> int:
+        return max(len(_compact([o.code])) - 2 for o in self.choices())
 
     def columns(self, answers: list[Any], lang: str) -> list[AnswerColumn]:
         labels = {o.code: text_in(o.label, lang) for o in self.choices()}
@@ -151,6 +159,9 @@ class MultiQuestion(ChoiceQuestion):
         if len(value) > 1 and any(offered[v].exclusive for v in value):
             return Code.EXCLUSIVE_OPTION.says()
         return None
+
+    def answer_bytes(self) -> int:
+        return len(_compact([o.code for o in self.choices()]))
 
     def witnesses(self, condition: Condition) -> list[Any]:
         # `in` holds for a superset of a set it holds for, `not_in` for a subset: the

@@ -64,6 +64,9 @@ class IntegerQuestion(QuestionBase):
             return Code.OUT_OF_RANGE.says(min=self.min, max=self.max)
         return None
 
+    def answer_bytes(self) -> int:
+        return max(len(str(self.min)), len(str(self.max)))
+
     def value_range(self) -> tuple[float, float]:
         assert self.min is not None and self.max is not None  # definition_problems
         return float(self.min), float(self.max)

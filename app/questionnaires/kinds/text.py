@@ -12,6 +12,8 @@ from app.problems import Code
 from app.questionnaires.kinds.base import CheckText, Earlier, Problem, QuestionBase, Words
 from app.questionnaires.parts import BACKGROUND_QUESTIONS
 
+JSON_CHARACTER_BYTES = 6
+
 
 class TextQuestion(QuestionBase):
     type: Literal["text"]
@@ -52,6 +54,12 @@ class TextQuestion(QuestionBase):
         if "\x00" in value:
             return Code.INVALID_TEXT.says(reason="it contains a NUL character")
         return None
+
+    def answer_bytes(self) -> int:
+        # A character takes at most 6 bytes in JSON (a control character escaped as
+        # \u001f; no character takes more in UTF-8), plus the quotes.
+        assert self.max_length is not None
+        return 2 + JSON_CHARACTER_BYTES * self.max_length
 
     def from_field(self, text: str) -> Any:
         # Browsers send line breaks as CRLF but count them as one character for maxlength.

@@ -10,11 +10,14 @@
  * - Links within the page (the error summary, the list of added questions) move the focus
  *   to the question's first field without adding an entry to the history: an entry with
  *   a fragment would say more than the one address of the survey does.
+ *
+ * What questionnaire.js (the whole questionnaire in the page) shares is in MonitorPage.
  */
 (function () {
   "use strict";
 
   var INTEGER = /^[+-]?[0-9]{1,18}$/;
+  var holds = window.MonitorConditions.holds; /* conditions.js */
 
   document.querySelectorAll("[data-quick-exit]").forEach(function (link) {
     link.addEventListener("click", function (event) {
@@ -24,26 +27,22 @@
     });
   });
 
-  document.querySelectorAll(".error-summary a[href^='#'], .notice a[href^='#']").forEach(
-    function (link) {
-      link.addEventListener("click", function (event) {
-        var target = document.getElementById(link.getAttribute("href").slice(1));
-        if (!target) {
-          return;
-        }
-        event.preventDefault();
-        var field = target.querySelector("input:enabled:not([type=hidden]), textarea:enabled, button");
-        target.scrollIntoView();
-        (field || target).focus({ preventScroll: true });
-      });
-    }
-  );
-
-  var form = document.querySelector("form[data-survey-page]");
-  if (!form) {
-    return;
+  function followInPage(link) {
+    link.addEventListener("click", function (event) {
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      if (!target) {
+        return;
+      }
+      event.preventDefault();
+      var field = target.querySelector("input:enabled:not([type=hidden]), textarea:enabled, button");
+      target.scrollIntoView();
+      (field || target).focus({ preventScroll: true });
+    });
   }
-  var blocks = Array.prototype.slice.call(form.querySelectorAll("[data-question]"));
+
+  document.querySelectorAll(".error-summary a[href^='#'], .notice a[href^='#']").forEach(
+    followInPage
+  );
 
   function setShown(element, shown) {
     element.hidden = !shown;
@@ -52,11 +51,13 @@
     });
   }
 
-  /* The answer as the server would count it for routing: undefined when there is none
-   * or when it is not valid (validate_answers routes on valid answers only). The
-   * question's template says in data-answer what its answer is: one option code, a set
-   * of codes, a number (within data-min and data-max) or text. */
-  function answerOf(block) {
+  /* The answer in a question's field and, if it is not a valid answer, why (a code of
+   * app.problems: wrong_type, out_of_range, too_long, invalid_text); value undefined for
+   * no answer. The question's template says in data-answer what its answer is: one option
+   * code, a set of codes, a number (within data-min and data-max) or text. Text is read
+   * as the server reads a form (line breaks as one character, surrounding space dropped)
+   * and measured in characters, as Python counts them. */
+  function readAnswer(block) {
     var field = block.querySelector("[data-answer]");
     var shape = field.getAttribute("data-answer");
     if (shape === "code" || shape === "codes") {
@@ -65,63 +66,37 @@
         chosen.push(input.value);
       });
       if (shape === "codes") {
-        return chosen.length ? chosen : undefined;
+        return { value: chosen.length ? chosen : undefined };
       }
-      return chosen[0];
+      return { value: chosen[0] };
     }
-    var text = field.value.trim();
+    var text = field.value.replace(/\r\n/g, "\n").trim();
+    if (text === "") {
+      return { value: undefined };
+    }
     if (shape === "number") {
       if (!INTEGER.test(text)) {
-        return undefined;
+        return { value: text, problem: "wrong_type" };
       }
       var number = parseInt(text, 10);
       var min = Number(field.getAttribute("data-min"));
       var max = Number(field.getAttribute("data-max"));
-      return number >= min && number <= max ? number : undefined;
+      return number >= min && number <= max
+        ? { value: number }
+        : { value: number, problem: "out_of_range" };
     }
-    return text === "" ? undefined : text;
+    var limit = Number(field.getAttribute("maxlength"));
+    if (limit && Array.from(text).length > limit) {
+      return { value: text, problem: "too_long" };
+    }
+    return text.indexOf("\u0000") === -1 ? { value: text } : { value: text, problem: "invalid_text" };
   }
 
-  /* CONTRACT section 2: when the question is hidden or unanswered, every atom on it is
-   * false except answered: false; for a multi question `in` holds when any chosen code
-   * is listed and `not_in` when none is. */
-  function holds(condition, answers) {
-    if ("const" in condition) {
-      return condition["const"];
-    }
-    if ("all" in condition) {
-      return condition.all.every(function (part) { return holds(part, answers); });
-    }
-    if ("any" in condition) {
-      return condition.any.some(function (part) { return holds(part, answers); });
-    }
-    if ("not" in condition) {
-      return !holds(condition.not, answers);
-    }
-    var answer = answers[condition.question];
-    var answered = answer !== undefined;
-    if ("answered" in condition) {
-      return condition.answered === answered;
-    }
-    if (!answered) {
-      return false;
-    }
-    if ("in" in condition || "not_in" in condition) {
-      var codes = condition["in"] || condition.not_in;
-      var given = Array.isArray(answer) ? answer : [answer];
-      var hit = given.some(function (code) { return codes.indexOf(code) !== -1; });
-      return "in" in condition ? hit : !hit;
-    }
-    if (typeof answer !== "number") {
-      return false;
-    }
-    if ("min" in condition && answer < condition.min) {
-      return false;
-    }
-    return !("max" in condition && answer > condition.max);
-  }
-
-  function update() {
+  /* Route the question blocks in order (validate_answers's rules): a block is shown when
+   * its data-show-if holds for the valid answers before it and, for a choice question,
+   * some option is offered to the organisation given; the options of another
+   * organisation are hidden and cleared. Returns the valid answers of the shown blocks. */
+  function route(blocks) {
     var answers = {};
     blocks.forEach(function (block) {
       var shown = true;
@@ -146,24 +121,46 @@
           choice.querySelector("input").checked = false;
         }
       });
-      answers[block.getAttribute("data-question")] = shown ? answerOf(block) : undefined;
+      var read = shown ? readAnswer(block) : { value: undefined };
+      answers[block.getAttribute("data-question")] = read.problem ? undefined : read.value;
     });
+    return answers;
   }
 
-  form.addEventListener("change", function (event) {
-    var input = event.target;
-    if (input.type === "checkbox" && input.checked) {
-      var exclusive = input.hasAttribute("data-exclusive");
-      input.closest("[data-question]").querySelectorAll("input[type=checkbox]").forEach(
-        function (other) {
-          if (other !== input && (exclusive || other.hasAttribute("data-exclusive"))) {
-            other.checked = false;
-          }
-        }
-      );
+  /* An exclusive option clears the others of its question, and the other way round. */
+  function keepExclusive(input) {
+    if (input.type !== "checkbox" || !input.checked) {
+      return;
     }
-    update();
+    var exclusive = input.hasAttribute("data-exclusive");
+    input.closest("[data-question]").querySelectorAll("input[type=checkbox]").forEach(
+      function (other) {
+        if (other !== input && (exclusive || other.hasAttribute("data-exclusive"))) {
+          other.checked = false;
+        }
+      }
+    );
+  }
+
+  window.MonitorPage = {
+    followInPage: followInPage,
+    readAnswer: readAnswer,
+    route: route,
+    keepExclusive: keepExclusive,
+  };
+
+  var form = document.querySelector("form[data-survey-page]");
+  if (!form) {
+    return;
+  }
+  var blocks = Array.prototype.slice.call(form.querySelectorAll("[data-question]"));
+
+  form.addEventListener("change", function (event) {
+    keepExclusive(event.target);
+    route(blocks);
   });
-  form.addEventListener("input", update);
-  update();
+  form.addEventListener("input", function () {
+    route(blocks);
+  });
+  route(blocks);
 })();
