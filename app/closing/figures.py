@@ -158,19 +158,17 @@ def compute_figures(
     defs: IndicatorSet,
     min_cell: int,
     protection: float = DEFAULT_PROTECTION,
-    audit: bool = False,
+    audit: bool = True,
     hidden_counts: set[Node] | None = None,
 ) -> list[Figure]:
     """Every breakdown of every indicator, rounded as published and suppressed over the
     linked table (app.method.disclosure): groups whose respondent count is hidden, small
     groups and their complements per indicator, a domain's figures wherever the
-    indicator that counts its members is hidden, and (with ``audit``) more until the
-    audit's attack on the published estimates narrows no hidden share below the promise.
-
-    ``audit`` is off at close for now: on small waves the attack still takes tens of
-    seconds per close (README, "Small groups", "Not yet done"); `monitor wave audit`
-    runs it on the stored figures. ``hidden_counts``: the groups whose respondent count
-    is hidden (`hidden_respondents`), when the caller has them already."""
+    indicator that counts its members is hidden, and (``audit``, as at close) more until
+    the audit's attack on the published estimates narrows no hidden share below the
+    promise. Without ``audit`` only to measure what the audit costs (bench/disclosure).
+    ``hidden_counts``: the groups whose respondent count is hidden
+    (`hidden_respondents`), when the caller has them already."""
     values = derive(defs, sample.questionnaire, sample.table)
     counted_by = _domain_counters(defs, sample, values)
     groupings = {by: cell_groups(sample.frame, by) for by in BREAKDOWNS}

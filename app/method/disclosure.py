@@ -32,17 +32,22 @@ by integer programming over the cells. Every integer solution is a genuine alter
 (nothing else is published about the counts), so the bounds are exact.
 
 ``protect_*`` start from the primary and complementary suppression of
-``app.method.suppression`` and hide more (the smallest published group that shares
-cells or a parent with a failing one) until the audit passes. Closing a wave runs
-``protect_counts``; ``protect_proportion`` is not yet part of the close (too slow and too
-eager on small waves; see the README, "Small groups").
+``app.method.suppression`` and hide more (a published group that shares cells or a
+parent with a failing one) until the audit passes. Closing a wave runs both, the
+proportions' attack on the published estimates (``intervals=False``; the attack that also
+checks standard errors and intervals is `monitor wave audit --intervals`, see the README,
+"Small groups").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import partial
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial, wraps
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -52,6 +57,8 @@ from app.method.suppression import Node
 from app.method.weights import Design
 
 DEFAULT_PROTECTION = 0.10
+P = ParamSpec("P")
+R = TypeVar("R")
 # Each integer programme stops after this many branch-and-bound nodes with the best data
 # set found so far: only verified data sets count, so a stop can only make the band
 # narrower (more suppression). A node limit, unlike a time limit, gives the same figures
@@ -107,6 +114,31 @@ class Band:
         return self.high - self.low
 
 
+@contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """File descriptor 1 to /dev/null: HiGHS 1.12's integer solver prints a stray debug line
+    there whatever its options (ERGO-Code/HiGHS#2783), and stdout is the commands' data."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _solver_quiet(attack: Callable[P, R]) -> Callable[P, R]:
+    @wraps(attack)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _stdout_silenced():
+            return attack(*args, **kwargs)
+
+    return run
+
+
 def group_matrix(groups: Sequence[np.ndarray], n_cells: int) -> np.ndarray:
     """0/1 matrix: groups x cells."""
     m = np.zeros((len(groups), n_cells))
@@ -160,6 +192,7 @@ def _rounded(figures: tuple[np.ndarray, ...], rows: np.ndarray) -> list[tuple[fl
     ]
 
 
+@_solver_quiet
 def audit_proportion(
     counts: CellCounts,
     groups: Mapping[Node, np.ndarray],
@@ -231,10 +264,15 @@ def audit_proportion(
         if not enough:
             bands.append(search.band(k, protection))
             continue
-        # Closing only needs to know whether the promise holds. The linear relaxation
-        # (milliseconds) bounds every data set the attacker could find: narrower than the
-        # promise, the figure fails without the integer programmes (which are slowest
-        # exactly there, proving that nothing else fits).
+        # Closing only needs to know whether the promise holds: first the walks (a few
+        # milliseconds) that often show it does. Then the linear relaxation: it bounds
+        # every data set the attacker could find, so narrower than the promise, the
+        # figure fails without the integer programmes (which are slowest exactly there,
+        # proving that nothing else fits).
+        shown = search.shortcut(k, protection)
+        if shown is not None:
+            bands.append(shown)
+            continue
         low, high = search.relaxed()
         if high - low < 2 * protection - 1e-9:
             bands.append(search.pinned(k, (low, high)))
@@ -259,6 +297,9 @@ class _Search:
     base_yes: int
     needed: int
     verified: Callable[[np.ndarray], bool] | None
+    # The relaxation's solutions per direction, once solved: rounded, often already a
+    # data set that fits, which spares an integer programme.
+    hints: dict[float, np.ndarray] = field(default_factory=dict)
 
     def value(self, y: np.ndarray) -> float:
         return (self.base + float(self.target @ y)) / self.size
@@ -283,13 +324,99 @@ class _Search:
                 bounds=np.column_stack([self.bounds.lb, self.bounds.ub]),
                 method="highs",
             )
+            if result.x is not None:
+                self.hints[sign] = result.x
             ends.append(self.value(self.y_true if result.x is None else result.x))
         return min(ends), max(ends)
+
+    def fits(self, y: np.ndarray) -> bool:
+        """Whether counts reproduce every published estimate (as rounded)."""
+        return all(
+            bool(np.all(c.lb - 1e-9 <= c.A @ y) and np.all(c.A @ y <= c.ub + 1e-9))
+            for c in self.constraints
+        )
+
+    def extreme(self, sign: float) -> np.ndarray:
+        """Whole counts as low (sign 1) or high (sign -1) as the attack gets the figure: the
+        relaxation's solution rounded where that fits, else the integer programme's."""
+        hint = self.hints.get(sign)
+        if hint is not None and self.fits(np.round(hint)):
+            return np.round(hint)
+        result = milp(
+            sign * self.target,
+            constraints=self.constraints,
+            integrality=np.ones(self.y_true.size),
+            bounds=self.bounds,
+            options={"node_limit": MILP_NODES},
+        )
+        return self.y_true if result.x is None else np.round(result.x)
 
     def pinned(self, node: Node, outer: tuple[float, float]) -> Band:
         """A failing figure's band without searching: the truth, inside the relaxation's."""
         truth = self.value(self.y_true)
         return Band(node, outer[0], outer[1], truth, truth, 1, self.needed, False)
+
+    def shortcut(self, node: Node, protection: float) -> Band | None:
+        """The promise shown to hold without integer programmes: walks from the truth,
+        one or two changed answers a step, each step a data set that fits every
+        published estimate (so one the attacker cannot rule out), towards the lowest and
+        towards the highest value. None when the walks do not span the band and the
+        counts the promise needs (the integer programmes then search further)."""
+        if self.verified is not None:
+            return None
+        steps = int(np.ceil(2 * protection * float(self.members @ self.bounds.ub))) + 3
+        found = [self.y_true, *self.walk(1.0, steps), *self.walk(-1.0, steps)]
+        values = [self.value(f) for f in found]
+        low, high = min(values), max(values)
+        counts = len({self.yes(f) for f in found})
+        if high - low < 2 * protection - 1e-9 or counts < self.needed:
+            return None
+        return Band(node, low, high, low, high, counts, self.needed, True)
+
+    def walk(self, sign: float, steps: int) -> list[np.ndarray]:
+        """Data sets from the truth towards the lowest (sign 1) or highest (sign -1)
+        value: each step moves one answer of the group the way the walk goes and, where
+        the published estimates need it, one answer elsewhere the other way (the pair
+        that gets furthest while every estimate keeps its published rounding)."""
+        if not self.constraints:
+            return []
+        (published,) = self.constraints
+        a, lb, ub = published.A, published.lb - 1e-9, published.ub + 1e-9
+        y = self.y_true.copy()
+        top = self.bounds.ub
+        own = np.flatnonzero(self.members)
+        visited = []
+        for _ in range(steps):
+            # the group's answer moves by -sign; the other answer (or none) by +sign
+            step = -sign
+            movable = own[(y[own] + step >= 0) & (y[own] + step <= top[own])]
+            others = np.flatnonzero((y - step >= 0) & (y - step <= top))
+            if not movable.size:
+                break
+            now = a @ y
+            one = now[:, None] + step * a[:, movable]  # rows x movable
+            two = one[:, :, None] - step * a[:, others][:, None, :]  # rows x movable x others
+            fits_one = np.all((lb[:, None] <= one) & (one <= ub[:, None]), axis=0)
+            fits_two = np.all((lb[:, None, None] <= two) & (two <= ub[:, None, None]), axis=0)
+            fits_two &= movable[:, None] != others[None, :]
+            gain_one = -sign * step * self.target[movable]  # > 0: the way the walk goes
+            gain_two = gain_one[:, None] + sign * step * self.target[others][None, :]
+            gain_one = np.where(fits_one, gain_one, -np.inf)
+            gain_two = np.where(fits_two & (gain_two > 1e-12), gain_two, -np.inf)
+            best_one = int(np.argmax(gain_one))
+            alone = gain_one[best_one] if fits_one[best_one] else -np.inf
+            paired = float(gain_two.max()) if gain_two.size else -np.inf
+            if max(alone, paired) <= 0:
+                break
+            y = y.copy()
+            if alone >= paired:
+                y[movable[best_one]] += step
+            else:
+                m, c = np.unravel_index(int(np.argmax(gain_two)), gain_two.shape)
+                y[movable[m]] += step
+                y[others[c]] -= step
+            visited.append(y)
+        return visited
 
     def band(self, node: Node, protection: float) -> Band:
         """The band between the lowest and highest data sets found."""
@@ -297,14 +424,7 @@ class _Search:
         start = float(self.target @ self.y_true)
         reached, found = [], [self.y_true]
         for sign in (1.0, -1.0):
-            result = milp(
-                sign * self.target,
-                constraints=self.constraints,
-                integrality=integrality,
-                bounds=self.bounds,
-                options={"node_limit": MILP_NODES},
-            )
-            end = self.y_true if result.x is None else np.round(result.x)
+            end = self.extreme(sign)
             reached.append(self.value(end))
             if self.verified is None:  # the end fits every published estimate as it is
                 found.append(end)
@@ -414,6 +534,7 @@ def _organisation_of_cells(groups: Mapping[Node, np.ndarray], n_cells: int) -> n
     return found
 
 
+@_solver_quiet
 def audit_counts(
     respondents: np.ndarray,
     headcount: np.ndarray,
@@ -452,9 +573,11 @@ def _complement(
     hidden: set[Node],
     size: Mapping[Node, float],
     parent: Mapping[Node, Node],
+    rank: Callable[[Node], tuple[float | bool, ...]] = lambda _: (),
 ) -> Node | None:
-    """The published group to hide next for a failing one: the smallest (by respondents,
-    then code) among its siblings and the groups sharing cells with it, the total last."""
+    """The published group to hide next for a failing one: among its siblings and the
+    groups sharing cells with it, the first by ``rank``, then the smallest (by
+    respondents, then code); the total last."""
     cells = set(groups[failing].tolist())
     mother = parent.get(failing)
     candidates = [
@@ -469,7 +592,7 @@ def _complement(
     ]
     if not candidates:
         return None
-    return min(candidates, key=lambda k: (k[0] == "total", size[k], k))
+    return min(candidates, key=lambda k: (k[0] == "total", *rank(k), size[k], k))
 
 
 def protect_proportion(
@@ -485,6 +608,23 @@ def protect_proportion(
     (``intervals=False``: an attack on the published estimates alone)."""
     hidden = set(hidden)
     size = {k: float(counts.v[cells].sum()) for k, cells in groups.items()}
+    yes = {k: float(counts.y[cells].sum()) for k, cells in groups.items()}
+
+    def rank(k: Node) -> tuple[float, bool]:
+        """A hidden figure is protected by answers the attacker cannot place: yes- and
+        no-answers that could as well lie in another hidden group of its breakdown and
+        parent. First the candidates that, hidden, could trade with those as many
+        answers as their own band needs (one that cannot only leads on to hiding more,
+        up to its parent), the closest next; then one with both yes- and no-answers of
+        its own (one without gives a failing group nothing to take); then the smallest."""
+        mother = parent.get(k)
+        near = [h for h in hidden if h != k and h[0] == k[0] and parent.get(h) == mother]
+        near_yes = sum(yes[h] for h in near)
+        near_no = sum(size[h] for h in near) - near_yes
+        trade = min(near_yes, size[k] - yes[k]) + min(yes[k], near_no)
+        needed = max(2 * protection * size[k], min(2.0, size[k]))
+        return -min(1.0, trade / needed) if needed else -1.0, not 0 < yes[k] < size[k]
+
     # Hiding more only takes equations away from the attacker: a figure that holds the
     # promise keeps holding it, so only the failing ones (and the newly hidden) are
     # attacked again.
@@ -496,7 +636,7 @@ def protect_proportion(
         ):
             done[band.node] = band
         failing = [b for b in done.values() if not b.ok]
-        more = {_complement(b.node, groups, hidden | withheld, size, parent) for b in failing}
+        more = {_complement(b.node, groups, hidden | withheld, size, parent, rank) for b in failing}
         more.discard(None)
         if not more:
             return hidden, list(done.values())

@@ -256,7 +256,6 @@ def svy_figures(text: str, column: str, by: str | None, kind: str) -> dict:
         ("threat_intimidation", "unit", "proportion"),
         ("threat_intimidation", "none", "proportion"),
         ("threat_intimidation", "organisation", "proportion"),
-        ("escalation", "unit", "proportion"),
         ("no_task_impact", "function_group", "proportion"),
         ("sick_leave_days", "none", "mean"),
         ("sick_leave_days", "organisation", "mean"),
@@ -482,11 +481,13 @@ def test_an_open_wave_serves_no_row_and_no_figure_to_diff(client, factory):
     assert wave  # the wave has responses all the same
     with session_scope(factory) as session:
         close_mini_wave(session, "2026")
-    url = "/api/v1/waves/2026/preview/escalation?by=unit"
+    url = "/api/v1/waves/2026/preview/threat_intimidation?by=unit"
     assert client.get(url, headers=bearer(factory, "analyst")).status_code == 403
     preview = client.get(url, headers=admin).json()
-    assert preview["wave"] == "2026" and preview["indicator"] == "escalation"
-    stored = client.get("/api/v1/trends/escalation?by=unit", headers=admin).json()["points"]
+    assert preview["wave"] == "2026" and preview["indicator"] == "threat_intimidation"
+    stored = client.get("/api/v1/trends/threat_intimidation?by=unit", headers=admin).json()[
+        "points"
+    ]
     fields = ("group", "estimate", "ci_low", "ci_high", "se", "n", "suppressed")
     assert [{f: p[f] for f in fields} for p in preview["points"]] == [
         {f: p[f] for f in fields} for p in stored

@@ -274,3 +274,60 @@ def test_the_audit_finds_what_the_exhaustive_attack_finds_on_the_old_rule():
     old = {("unit", "u2"), ("unit", "u3")}
     (band,) = audit_proportion(counts, groups, old)
     assert not band.ok and band.high - band.low < 0.2
+
+
+# --- a rare answer in a small organisation -------------------------------------------------
+
+# The demo's first wave: escalation among the OM's threatened staff, unit x function group
+# (yes/valid per cell, function groups jur, leid, ond, ovj), 5 of 176: the seed's 3%.
+RARE_IN_OM = {
+    "ams": ((0, 8), (0, 2), (1, 3), (0, 6)),
+    "dh": ((1, 6), (0, 1), (0, 3), (0, 6)),
+    "fp": ((0, 3), (0, 0), (0, 1), (1, 4)),
+    "lim": ((0, 3), (0, 0), (0, 1), (0, 3)),
+    "lp": ((0, 6), (0, 2), (0, 2), (0, 9)),
+    "mn": ((0, 4), (0, 1), (0, 1), (0, 3)),
+    "nh": ((0, 4), (0, 1), (0, 1), (0, 3)),
+    "nn": ((0, 6), (0, 1), (0, 2), (1, 4)),
+    "ob": ((0, 4), (0, 1), (0, 1), (0, 4)),
+    "on": ((1, 7), (0, 2), (0, 3), (0, 7)),
+    "overig": ((0, 1), (0, 1), (0, 3), (0, 1)),
+    "pg": ((0, 2), (0, 0), (0, 1), (0, 0)),
+    "rot": ((0, 8), (0, 1), (0, 3), (0, 5)),
+    "rp": ((0, 3), (0, 1), (0, 1), (0, 3)),
+    "zwb": ((0, 5), (0, 0), (0, 3), (0, 5)),
+}
+
+
+def test_a_rare_answer_in_a_small_organisation_keeps_the_organisations_figure():
+    """Hiding the smallest neighbour of a failing unit, as the complement rule did, hid
+    function groups of 60 whose share five yes-answers can never widen to 20 points, and
+    so at last the organisation's own figure. Complements that hold answers to trade, and
+    never one that cannot be protected, keep it published: the hidden units share the
+    organisation's five yes-answers among them."""
+    orgs, units, fgs, sizes, yes = [], [], [], [], []
+    for unit, row in RARE_IN_OM.items():
+        for fg, (y, v) in zip(("jur", "leid", "ond", "ovj"), row, strict=True):
+            orgs.append("om"), units.append(unit), fgs.append(fg), sizes.append(v), yes.append(y)
+    # and a large organisation beside it, as the police are
+    for fg, (y, v) in zip(("basis", "recherche"), ((300, 1100), (90, 400)), strict=True):
+        orgs.append("pol"), units.append("pol-a"), fgs.append(fg), sizes.append(v), yes.append(y)
+    sizes_a = np.array(sizes)
+    cell = np.repeat(np.arange(sizes_a.size), sizes_a)
+    headcount = np.maximum((sizes_a * 2.4).round().astype(int), 1)
+    design = post_stratify(np.array(orgs), np.array(units), headcount, cell)
+    values = np.concatenate([[1.0] * y + [0.0] * (v - y) for y, v in zip(yes, sizes, strict=True)])
+    counts = cell_counts(values, cell, sizes_a.size, design)
+    groups: dict[Node, np.ndarray] = {TOTAL: np.arange(sizes_a.size)}
+    parent: dict[Node, Node] = {}
+    for level, codes in (("organisation", orgs), ("unit", units), ("function_group", fgs)):
+        for code in sorted(set(codes)):
+            groups[level, code] = np.flatnonzero(np.array(codes) == code)
+            owner = orgs[codes.index(code)]
+            parent[level, code] = TOTAL if level == "organisation" else ("organisation", owner)
+    n = {k: int(counts.v[c].sum()) for k, c in groups.items()}
+    start = suppress_hierarchy(n, parent, MIN_CELL)
+    hidden, audit = protect_proportion(counts, groups, parent, start, intervals=False)
+    assert all(b.ok for b in audit)
+    assert ("organisation", "om") not in hidden and TOTAL not in hidden
+    assert not {k for k in hidden if k[0] == "function_group"}
