@@ -33,10 +33,9 @@ by integer programming over the cells. Every integer solution is a genuine alter
 
 ``protect_*`` start from the primary and complementary suppression of
 ``app.method.suppression`` and hide more (a published group that shares cells or a
-parent with a failing one) until the audit passes. Closing a wave runs both, the
-proportions' attack on the published estimates (``intervals=False``; the attack that also
-checks standard errors and intervals is `monitor wave audit --intervals`, see the README,
-"Small groups").
+parent with a failing one, one that holds answers to trade first) until the audit
+passes. Closing a wave runs ``protect_counts``; ``protect_proportion`` is not yet part
+of the close (see the README, "Small groups", "Not yet done").
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ def hiding_one_member(monkeypatch) -> None:
 def figures_of_unit(sample) -> dict[str, object]:
     return {
         f.indicator: f
-        for f in compute_figures(sample, DEFS, min_cell=10)
+        for f in compute_figures(sample, DEFS, min_cell=10, audit=True)
         if (f.breakdown, f.group_code) == UNIT and f.indicator in ALIKE
     }
 

@@ -260,7 +260,7 @@ def test_a_domain_is_hidden_wherever_the_indicator_counting_its_members_is(
 
     monkeypatch.setattr(closing, "protect_proportion", hiding_pol_basis)
     calls: list[int] = []
-    figures = compute_figures(sample, DEFS, min_cell=10)
+    figures = compute_figures(sample, DEFS, min_cell=10, audit=True)
     hidden = {(f.indicator, f.breakdown, f.group_code): f.reason for f in figures if f.suppressed}
     assert hidden["any_aggression", "function_group", "pol-basis"] == "complementary"
     assert set(counts_read_off(figures).values()) == {None}
@@ -268,7 +268,7 @@ def test_a_domain_is_hidden_wherever_the_indicator_counting_its_members_is(
     # The attack succeeds without the rule: the threatened of pol-basis, counted.
     monkeypatch.setattr(closing, "_domain_counters", lambda *a: {})
     calls.clear()
-    leaked = counts_read_off(compute_figures(sample, DEFS, min_cell=10))
+    leaked = counts_read_off(compute_figures(sample, DEFS, min_cell=10, audit=True))
     in_unit = np.isin(sample.cell, linked_groups(sample.frame)[POL_BASIS])
     yes = derive(DEFS, MINI, sample.table)["any_aggression"] == 1
     assert int((yes & in_unit).sum()) in leaked.values()  # the hidden count, exactly

@@ -31,7 +31,7 @@ DEFS = indicator_set(FIXTURES / "defs")
 HEADCOUNT = [100, 50, 80, 40, 20]  # tests.support.MINI_FRAME
 # Respondents in proportion to the headcounts: every respondent weighs the same (10/3), so
 # a published share times its n is a whole number of people, as an attacker would use.
-PER_CELL = [30, 15, 24, 12, 6]
+PER_CELL = [30, 15, 24, 12, 16]
 GENDER = {
     "id": "gender",
     "type": "single",
