@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_role_claim: str = "role"
+    # Blind-signed tokens (waves created with --tokens): a staff member's sign-in counts as
+    # staff when this claim (a dotted path; a string, a list or a boolean) holds this value.
+    jwt_staff_claim: str = "role"
+    jwt_staff_value: str = "staff"
+    # The key that seals each token wave's private key and keys the hashes of who has had
+    # a token (made on first use; every worker and host of one deployment must share it).
+    token_secret_file: Path = Path("var/token.key")
+    # Where the survey page gets the staff member's sign-in for a token: the intranet's
+    # endpoint, called from the browser with its cookies, that answers with a JWT (as
+    # {"access_token": ...}, {"id_token": ...} or plain text). None: no button.
+    identity_token_url: str | None = None
     # The survey's session cookie is sealed with the key in this file (made on first use;
     # every worker and host of one deployment must share it).
     secret_key_file: Path = Path("var/secret.key")

@@ -37,7 +37,7 @@ router = APIRouter(
 async def submit_response(wave_id: WaveId, body: SubmissionBody, request: Request) -> Recorded:
     """Record one anonymous response and spend its code, both or neither."""
     intake: Intake = request.app.state.intake
-    await intake.submit(service.Submission(wave_id, body.code, body.answers))
+    await intake.submit(service.Submission(wave_id, body.credential(), body.answers))
     return Recorded()
 
 
@@ -47,7 +47,7 @@ def check_code(
 ) -> CodeAccepted:
     """Whether a code can be used, before the first question; spends nothing and says
     nothing about drafts."""
-    service.check_code(session, wave_id, body.code, today)
+    service.check_code(session, wave_id, body.credential(), today)
     return CodeAccepted()
 
 
@@ -63,7 +63,9 @@ def save_progress(
     """Save unfinished answers as the draft of this code and `resume_key`, sealed with a
     key derived from both; each save replaces that draft. Judged like a submission,
     except that required questions may be missing."""
-    service.save_progress(session, wave_id, body.code, body.resume_key, body.answers, today)
+    service.save_progress(
+        session, wave_id, body.credential(), body.resume_key, body.answers, today
+    )
 
 
 @router.post("/progress/load", responses=problem_responses(403, 404, 409, 422, 429))
@@ -73,5 +75,7 @@ def load_progress(
     """The answers of the draft of this code and `resume_key`; a wrong or missing key
     gets the 403 of a bad code."""
     return SavedAnswers(
-        answers=service.load_progress(session, wave_id, body.code, body.resume_key, today)
+        answers=service.load_progress(
+            session, wave_id, body.credential(), body.resume_key, today
+        )
     )

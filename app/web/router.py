@@ -58,6 +58,7 @@ from app.problems import (
 from app.questionnaires.schema import DEFAULT_LANGUAGE, Module, Question, Questionnaire
 from app.questionnaires.service import get_version
 from app.ratelimit import FailureLimit
+from app.responses.credentials import Credential, Token
 from app.responses.drafts import new_resume_key
 from app.responses.intake import Intake
 from app.responses.service import (
@@ -65,7 +66,7 @@ from app.responses.service import (
     check_code,
     find_progress,
     open_wave_for,
-    require_code,
+    require_credential,
     save_progress,
 )
 from app.responses.validation import Cell, validate_answers
@@ -89,6 +90,7 @@ HERE = Path(__file__).parent
 START = "/"
 BEGIN = "/vragenlijst/start"
 SURVEY = "/vragenlijst"  # every page after the code page
+TOKEN_FIELDS = ("token_msg", "token_sig")  # filled in by the page script (token.js)
 NOTICES = ("session", "closed")  # why the code page is shown again
 SENT = "sent"  # no survey, because this browser sent its answers a short while ago
 
@@ -220,7 +222,7 @@ class NoSurvey(Exception):
 def open_survey(session: Session, who: Respondent, today: date) -> Survey:
     """The respondent's wave, questionnaire and saved answers (404, 409, 403)."""
     wave = open_wave_for(session, who.wave_id, today)
-    require_code(session, wave, who.code)
+    require_credential(session, wave, who.code)
     answers = find_progress(session, wave, who.code, who.resume_key) or {}
     return Survey(wave, get_version(session, wave.questionnaire_id), who, answers)
 
@@ -294,16 +296,22 @@ def _start(
 def start(
     request: Request, form: FormDep, session: SessionDep, today: TodayDep, lang: LangDep
 ) -> Response:
-    """Check the code with the service behind POST /api/v1/waves/{id}/codes/check, then
-    continue where the respondent was: the first page with a question still to answer."""
+    """Check the code (or the token the page script got with the staff member's sign-in)
+    with the service behind POST /api/v1/waves/{id}/codes/check, then continue where the
+    respondent was: the first page with a question still to answer."""
     t = TEXTS[lang]
     code = (form.get("code") or [""])[0].strip()
     wave_id = (form.get("wave") or [""])[0]
     resume_key = (form.get("resume_key") or [""])[0].strip()
+    token_msg, token_sig = ((form.get(name) or [""])[0] for name in TOKEN_FIELDS)
+    credential: Credential = code
+    refused = t["code_refused"]
+    if token_msg and token_sig and not code:
+        credential, refused = Token.parse(token_msg, token_sig), t["token_refused"]
     errors = {}
     if not wave_id:
         errors["wave"] = t["wave_missing"]
-    if not code:
+    if not credential:
         errors["code"] = t["code_missing"]
     if not errors:
         # Counted with the API's code checks: one client, one budget (app.ratelimit).
@@ -312,10 +320,10 @@ def start(
         code_accepted = False
         try:
             with failures.attempt(request.scope):
-                check_code(session, wave_id, code, today)
+                check_code(session, wave_id, credential, today)
                 code_accepted = True
                 wave = open_wave_for(session, wave_id, today)
-                if resume_key and find_progress(session, wave, code, resume_key) is None:
+                if resume_key and find_progress(session, wave, credential, resume_key) is None:
                     raise Forbidden("no draft for this code and resume key")
         except TooManyRequests as refusal:
             errors["code"] = t["code_too_many"]
@@ -326,12 +334,12 @@ def start(
             if code_accepted:
                 errors["resume_key"] = t["resume_key_refused"]
             else:
-                errors["code"] = t["code_refused"]
+                errors["code"] = refused
         except (Conflict, NotFound):
             errors["code"] = t["wave_closed"]
     if errors:
         return _start(session, today, lang, status=422, errors=errors, code=code, chosen=wave_id)
-    who = Respondent(wave_id, code, resume_key or new_resume_key())
+    who = Respondent(wave_id, credential, resume_key or new_resume_key())
     survey = open_survey(session, who, today)
     target = service.first_module_with_errors(survey.questionnaire, survey.remaining(session))
     return go(request, lang, survey, Step(target.id if target else None))
