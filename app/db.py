@@ -106,6 +106,6 @@ def insert_new(session: Session, table: type[Base], rows: list[dict[str, Any]]) 
         return set()
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    (key,) = table.__table__.primary_key.columns
+    (key,) = table.__mapper__.primary_key
     statement = insert(table).values(rows).on_conflict_do_nothing().returning(key)
     return set(session.scalars(statement))

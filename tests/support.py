@@ -84,9 +84,10 @@ def open_mini_wave(
     frame: str = MINI_FRAME,
     questionnaire: Questionnaire | None = None,
     pilot: bool = False,
+    token_secret: bytes | None = None,
 ) -> OpenWave:
     """Publish the mini questionnaire and open a wave (or a pilot) on it, with a frame
-    and codes."""
+    and codes; with `token_secret`, a token wave whose key is sealed under it."""
     questionnaire = questionnaire or load_fixture()
     with session_scope(factory) as session:
         publish(session, questionnaire)
@@ -97,9 +98,10 @@ def open_mini_wave(
             TODAY - timedelta(days=7),
             TODAY + timedelta(days=30),
             pilot=pilot,
+            tokens=token_secret is not None,
         )
         load_frame(session, wave_id, frame)
-        open_wave(session, wave_id, TODAY)
+        open_wave(session, wave_id, TODAY, token_secret=lambda: token_secret or b"")
         issued = issue_codes(session, wave_id, codes)
     return OpenWave(wave_id, questionnaire, issued)
 

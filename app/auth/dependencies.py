@@ -23,7 +23,7 @@ from app.auth.sso import looks_like_jwt, verify_token
 from app.config import Settings
 from app.db import session_scope
 from app.dependencies import TodayDep
-from app.problems import Forbidden, ProblemError, Unauthorized
+from app.problems import Forbidden, ProblemError, ServiceUnavailable, Unauthorized
 from app.ratelimit import FailureLimit
 
 Role = Literal["analyst", "admin"]
@@ -126,3 +126,30 @@ def _printable(text: str) -> str:
 
 AnalystKey = Annotated[Principal, Depends(require_role("analyst"))]
 AdminKey = Annotated[Principal, Depends(require_role("admin"))]
+
+
+def staff_subject(request: Request, credentials: Credentials) -> str:
+    """The subject of a staff member's intranet sign-in (a bearer JWT checked as single
+    sign-on checks it, whose staff claim holds): 401, 403, or 503 without single sign-on.
+
+    Nothing of it is recorded: an audit line per token would keep who had a token, and
+    when, next to the responses' arrival. Failed sign-ins count with failed keys.
+    """
+    settings: Settings = request.app.state.settings
+    if settings.jwks_file is None:
+        raise ServiceUnavailable("tokens need the intranet sign-in (MONITOR_JWKS_FILE)")
+    if credentials is None:
+        raise Unauthorized("this needs your intranet sign-in: 'Authorization: Bearer JWT'")
+    failures: FailureLimit = request.app.state.key_failures
+    try:
+        identity = verify_token(credentials.credentials, settings)
+    except Refused:
+        failures.refuse_when_full(request.scope)
+        failures.failed(request.scope)
+        raise
+    if not identity.staff:
+        raise Forbidden("this sign-in does not say that you are staff")
+    return identity.subject
+
+
+StaffSubject = Annotated[str, Depends(staff_subject)]

@@ -42,8 +42,18 @@ def seal(session: Session, wave: Wave) -> None:
 
 
 # The tables a submission writes: responses come and go, codes are spent (deleted),
-# drafts are saved and deleted, and the day's counts are replaced.
-WRITTEN_WHILE_OPEN = ("response", "invitation_code", "resume_state", "respondent_count")
+# tokens are spent (their hashes stored, deleted at close), drafts are saved and deleted,
+# and the day's counts are replaced. And those of the token waves' issuing: who had a
+# token, and the sealed key, which no dead row may keep either.
+WRITTEN_WHILE_OPEN = (
+    "response",
+    "invitation_code",
+    "spent_token",
+    "resume_state",
+    "respondent_count",
+    "token_issue",
+    "token_key",
+)
 
 
 def scrub_dead_rows(engine: Engine) -> None:

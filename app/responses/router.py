@@ -63,9 +63,7 @@ def save_progress(
     """Save unfinished answers as the draft of this code and `resume_key`, sealed with a
     key derived from both; each save replaces that draft. Judged like a submission,
     except that required questions may be missing."""
-    service.save_progress(
-        session, wave_id, body.credential(), body.resume_key, body.answers, today
-    )
+    service.save_progress(session, wave_id, body.credential(), body.resume_key, body.answers, today)
 
 
 @router.post("/progress/load", responses=problem_responses(403, 404, 409, 422, 429))
@@ -75,7 +73,5 @@ def load_progress(
     """The answers of the draft of this code and `resume_key`; a wrong or missing key
     gets the 403 of a bad code."""
     return SavedAnswers(
-        answers=service.load_progress(
-            session, wave_id, body.credential(), body.resume_key, today
-        )
+        answers=service.load_progress(session, wave_id, body.credential(), body.resume_key, today)
     )

@@ -127,9 +127,7 @@ def _record_for_wave(
         else:
             outcomes.append(Forbidden(CODE_REFUSED))
     if stored:
-        drafts.delete_for_codes(
-            session, wave.id, [secret_of(submissions[k].code) for k in stored]
-        )
+        drafts.delete_for_codes(session, wave.id, [secret_of(submissions[k].code) for k in stored])
         store_responses(session, wave.id, [judged[k][0] for k in stored])
     return outcomes
 

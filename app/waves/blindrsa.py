@@ -23,7 +23,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-ALGORITHM = "RSABSSA-SHA384-PSS-Randomized"
 KEY_BITS = 3072
 PUBLIC_EXPONENT = 65537
 SALT_BYTES = 48

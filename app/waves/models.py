@@ -93,7 +93,7 @@ class TokenIssue(Base):
     and the wave, nothing else (no time, no order, nothing of the request)."""
 
     __tablename__ = "token_issue"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (read by SQLAlchemy once)
 
     subject_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     wave_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -104,7 +104,7 @@ class SpentToken(Base):
     that a token works once; deleted at close with the rest of the token tables."""
 
     __tablename__ = "spent_token"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (read by SQLAlchemy once)
 
     msg_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     wave_id: Mapped[str] = mapped_column(String(32), index=True)

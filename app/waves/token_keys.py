@@ -20,9 +20,8 @@ def _purpose(wave_id: str) -> bytes:
     return f"token-key\x1f{wave_id}".encode()
 
 
-def make_key(session: Session, wave: Wave, secret: bytes) -> str:
-    """The wave's new key pair, its private key sealed under `secret`; the public key's
-    fingerprint, which the operator may publish for staff to compare."""
+def make_key(session: Session, wave: Wave, secret: bytes) -> None:
+    """The wave's new key pair, its private key sealed under `secret`."""
     key = blindrsa.new_key()
     private = key.private_bytes(
         serialization.Encoding.DER,
@@ -38,7 +37,6 @@ def make_key(session: Session, wave: Wave, secret: bytes) -> str:
         )
     )
     session.flush()
-    return fingerprint(public)
 
 
 def _public_der(public: rsa.RSAPublicKey) -> bytes:
@@ -47,8 +45,10 @@ def _public_der(public: rsa.RSAPublicKey) -> bytes:
     )
 
 
-def fingerprint(public_der: bytes) -> str:
-    return "sha256:" + hashlib.sha256(public_der).hexdigest()
+def fingerprint(public: rsa.RSAPublicKey) -> str:
+    """What an operator may publish for staff to compare with the key their page used:
+    one key for everyone is what keeps tokens from being told apart by their key."""
+    return "sha256:" + hashlib.sha256(_public_der(public)).hexdigest()
 
 
 @lru_cache(maxsize=16)
@@ -67,9 +67,7 @@ def public_key(session: Session, wave_id: str) -> rsa.RSAPublicKey | None:
 
 def private_key(session: Session, wave_id: str, secret: bytes) -> rsa.RSAPrivateKey | None:
     """The wave's signing key, unsealed for one signature and not kept."""
-    sealed = session.scalar(
-        select(TokenKey.sealed_private_key).where(TokenKey.wave_id == wave_id)
-    )
+    sealed = session.scalar(select(TokenKey.sealed_private_key).where(TokenKey.wave_id == wave_id))
     if sealed is None:
         return None
     key = serialization.load_der_private_key(unseal(secret, sealed, _purpose(wave_id)), None)

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 from datetime import date
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session

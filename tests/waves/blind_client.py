@@ -10,8 +10,9 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from app.waves.blindrsa import PREFIX_BYTES, SALT_BYTES, verify
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from app.waves.blindrsa import PREFIX_BYTES, SALT_BYTES, verify
 
 
 def mgf1(seed: bytes, length: int) -> bytes:

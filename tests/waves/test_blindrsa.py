@@ -38,7 +38,8 @@ def test_the_rfc_vectors(v):
     prepared = blind_client.prepare(bytes.fromhex(v["msg"]), bytes.fromhex(v["msg_prefix"]))
     assert prepared.hex() == v["input_msg"]
     inv = number(v["inv"])
-    blinded = blind_client.blind(public, prepared, bytes.fromhex(v["salt"]), pow(inv, -1, key.public_key().public_numbers().n))
+    r = pow(inv, -1, public.public_numbers().n)
+    blinded = blind_client.blind(public, prepared, bytes.fromhex(v["salt"]), r)
     assert blinded.blinded_msg.hex() == v["blinded_msg"]
     assert blinded.inv == inv
     blind_sig = blindrsa.blind_sign(key, blinded.blinded_msg)
