@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
@@ -70,6 +71,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("identity_token_url")
+    @classmethod
+    def _identity_url_is_web(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("MONITOR_IDENTITY_TOKEN_URL must be an http(s) address")
+        return value
+
+    def identity_origins(self) -> tuple[str, ...]:
+        """The origin the survey page fetches the sign-in from, if not our own."""
+        if not self.identity_token_url:
+            return ()
+        url = urlsplit(self.identity_token_url)
+        return (f"{url.scheme}://{url.netloc}",)
 
     @model_validator(mode="after")
     def _sso_is_complete(self) -> Settings:

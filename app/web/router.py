@@ -251,8 +251,16 @@ def restart(request: Request, lang: str, reason: NoSurvey) -> RedirectResponse:
 
 
 @router.get(START)
-def start_page(session: SessionDep, today: TodayDep, lang: LangDep, melding: str = "") -> Response:
-    return _start(session, today, lang, notice=melding if melding in NOTICES else "")
+def start_page(
+    session: SessionDep, today: TodayDep, lang: LangDep, settings: SettingsDep, melding: str = ""
+) -> Response:
+    return _start(
+        session,
+        today,
+        lang,
+        notice=melding if melding in NOTICES else "",
+        identity_url=settings.identity_token_url,
+    )
 
 
 def _start(
@@ -265,7 +273,12 @@ def _start(
     code: str = "",
     chosen: str = "",
     notice: str = "",
+    identity_url: str | None = None,
+    token_refused: bool = False,
 ) -> HTMLResponse:
+    """The start page. With `identity_url` (the intranet's sign-in endpoint) and an open
+    token wave, it offers to start with the intranet account instead of a code (token.js);
+    `token_refused` tells the page script that its token was refused."""
     t = TEXTS[lang]
     waves = [(w, get_version(session, w.questionnaire_id)) for w in open_waves(session, today)]
     questionnaire = waves[0][1] if len(waves) == 1 else None
@@ -289,6 +302,10 @@ def _start(
         chosen=chosen,
         notice=notice,
         action=link(BEGIN, lang),
+        token_wave=next((w for w, _ in waves if w.tokens), None) if identity_url else None,
+        identity_url=identity_url,
+        token_refused=token_refused,
+        token_fields=TOKEN_FIELDS,
     )
 
 
@@ -304,6 +321,7 @@ def start(
     wave_id = (form.get("wave") or [""])[0]
     resume_key = (form.get("resume_key") or [""])[0].strip()
     token_msg, token_sig = ((form.get(name) or [""])[0] for name in TOKEN_FIELDS)
+    identity_url = request.app.state.settings.identity_token_url
     credential: Credential = code
     refused = t["code_refused"]
     if token_msg and token_sig and not code:
@@ -327,7 +345,15 @@ def start(
                     raise Forbidden("no draft for this code and resume key")
         except TooManyRequests as refusal:
             errors["code"] = t["code_too_many"]
-            page = _start(session, today, lang, status=429, errors=errors, chosen=wave_id)
+            page = _start(
+                session,
+                today,
+                lang,
+                status=429,
+                errors=errors,
+                chosen=wave_id,
+                identity_url=identity_url,
+            )
             page.headers.update(refusal.headers or {})
             return page
         except Forbidden:
@@ -338,7 +364,17 @@ def start(
         except (Conflict, NotFound):
             errors["code"] = t["wave_closed"]
     if errors:
-        return _start(session, today, lang, status=422, errors=errors, code=code, chosen=wave_id)
+        return _start(
+            session,
+            today,
+            lang,
+            status=422,
+            errors=errors,
+            code=code,
+            chosen=wave_id,
+            identity_url=identity_url,
+            token_refused=isinstance(credential, Token) and "code" in errors,
+        )
     who = Respondent(wave_id, credential, resume_key or new_resume_key())
     survey = open_survey(session, who, today)
     target = service.first_module_with_errors(survey.questionnaire, survey.remaining(session))
@@ -616,6 +652,7 @@ async def _submit(request: Request, lang: str, survey: Survey) -> Response:
         title=questionnaire.title[lang],
         questionnaire=questionnaire,
         support=questionnaire.support if applies else None,
+        spent_wave=survey.wave.id,
     )
     remember_sent(response, request, survey.wave.id)
     return response
