@@ -160,6 +160,11 @@ def wave_create(
         wave = create_wave(
             session, wave_id, questionnaire, opens_at, closes_at, title, pilot=pilot, tokens=tokens
         )
+    if tokens and settings().jwks_file is None:
+        say(
+            "note: tokens are issued to staff signed in on the intranet; until single sign-on "
+            "is configured (MONITOR_JWKS_FILE, see the README) only codes work"
+        )
     say(
         f"{'pilot wave' if wave.pilot else 'wave'} {wave.id} created ({wave.questionnaire_id}, "
         f"{wave.opens_at} to {wave.closes_at}); next: 'monitor frame load {wave.id} FRAME.csv'"

@@ -495,7 +495,13 @@ def _take_module(
             previous = service.module_before(questionnaire, routing, module)
             return go(request, lang, survey, Step((previous or module).id))
         # The key is shown once, as the answer to this POST: no later page can show it.
-        response = _saved(session, lang, survey.wave, resume_key=survey.who.resume_key)
+        response = _saved(
+            session,
+            lang,
+            survey.wave,
+            resume_key=survey.who.resume_key,
+            by_token=isinstance(survey.who.code, Token),
+        )
         forget(response, request)
         return response
     if result.errors:
@@ -676,7 +682,10 @@ def _arrived(request: Request, session: Session, lang: str) -> HTMLResponse:
 # --- leaving ----------------------------------------------------------------------------
 
 
-def _saved(session: Session, lang: str, wave: Wave, resume_key: str) -> HTMLResponse:
+def _saved(
+    session: Session, lang: str, wave: Wave, resume_key: str, by_token: bool
+) -> HTMLResponse:
+    """`by_token`: the respondent started with a token, kept in this browser (token.js)."""
     return render(
         "saved.html",
         lang,
@@ -685,6 +694,7 @@ def _saved(session: Session, lang: str, wave: Wave, resume_key: str) -> HTMLResp
         closes=long_date(wave.closes_at, lang),
         resume_key=resume_key,
         start=link(START, lang),
+        by_token=by_token,
     )
 
 

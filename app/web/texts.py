@@ -106,6 +106,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "begint u opnieuw; uw code blijft geldig.",
         "saved_until": "Dat kan tot en met {date}.",
         "saved_code_text": "Bewaar ook uw code goed. Zonder code kunt u niet verder.",
+        "saved_token_text": "Uw toegangsbewijs blijft in deze browser. Kom terug in dezelfde "
+        "browser, vul de herstelsleutel in en kies ‘Start met mijn politieaccount’.",
         "continue_link": "Verder met de vragenlijst",
         "thanks_title": "Bedankt voor het invullen",
         "thanks_sent": "Uw antwoorden zijn verzonden.",
@@ -205,6 +207,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "stays valid.",
         "saved_until": "You can do so until {date} inclusive.",
         "saved_code_text": "Keep your code safe too. Without it you cannot continue.",
+        "saved_token_text": "Your pass stays in this browser. Come back in the same browser, "
+        "enter the resume key and choose ‘Start with my police account’.",
         "continue_link": "Continue with the questionnaire",
         "thanks_title": "Thank you for taking part",
         "thanks_sent": "Your answers have been sent.",

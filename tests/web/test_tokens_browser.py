@@ -205,3 +205,26 @@ def test_without_javascript_the_code_is_the_way_in(chromium, live_server, provid
     assert step(page) == "background"
     assert provider.calls == 0
     context.close()
+
+
+def test_save_and_resume_with_the_token_kept_in_the_browser(
+    chromium, live_server, provider, token_wave, factory
+):
+    browser = Browser(chromium, live_server, provider)
+    page = browser.page
+    browser.open_start()
+    token_ready(page)
+    click_and_wait(page, "Start met mijn politieaccount")
+    answer_visible_questions(page)
+    click_and_wait(page, "Volgende")
+    assert step(page) == "screener"
+    click_and_wait(page, "Opslaan en later verder")
+    assert "Kom terug in dezelfde browser" in page.locator("main").inner_text()
+    resume_key = page.locator("#resume-key").inner_text()
+    browser.open_start()
+    token_ready(page)
+    page.get_by_label("Uw herstelsleutel").fill(resume_key)
+    click_and_wait(page, "Start met mijn politieaccount")
+    assert step(page) == "screener"  # where the answers left off
+    assert provider.calls == 1 and count(factory, TokenIssue) == 1
+    browser.close()
