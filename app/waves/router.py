@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from app.auth.dependencies import StaffSubject
 from app.config import Settings
@@ -49,6 +50,15 @@ class BlindedMessage(BaseModel):
     )
 
 
+async def blinded_message(request: Request, _signed_in: StaffSubject) -> BlindedMessage:
+    """The body, read only once the sign-in has been checked: a request without one gets
+    401 whatever its body holds, as every route that needs credentials does."""
+    try:
+        return BlindedMessage.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
 class BlindSignature(BaseModel):
     blind_sig: str = Field(description="The blind signature (RFC 9474 BlindSign), base64url")
 
@@ -64,11 +74,20 @@ def _big_endian(number: int) -> bytes:
     return number.to_bytes((number.bit_length() + 7) // 8, "big")
 
 
-@router.post("/{wave_id}/tokens", responses=problem_responses(401, 403, 404, 409, 422, 429, 503))
+@router.post(
+    "/{wave_id}/tokens",
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": BlindedMessage.model_json_schema()}},
+        }
+    },
+)
 def issue_token(
     wave_id: WaveId,
-    body: BlindedMessage,
     subject: StaffSubject,
+    body: Annotated[BlindedMessage, Depends(blinded_message)],
     request: Request,
     session: SessionDep,
     today: TodayDep,
