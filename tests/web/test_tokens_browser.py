@@ -99,6 +99,21 @@ class Browser:
         self.page.goto(self.base + "/")
         return self.page.locator("[data-token-start]")
 
+    def stored_token(self, wave_id: str) -> str | None:
+        return self.page.evaluate("w => localStorage.getItem('monitor-token:' + w)", wave_id)
+
+    def start_with_token(self) -> None:
+        """Open the start page, wait for the token, and start with it."""
+        self.open_start()
+        token_ready(self.page)
+        click_and_wait(self.page, "Start met mijn politieaccount")
+
+    def answer_and_send(self, choice: int) -> None:
+        while step(self.page) != "review":
+            answer_visible_questions(self.page, choice=choice)
+            click_and_wait(self.page, "Volgende")
+        click_and_wait(self.page, "Verzenden")
+
     def status(self) -> str:
         """What the page says once it has its token, or knows that it gets none."""
         from playwright.sync_api import expect
@@ -120,6 +135,13 @@ class Browser:
         assert all(url.startswith(self.allowed) for url in self.requests), self.requests
 
 
+@pytest.fixture
+def browser(chromium, live_server, provider) -> Iterator[Browser]:
+    browser = Browser(chromium, live_server, provider)
+    yield browser
+    browser.close()
+
+
 def token_ready(page: Any) -> None:
     from playwright.sync_api import expect
 
@@ -132,9 +154,8 @@ def count(factory, model) -> int:
 
 
 def test_a_staff_member_answers_with_a_token_and_gets_only_one(
-    chromium, live_server, provider, token_wave, factory
+    browser, chromium, live_server, provider, token_wave, factory
 ):
-    browser = Browser(chromium, live_server, provider)
     page = browser.page
     section = browser.open_start()
     section.wait_for(state="visible")
@@ -144,19 +165,13 @@ def test_a_staff_member_answers_with_a_token_and_gets_only_one(
     assert "klaar" in browser.status()
     assert provider.calls == 1 and count(factory, TokenIssue) == 1
     assert browser.axe() == []
-    stored = page.evaluate("w => localStorage.getItem('monitor-token:' + w)", token_wave.id)
-    assert set(json.loads(stored)) == {"msg", "sig"}
+    assert set(json.loads(browser.stored_token(token_wave.id) or "{}")) == {"msg", "sig"}
     # A reload keeps the token: no second one is asked for.
-    browser.open_start()
-    token_ready(page)
+    browser.start_with_token()
     assert provider.calls == 1 and count(factory, TokenIssue) == 1
-    click_and_wait(page, "Start met mijn politieaccount")
-    while step(page) != "review":
-        answer_visible_questions(page, choice=1)
-        click_and_wait(page, "Volgende")
-    click_and_wait(page, "Verzenden")
+    browser.answer_and_send(choice=1)
     assert count(factory, Response) == 1 and count(factory, SpentToken) == 1
-    assert page.evaluate("w => localStorage.getItem('monitor-token:' + w)", token_wave.id) is None
+    assert browser.stored_token(token_wave.id) is None
     # The same person again, in this browser or another: no second token (409).
     browser.open_start()
     assert "al een toegangsbewijs gekregen" in browser.status()
@@ -164,35 +179,25 @@ def test_a_staff_member_answers_with_a_token_and_gets_only_one(
     other.open_start()
     assert "al een toegangsbewijs gekregen" in other.status()
     assert count(factory, TokenIssue) == 1 and count(factory, Response) == 1
-    browser.close()
     other.close()
 
 
-def test_a_spent_token_sent_again_is_refused_and_forgotten(
-    chromium, live_server, provider, token_wave, factory
-):
-    browser = Browser(chromium, live_server, provider)
+def test_a_spent_token_sent_again_is_refused_and_forgotten(browser, token_wave, factory):
     page = browser.page
     browser.open_start()
     token_ready(page)
-    token = page.evaluate("w => localStorage.getItem('monitor-token:' + w)", token_wave.id)
-    click_and_wait(page, "Start met mijn politieaccount")
-    while step(page) != "review":
-        answer_visible_questions(page, choice=0)
-        click_and_wait(page, "Volgende")
-    click_and_wait(page, "Verzenden")
+    token = browser.stored_token(token_wave.id)
+    browser.start_with_token()
+    browser.answer_and_send(choice=0)
     # A copy of the spent token put back (a backup of the profile, say): refused at start.
     put_back = "([w, t]) => localStorage.setItem('monitor-token:' + w, t)"
     page.evaluate(put_back, [token_wave.id, token])
-    browser.open_start()
-    token_ready(page)
-    click_and_wait(page, "Start met mijn politieaccount")
+    browser.start_with_token()
     assert "kunt u niet meer gebruiken" in page.locator(".error-summary").inner_text()
     # The page forgets it, and asks for a new one, which the same person does not get.
     assert "al een toegangsbewijs gekregen" in browser.status()
-    assert page.evaluate("w => localStorage.getItem('monitor-token:' + w)", token_wave.id) is None
+    assert browser.stored_token(token_wave.id) is None
     assert count(factory, Response) == 1
-    browser.close()
 
 
 def test_without_javascript_the_code_is_the_way_in(chromium, live_server, provider, token_wave):
@@ -207,14 +212,9 @@ def test_without_javascript_the_code_is_the_way_in(chromium, live_server, provid
     context.close()
 
 
-def test_save_and_resume_with_the_token_kept_in_the_browser(
-    chromium, live_server, provider, token_wave, factory
-):
-    browser = Browser(chromium, live_server, provider)
+def test_save_and_resume_with_the_token_kept_in_the_browser(browser, provider, token_wave, factory):
     page = browser.page
-    browser.open_start()
-    token_ready(page)
-    click_and_wait(page, "Start met mijn politieaccount")
+    browser.start_with_token()
     answer_visible_questions(page)
     click_and_wait(page, "Volgende")
     assert step(page) == "screener"
@@ -227,4 +227,3 @@ def test_save_and_resume_with_the_token_kept_in_the_browser(
     click_and_wait(page, "Start met mijn politieaccount")
     assert step(page) == "screener"  # where the answers left off
     assert provider.calls == 1 and count(factory, TokenIssue) == 1
-    browser.close()
