@@ -83,6 +83,8 @@ def spend(session: Session, wave: Wave, keys: Collection[Key]) -> set[Key]:
     attempts with one credential, whether in one batch or concurrent, one spends it."""
     codes = {h for kind, h in keys if kind == "code"}
     spent: set[Key] = set()
+    # By hash alone (a hash names one code of one wave), which keeps the query planner on
+    # the primary key; RETURNING tells which this transaction really spent.
     if codes:
         spent |= {
             ("code", h)
