@@ -103,9 +103,7 @@ def open_mini_wave(
             tokens=token_secret is not None,
         )
         load_frame(session, wave_id, frame)
-        open_wave(
-            session, wave_id, TODAY, secret=secret, token_secret=lambda: token_secret or b""
-        )
+        open_wave(session, wave_id, TODAY, secret=secret, token_secret=lambda: token_secret or b"")
         issued = issue_codes(session, wave_id, codes)
     return OpenWave(wave_id, questionnaire, issued)
 

@@ -18,8 +18,7 @@ from app.method.disclosure import DEFAULT_PROTECTION
 from app.problems import Conflict
 from app.responses.day_counts import wave_counts
 from app.responses.models import ResumeState
-from app.waves import answer_keys
-from app.waves import tokens
+from app.waves import answer_keys, tokens
 from app.waves.models import InvitationCode, Wave
 from app.waves.service import get_wave, hold_wave
 

@@ -140,7 +140,9 @@ def save_sealed_progress(
     replaces that draft. Sealed to the wave's answer key like a submission."""
     text = sealed.open_sealed(session, _secret(request), wave_id, body.sealed, "progress", today)
     draft = sealed.parse_body(BrowserDraftBody, text)
-    sealed.save_browser_draft(session, wave_id, draft.code, draft.lookup, draft.draft, today)
+    sealed.save_browser_draft(
+        session, wave_id, draft.credential(), draft.lookup, draft.draft, today
+    )
 
 
 @router.post("/sealed/progress/load", responses=problem_responses(403, 404, 409, 422, 429))
@@ -154,7 +156,7 @@ def load_sealed_progress(
     )
     key = sealed.parse_body(BrowserDraftKey, text)
     return BrowserDraft(
-        draft=sealed.load_browser_draft(session, wave_id, key.code, key.lookup, today)
+        draft=sealed.load_browser_draft(session, wave_id, key.credential(), key.lookup, today)
     )
 
 

@@ -5,8 +5,8 @@ key pair (`token_key`), who has had a token (`token_issue`, a keyed hash of the 
 subject) and the tokens used (`spent_token`, hashes of their messages). The last two are
 WITHOUT ROWID tables on SQLite, so that no rowid counts their arrivals (app/waves/models.py).
 
-Revision ID: 0009
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 """
 
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0007"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
