@@ -143,13 +143,28 @@ def wave_create(
             "--pilot", help="A trial run: never published, never the reference for a change"
         ),
     ] = False,
+    tokens: Annotated[
+        bool,
+        typer.Option(
+            "--tokens",
+            help="Staff may also take part with a blind-signed token from their intranet "
+            "sign-in (besides codes); needs single sign-on (MONITOR_JWKS_FILE)",
+        ),
+    ] = False,
 ) -> None:
     """Create a wave (as a draft: load a frame, then open it)."""
     from app.waves.service import create_wave
 
     opens_at, closes_at = parse_date(opens, "--opens"), parse_date(closes, "--closes")
     with unit_of_work() as session:
-        wave = create_wave(session, wave_id, questionnaire, opens_at, closes_at, title, pilot=pilot)
+        wave = create_wave(
+            session, wave_id, questionnaire, opens_at, closes_at, title, pilot=pilot, tokens=tokens
+        )
+    if tokens and settings().jwks_file is None:
+        say(
+            "note: tokens are issued to staff signed in on the intranet; until single sign-on "
+            "is configured (MONITOR_JWKS_FILE, see the README) only codes work"
+        )
     say(
         f"{'pilot wave' if wave.pilot else 'wave'} {wave.id} created ({wave.questionnaire_id}, "
         f"{wave.opens_at} to {wave.closes_at}); next: 'monitor frame load {wave.id} FRAME.csv'"
@@ -170,14 +185,29 @@ def wave_open(
     from app.dependencies import utc_date
     from app.files import secret_key
     from app.waves.service import open_wave
+    from app.waves.token_keys import fingerprint, public_key
 
-    secret = secret_key(settings().secret_key_file)
+    config = settings()
     with unit_of_work() as session:
-        wave = open_wave(session, wave_id, utc_date(), early=early, secret=secret)
+        wave = open_wave(
+            session,
+            wave_id,
+            utc_date(),
+            early=early,
+            secret=secret_key(config.secret_key_file),
+            token_secret=lambda: secret_key(config.token_secret_file),
+        )
+        key = public_key(session, wave_id)
     say(
         f"wave {wave_id} is open: it takes responses until {wave.closes_at} (UTC) or "
         f"'monitor wave close {wave_id}'; codes: 'monitor codes issue {wave_id} --count N'"
     )
+    if key is not None:
+        say(
+            f"  staff may also take part with a token from their intranet sign-in; the "
+            f"wave's token key is {fingerprint(key)} (publish it, so that staff can check "
+            "that everyone's page uses the same key)"
+        )
 
 
 @wave_app.command("close")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -45,6 +46,17 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_role_claim: str = "role"
+    # Blind-signed tokens (waves created with --tokens): a staff member's sign-in counts as
+    # staff when this claim (a dotted path; a string, a list or a boolean) holds this value.
+    jwt_staff_claim: str = "role"
+    jwt_staff_value: str = "staff"
+    # The key that seals each token wave's private key and keys the hashes of who has had
+    # a token (made on first use; every worker and host of one deployment must share it).
+    token_secret_file: Path = Path("var/token.key")
+    # Where the survey page gets the staff member's sign-in for a token: the intranet's
+    # endpoint, called from the browser with its cookies, that answers with a JWT (as
+    # {"access_token": ...}, {"id_token": ...} or plain text). None: no button.
+    identity_token_url: str | None = None
     # The survey's session cookie is sealed with the key in this file (made on first use;
     # every worker and host of one deployment must share it).
     secret_key_file: Path = Path("var/secret.key")
@@ -59,6 +71,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("identity_token_url")
+    @classmethod
+    def _identity_url_is_web(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("MONITOR_IDENTITY_TOKEN_URL must be an http(s) address")
+        return value
+
+    def identity_origins(self) -> tuple[str, ...]:
+        """The origin the survey page fetches the sign-in from, if not our own."""
+        if not self.identity_token_url:
+            return ()
+        url = urlsplit(self.identity_token_url)
+        return (f"{url.scheme}://{url.netloc}",)
 
     @model_validator(mode="after")
     def _sso_is_complete(self) -> Settings:

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -93,3 +95,17 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert_new(session: Session, table: type[Base], rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the rows whose primary key (a single text column) is not there yet; the keys
+    this transaction inserted. Concurrent inserts of one key store it once: the later
+    transaction waits for the earlier and then finds it (PostgreSQL; SQLite has one
+    writer at a time)."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    (key,) = table.__mapper__.primary_key
+    statement = insert(table).values(rows).on_conflict_do_nothing().returning(key)
+    return set(session.scalars(statement))

@@ -100,7 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(AccessLog)
-    app.add_middleware(SecurityHeaders)  # outermost: every response gets the headers
+    # Outermost: every response gets the headers.
+    app.add_middleware(SecurityHeaders, connect_to=settings.identity_origins())
     _configure_logging(settings.log_level)
     return app
 

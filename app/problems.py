@@ -127,6 +127,9 @@ class Code(StrEnum):
     EXCLUSIVE_OPTION = "exclusive_option", "an exclusive option cannot be combined with others"
     OUT_OF_RANGE = "out_of_range", "must be between {min} and {max}"
     TOO_LONG = "too_long", "at most {max_length} characters"
+    # --- codes and tokens ---
+    MISSING_CREDENTIAL = "missing_credential", "send either a code or a token, not both"
+    INVALID_BLINDED_MESSAGE = "invalid_blinded_message", "{reason}"
     INVALID_TEXT = "invalid_text", "not valid text: {reason}"
     UNKNOWN_CELL = (
         "unknown_cell",

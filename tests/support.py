@@ -85,9 +85,11 @@ def open_mini_wave(
     questionnaire: Questionnaire | None = None,
     pilot: bool = False,
     secret: bytes | None = None,
+    token_secret: bytes | None = None,
 ) -> OpenWave:
     """Publish the mini questionnaire and open a wave (or a pilot) on it, with a frame
-    and codes; with the server's `secret`, with its answer key too."""
+    and codes; with the server's `secret`, with its answer key too; with `token_secret`,
+    a token wave whose key is sealed under it."""
     questionnaire = questionnaire or load_fixture()
     with session_scope(factory) as session:
         publish(session, questionnaire)
@@ -98,9 +100,10 @@ def open_mini_wave(
             TODAY - timedelta(days=7),
             TODAY + timedelta(days=30),
             pilot=pilot,
+            tokens=token_secret is not None,
         )
         load_frame(session, wave_id, frame)
-        open_wave(session, wave_id, TODAY, secret=secret)
+        open_wave(session, wave_id, TODAY, secret=secret, token_secret=lambda: token_secret or b"")
         issued = issue_codes(session, wave_id, codes)
     return OpenWave(wave_id, questionnaire, issued)
 

@@ -16,7 +16,7 @@ from app.cli import app
 from app.closing.models import Estimate
 from app.config import get_settings
 from app.waves.codes import ALPHABET, ENTROPY_BITS, code_hash
-from app.waves.models import AnswerKey, FrameCell, InvitationCode, Wave
+from app.waves.models import AnswerKey, FrameCell, InvitationCode, TokenKey, Wave
 from tests.builders import filled_wave, submit_all
 from tests.support import FIXTURES, MINI_FRAME, answers, open_mini_wave
 
@@ -364,3 +364,26 @@ def test_issuing_many_codes_shows_progress_on_stderr(monitor, tmp_path):
         "codes: 100% (25,000 of 25,000)",
         "25000 codes issued for wave 2026",
     ]
+
+
+def test_a_token_wave_gets_its_key_at_open_and_loses_it_at_close(
+    monitor, tmp_path, factory, monkeypatch
+):
+    monkeypatch.setenv("MONITOR_TOKEN_SECRET_FILE", str(tmp_path / "token.key"))
+    monitor("survey", "publish")
+    created_now = monitor(*create_args(), "--tokens").stderr
+    assert "until single sign-on is configured" in created_now
+    (tmp_path / "frame.csv").write_text(MINI_FRAME, encoding="utf-8")
+    monitor("frame", "load", "2026", str(tmp_path / "frame.csv"))
+    with factory() as session:
+        assert session.get(Wave, "2026").tokens
+        assert session.scalar(select(func.count()).select_from(TokenKey)) == 0
+    opened = monitor("wave", "open", "2026").stderr
+    assert re.search(r"token key is sha256:[0-9a-f]{64}", opened)
+    assert (tmp_path / "token.key").stat().st_mode & 0o777 == 0o600
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(TokenKey)) == 1
+    closed = monitor("wave", "close", "2026").stderr
+    assert "destroying the token key" in closed
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(TokenKey)) == 0

@@ -23,7 +23,7 @@ from app.auth.sso import looks_like_jwt, verify_token
 from app.config import Settings
 from app.db import session_scope
 from app.dependencies import TodayDep
-from app.problems import Forbidden, ProblemError, Unauthorized
+from app.problems import Forbidden, NotFound, ProblemError, Unauthorized
 from app.ratelimit import FailureLimit
 
 Role = Literal["analyst", "admin"]
@@ -126,3 +126,33 @@ def _printable(text: str) -> str:
 
 AnalystKey = Annotated[Principal, Depends(require_role("analyst"))]
 AdminKey = Annotated[Principal, Depends(require_role("admin"))]
+
+
+def staff_subject(request: Request, credentials: Credentials) -> str:
+    """The subject of a staff member's intranet sign-in (a bearer JWT checked as single
+    sign-on checks it, whose staff claim holds): 401, 403; 404 where this server has no
+    single sign-on, and so issues no tokens at all.
+
+    Nothing of it is recorded: an audit line per token would keep who had a token, and
+    when, next to the responses' arrival. Failed sign-ins count with failed keys.
+    """
+    if credentials is None:
+        raise Unauthorized("this needs your intranet sign-in: 'Authorization: Bearer JWT'")
+    settings: Settings = request.app.state.settings
+    if settings.jwks_file is None:
+        raise NotFound(
+            "this server issues no tokens: it has no intranet sign-in (MONITOR_JWKS_FILE)"
+        )
+    failures: FailureLimit = request.app.state.key_failures
+    try:
+        identity = verify_token(credentials.credentials, settings)
+    except Refused:
+        failures.refuse_when_full(request.scope)
+        failures.failed(request.scope)
+        raise
+    if not identity.staff:
+        raise Forbidden("this sign-in does not say that you are staff")
+    return identity.subject
+
+
+StaffSubject = Annotated[str, Depends(staff_subject)]

@@ -32,6 +32,7 @@ INVALID_TOKEN = "(invalid token)"  # noqa: S105 (a label, not a secret)
 class TokenIdentity:
     subject: str
     role: str | None  # "analyst", "admin", or None: no monitor role
+    staff: bool  # the staff claim holds (MONITOR_JWT_STAFF_CLAIM, _VALUE): may have tokens
 
 
 def looks_like_jwt(credentials: str) -> bool:
@@ -63,7 +64,11 @@ def verify_token(token: str, settings: Settings) -> TokenIdentity:
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise _invalid("no subject")
-    return TokenIdentity(subject, _role(claims, settings.jwt_role_claim))
+    return TokenIdentity(
+        subject,
+        _role(claims, settings.jwt_role_claim),
+        _holds(claims, settings.jwt_staff_claim, settings.jwt_staff_value),
+    )
 
 
 def _invalid(reason: str) -> Refused:
@@ -83,13 +88,26 @@ def _signing_key(keys: jwt.PyJWKSet, kid: Any) -> jwt.PyJWK:
     raise _UnknownKey
 
 
-def _role(claims: dict[str, Any], claim: str) -> str | None:
-    """The highest monitor role in the claim (a dotted path; a string or a list)."""
+def _claim_values(claims: dict[str, Any], claim: str) -> list[Any]:
+    """The values of a claim named by a dotted path (a string or a list)."""
     value: Any = claims
     for part in claim.split("."):
         value = value.get(part) if isinstance(value, dict) else None
-    values = value if isinstance(value, list) else [value]
+    return value if isinstance(value, list) else [value]
+
+
+def _role(claims: dict[str, Any], claim: str) -> str | None:
+    """The highest monitor role in the claim."""
+    values = _claim_values(claims, claim)
     return next((role for role in reversed(ROLES) if role in values), None)
+
+
+def _holds(claims: dict[str, Any], claim: str, wanted: str) -> bool:
+    """Whether the claim holds `wanted`; a JSON `true` holds "true"."""
+    return any(
+        (str(value).lower() if isinstance(value, bool) else value) == wanted
+        for value in _claim_values(claims, claim)
+    )
 
 
 def _reason(exc: Exception) -> str:

@@ -42,14 +42,19 @@ def seal(session: Session, wave: Wave) -> None:
 
 
 # The tables a submission writes: responses come and go, codes are spent (deleted),
-# drafts are saved and deleted, and the day's counts are replaced; and the answer keys,
-# of which the close deletes the wave's: no page may keep its (sealed) private key.
+# tokens are spent (their hashes stored, deleted at close), drafts are saved and deleted,
+# and the day's counts are replaced; the answer keys, of which the close deletes the
+# wave's: no page may keep its (sealed) private key. And those of the token waves'
+# issuing: who had a token, and the sealed key, which no dead row may keep either.
 WRITTEN_WHILE_OPEN = (
     "response",
     "invitation_code",
+    "spent_token",
     "resume_state",
     "respondent_count",
     "answer_key",
+    "token_issue",
+    "token_key",
 )
 
 

@@ -18,7 +18,7 @@ from app.method.disclosure import DEFAULT_PROTECTION
 from app.problems import Conflict
 from app.responses.day_counts import wave_counts
 from app.responses.models import ResumeState
-from app.waves import answer_keys
+from app.waves import answer_keys, tokens
 from app.waves.models import InvitationCode, Wave
 from app.waves.service import get_wave, hold_wave
 
@@ -43,6 +43,9 @@ def close_wave(
     answer_keys.destroy(session, wave_id)
     step("sealing the responses (drafts deleted, rewritten in random order)")
     seal(session, wave)
+    if wave.tokens:
+        step("destroying the token key, who had tokens and which were used")
+        tokens.destroy(session, wave.id)
     step(f"computing the figures of {len(indicators.indicators)} indicators")
     store_wave_estimates(session, wave, indicators, min_cell, protection)
     return wave

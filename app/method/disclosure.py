@@ -268,9 +268,9 @@ def audit_proportion(
         # every data set the attacker could find, so narrower than the promise, the
         # figure fails without the integer programmes (which are slowest exactly there,
         # proving that nothing else fits).
-        shown = search.shortcut(k, protection)
-        if shown is not None:
-            bands.append(shown)
+        settled = search.shortcut(k, protection)
+        if settled is not None:
+            bands.append(settled)
             continue
         low, high = search.relaxed()
         if high - low < 2 * protection - 1e-9:

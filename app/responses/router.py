@@ -46,7 +46,7 @@ router = APIRouter(
 async def submit_response(wave_id: WaveId, body: SubmissionBody, request: Request) -> Recorded:
     """Record one anonymous response and spend its code, both or neither."""
     intake: Intake = request.app.state.intake
-    await intake.submit(service.Submission(wave_id, body.code, body.answers))
+    await intake.submit(service.Submission(wave_id, body.credential(), body.answers))
     return Recorded()
 
 
@@ -56,7 +56,7 @@ def check_code(
 ) -> CodeAccepted:
     """Whether a code can be used, before the first question; spends nothing and says
     nothing about drafts."""
-    service.check_code(session, wave_id, body.code, today)
+    service.check_code(session, wave_id, body.credential(), today)
     return CodeAccepted()
 
 
@@ -72,7 +72,7 @@ def save_progress(
     """Save unfinished answers as the draft of this code and `resume_key`, sealed with a
     key derived from both; each save replaces that draft. Judged like a submission,
     except that required questions may be missing."""
-    service.save_progress(session, wave_id, body.code, body.resume_key, body.answers, today)
+    service.save_progress(session, wave_id, body.credential(), body.resume_key, body.answers, today)
 
 
 @router.post("/progress/load", responses=problem_responses(403, 404, 409, 422, 429))
@@ -82,7 +82,7 @@ def load_progress(
     """The answers of the draft of this code and `resume_key`; a wrong or missing key
     gets the 403 of a bad code."""
     return SavedAnswers(
-        answers=service.load_progress(session, wave_id, body.code, body.resume_key, today)
+        answers=service.load_progress(session, wave_id, body.credential(), body.resume_key, today)
     )
 
 
@@ -140,7 +140,9 @@ def save_sealed_progress(
     replaces that draft. Sealed to the wave's answer key like a submission."""
     text = sealed.open_sealed(session, _secret(request), wave_id, body.sealed, "progress", today)
     draft = sealed.parse_body(BrowserDraftBody, text)
-    sealed.save_browser_draft(session, wave_id, draft.code, draft.lookup, draft.draft, today)
+    sealed.save_browser_draft(
+        session, wave_id, draft.credential(), draft.lookup, draft.draft, today
+    )
 
 
 @router.post("/sealed/progress/load", responses=problem_responses(403, 404, 409, 422, 429))
@@ -154,7 +156,7 @@ def load_sealed_progress(
     )
     key = sealed.parse_body(BrowserDraftKey, text)
     return BrowserDraft(
-        draft=sealed.load_browser_draft(session, wave_id, key.code, key.lookup, today)
+        draft=sealed.load_browser_draft(session, wave_id, key.credential(), key.lookup, today)
     )
 
 

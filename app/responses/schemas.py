@@ -3,10 +3,11 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.problems import Code
+from app.responses.credentials import Credential, Token
 
 
 class _Strict(BaseModel):
@@ -45,15 +46,51 @@ def _refuse_surrogates(value: Any, where: str) -> Any:
     return value
 
 
+# A token's fields are base64url: far below this for any key the monitor makes.
+TOKEN_FIELD_MAX = 4096
+
+
+class TokenBody(_Strict):
+    msg: str = Field(
+        max_length=TOKEN_FIELD_MAX,
+        description="The prepared message: 32 random bytes, then the client's message "
+        "(base64url without padding)",
+    )
+    sig: str = Field(
+        max_length=TOKEN_FIELD_MAX,
+        description="The unblinded signature of `msg` (base64url without padding)",
+    )
+
+
 class CodeBody(_Strict):
-    code: str = Field(
-        description="The invitation code, as printed (case, spaces and dashes do not matter)"
+    """A code, or in a token wave a token in its place (exactly one of them)."""
+
+    code: str | None = Field(
+        default=None,
+        description="The invitation code, as printed (case, spaces and dashes do not matter)",
+    )
+    token: TokenBody | None = Field(
+        default=None,
+        description="Instead of a code, in a wave that uses tokens: a blind-signed token "
+        "(RSABSSA-SHA384-PSS-Randomized, RFC 9474)",
     )
 
     @field_validator("code")
     @classmethod
-    def _code_is_text(cls, value: str) -> str:
+    def _code_is_text(cls, value: str | None) -> str | None:
         return _refuse_surrogates(value, "code")
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> CodeBody:
+        if (self.code is None) == (self.token is None):
+            raise PydanticCustomError(*Code.MISSING_CREDENTIAL.says())
+        return self
+
+    def credential(self) -> Credential:
+        if self.token is not None:
+            return Token.parse(self.token.msg, self.token.sig)
+        assert self.code is not None
+        return self.code
 
 
 class SubmissionBody(CodeBody):

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 from app.problems import Code, Conflict, FieldError, Forbidden, InvalidInput
 from app.questionnaires.service import get_version
 from app.responses import drafts
-from app.responses.service import CODE_REFUSED, open_wave_for, require_code
+from app.responses.credentials import Credential, secret_of
+from app.responses.service import CODE_REFUSED, open_wave_for, require_credential
 from app.waves import answer_keys
 from app.waves.answer_keys import EnvelopeRefused, Sizes
 from app.waves.codes import normalize
@@ -123,13 +124,14 @@ def _lookup_secret(lookup: str) -> bytes:
 
 
 def save_browser_draft(
-    session: Session, wave_id: str, code: str, lookup: str, draft: str, today: date
+    session: Session, wave_id: str, credential: Credential, lookup: str, draft: str, today: date
 ) -> None:
     """Keep the page's encrypted draft: 404, 409, 403 for the code, then 422 unless it
     has exactly the wave's draft size (padded like every submission). Its answers cannot
     be judged here: only the page can read them."""
     wave, sizes = wave_and_sizes(session, wave_id, today, for_writing=True)
-    require_code(session, wave, code)
+    require_credential(session, wave, credential)
+    code = secret_of(credential)
     secret = _lookup_secret(lookup)
     sealed = b64url_decode(draft, "draft")
     if len(sealed) != sizes.draft_bytes:
@@ -137,11 +139,14 @@ def save_browser_draft(
     drafts.keep(session, wave.id, code, browser_draft_lookup(wave.id, code, secret), sealed)
 
 
-def load_browser_draft(session: Session, wave_id: str, code: str, lookup: str, today: date) -> str:
+def load_browser_draft(
+    session: Session, wave_id: str, credential: Credential, lookup: str, today: date
+) -> str:
     """The page's encrypted draft (base64url): 404, 409, then the one 403 of a bad code
     for a bad code and for a lookup without a draft alike."""
     wave, _ = wave_and_sizes(session, wave_id, today)
-    require_code(session, wave, code)
+    require_credential(session, wave, credential)
+    code = secret_of(credential)
     try:
         secret = _lookup_secret(lookup)
     except InvalidInput:

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.problems import Code, Conflict, FieldError, Forbidden, InvalidInput, ProblemError
 from app.questionnaires.service import get_version
 from app.responses import drafts
+from app.responses.credentials import Credential, Key, key_of, secret_of, spend, usable
 from app.responses.models import Response
 from app.responses.validation import validate_many
-from app.waves.codes import code_hash
-from app.waves.models import InvitationCode, Wave
+from app.waves.models import Wave
 from app.waves.service import accepts_responses, frame_cell_set, get_wave, hold_wave
 
 # One message for unknown, foreign and spent codes: it tells an attacker nothing.
@@ -49,23 +49,17 @@ def open_wave_for(
     return wave
 
 
-def require_code(session: Session, wave: Wave, code: str) -> str:
-    """The code's hash if it is an unspent code of this wave, else 403."""
-    digest = code_hash(code)
-    valid = session.scalar(
-        select(
-            exists().where(InvitationCode.code_hash == digest, InvitationCode.wave_id == wave.id)
-        )
-    )
-    if not valid:
+def require_credential(session: Session, wave: Wave, credential: Credential) -> None:
+    """403 unless the code or token is an unspent one of this wave."""
+    if not usable(session, wave, [credential]):
         raise Forbidden(CODE_REFUSED)
-    return digest
 
 
-def check_code(session: Session, wave_id: str, code: str, today: date) -> None:
-    """404, 409 or 403 unless the code can be used now; it says nothing about drafts."""
+def check_code(session: Session, wave_id: str, credential: Credential, today: date) -> None:
+    """404, 409 or 403 unless the code or token can be used now; it says nothing about
+    drafts."""
     wave = open_wave_for(session, wave_id, today)
-    require_code(session, wave, code)
+    require_credential(session, wave, credential)
 
 
 @dataclass(frozen=True)
@@ -73,7 +67,7 @@ class Submission:
     """One respondent's answers as sent: held in memory only until they are recorded."""
 
     wave_id: str
-    code: str
+    code: Credential  # a code, or a token where a code goes
     answers: dict[str, Any]
 
 
@@ -81,12 +75,13 @@ def record(
     session: Session, submissions: Sequence[Submission], today: date
 ) -> list[ProblemError | None]:
     """Judge and store submissions together: for each, None when its response is stored
-    and its code spent, or the problem that refused it (404, 409, 403, 422), in which case
-    nothing of it is stored.
+    and its code (or token) spent, or the problem that refused it (404, 409, 403, 422), in
+    which case nothing of it is stored.
 
     A code is checked before the answers: an unusable code gets 403 whatever the answers.
-    Codes are spent by one DELETE: of several submissions with one code, whether in this
-    batch or in concurrent transactions, exactly one is stored.
+    Codes are spent by one DELETE, tokens by one INSERT of new keys: of several
+    submissions with one code or token, whether in this batch or in concurrent
+    transactions, exactly one is stored.
     """
     outcomes: list[ProblemError | None] = [None] * len(submissions)
     by_wave: dict[str, list[int]] = {}
@@ -112,33 +107,13 @@ def _record_for_wave(
     judged = validate_many(
         questionnaire, [s.answers for s in submissions], frame_cell_set(session, wave.id)
     )
-    digests = [code_hash(s.code) for s in submissions]
-    # The wave's codes among those sent, by primary key; then the valid ones are spent by
-    # hash alone (a hash names one code of one wave), which keeps the query planner on
-    # the primary key. RETURNING tells which this transaction really spent.
-    known = set(
-        session.scalars(
-            select(InvitationCode.code_hash).where(
-                InvitationCode.code_hash.in_(set(digests)), InvitationCode.wave_id == wave.id
-            )
-        )
-    )
-    claims: dict[str, int] = {}  # the first valid submission for each of the wave's codes
+    digests = [key_of(s.code) for s in submissions]
+    known = usable(session, wave, [s.code for s in submissions])
+    claims: dict[Key, int] = {}  # the first valid submission for each usable credential
     for k, (_, errors) in enumerate(judged):
         if not errors and digests[k] in known:
             claims.setdefault(digests[k], k)
-    spent = (
-        set(
-            session.scalars(
-                delete(InvitationCode)
-                .where(InvitationCode.code_hash.in_(claims))
-                .returning(InvitationCode.code_hash)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        if claims
-        else set()
-    )
+    spent = spend(session, wave, claims.keys())
     outcomes: list[ProblemError | None] = []
     stored: list[int] = []
     for k, (_, errors) in enumerate(judged):
@@ -152,7 +127,7 @@ def _record_for_wave(
         else:
             outcomes.append(Forbidden(CODE_REFUSED))
     if stored:
-        drafts.delete_for_codes(session, wave.id, [submissions[k].code for k in stored])
+        drafts.delete_for_codes(session, wave.id, [secret_of(submissions[k].code) for k in stored])
         store_responses(session, wave.id, [judged[k][0] for k in stored])
     return outcomes
 
@@ -174,7 +149,7 @@ def store_responses(session: Session, wave_id: str, validated: list[dict[str, An
 def save_progress(
     session: Session,
     wave_id: str,
-    code: str,
+    credential: Credential,
     resume_key: str | None,
     answers: dict[str, Any],
     today: date,
@@ -183,7 +158,7 @@ def save_progress(
     (code, or no key), then 422 (a key of the wrong length, or answers that would not be
     accepted in a submission; required questions may still be missing)."""
     wave = open_wave_for(session, wave_id, today, for_writing=True)
-    require_code(session, wave, code)
+    require_credential(session, wave, credential)
     if resume_key is None:
         raise Forbidden(CODE_REFUSED)
     errors = (
@@ -203,27 +178,30 @@ def save_progress(
         raise InvalidInput(
             f"{len(errors)} problem(s) in the saved answers; nothing was saved", errors
         )
+    code = secret_of(credential)
     drafts.store(session, wave.id, code, drafts.draft_key(wave.id, code, resume_key), answers)
 
 
 def find_progress(
-    session: Session, wave: Wave, code: str, resume_key: str | None
+    session: Session, wave: Wave, credential: Credential, resume_key: str | None
 ) -> dict[str, Any] | None:
-    """The draft of this code and key, if there is one (the code already checked)."""
+    """The draft of this code (or token) and key, if there is one (the code already
+    checked)."""
     if not drafts.acceptable_resume_key(resume_key):
         return None
     assert resume_key is not None
-    return drafts.read(session, wave.id, drafts.draft_key(wave.id, code, resume_key))
+    key = drafts.draft_key(wave.id, secret_of(credential), resume_key)
+    return drafts.read(session, wave.id, key)
 
 
 def load_progress(
-    session: Session, wave_id: str, code: str, resume_key: str | None, today: date
+    session: Session, wave_id: str, credential: Credential, resume_key: str | None, today: date
 ) -> dict[str, Any]:
     """The draft's answers: 404, 409, then one 403 for a bad code and for a wrong or
     missing key alike (it tells nobody whether a draft exists)."""
     wave = open_wave_for(session, wave_id, today)
-    require_code(session, wave, code)
-    found = find_progress(session, wave, code, resume_key)
+    require_credential(session, wave, credential)
+    found = find_progress(session, wave, credential, resume_key)
     if found is None:
         raise Forbidden(CODE_REFUSED)
     return found

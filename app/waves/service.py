@@ -18,6 +18,7 @@ from app.questionnaires.service import get_version
 from app.waves import answer_keys
 from app.waves.codes import code_hash, new_code
 from app.waves.models import FrameCell, InvitationCode, Wave
+from app.waves.token_keys import make_key
 
 FRAME_HEADER = ["organisation", "unit", "function_group", "headcount"]
 WAVE_ID_MAX = 32
@@ -63,9 +64,11 @@ def create_wave(
     title: str | None = None,
     *,
     pilot: bool = False,
+    tokens: bool = False,
 ) -> Wave:
     """A new wave (a draft: load a frame, then open it). A pilot runs like any wave but
-    is never published and never the reference of a change."""
+    is never published and never the reference of a change. A token wave takes, besides
+    codes, tokens that staff get with their intranet sign-in (app/waves/tokens.py)."""
     if not wave_id or len(wave_id) > WAVE_ID_MAX or not wave_id.replace("-", "").isalnum():
         raise InvalidInput(f"wave id '{wave_id}' must be 1-{WAVE_ID_MAX} letters, digits or dashes")
     if opens > closes:
@@ -84,6 +87,7 @@ def create_wave(
         closes_at=closes,
         status="draft",
         pilot=pilot,
+        tokens=tokens,
     )
     session.add(wave)
     session.flush()
@@ -229,12 +233,14 @@ def open_wave(
     *,
     early: bool = False,
     secret: bytes | None = None,
+    token_secret: Callable[[], bytes] | None = None,
 ) -> Wave:
     """Start taking responses. Before the wave's opening date only with `early`: codes
     handed out in advance would work at once, which an operator preparing the wave does
     not expect. With the server's `secret`, the wave gets its answer key (app.waves.
     answer_keys), to which the survey page encrypts answers; without one (waves the demo
-    opens only to close them) the survey pages send answers as plain forms."""
+    opens only to close them) the survey pages send answers as plain forms. A token wave
+    gets its key pair, sealed under `token_secret()`."""
     wave = get_wave(session, wave_id)
     if wave.status == "open":
         raise Conflict(f"wave {wave_id} is already open")
@@ -250,6 +256,10 @@ def open_wave(
             "codes work at once: run 'monitor wave open' on the opening date, or add "
             "--early to open it now"
         )
+    if wave.tokens:
+        if token_secret is None:
+            raise Conflict(f"wave {wave_id} uses tokens: opening it needs the token secret")
+        make_key(session, wave, token_secret())
     wave.status = "open"
     session.flush()
     if secret is not None:

@@ -60,6 +60,7 @@ from app.questionnaires.conditions import dump_condition
 from app.questionnaires.schema import DEFAULT_LANGUAGE, Module, Question, Questionnaire
 from app.questionnaires.service import get_version
 from app.ratelimit import FailureLimit
+from app.responses.credentials import Credential, Token
 from app.responses.drafts import new_resume_key
 from app.responses.intake import Intake
 from app.responses.service import (
@@ -67,7 +68,7 @@ from app.responses.service import (
     check_code,
     find_progress,
     open_wave_for,
-    require_code,
+    require_credential,
     save_progress,
 )
 from app.responses.validation import Cell, validate_answers
@@ -93,6 +94,7 @@ START = "/"
 BEGIN = "/vragenlijst/start"
 SURVEY = "/vragenlijst"  # every page after the code page
 WHOLE_FORM = "/vragenlijst/formulier"  # the whole questionnaire, for the page script
+TOKEN_FIELDS = ("token_msg", "token_sig")  # filled in by the page script (token.js)
 NOTICES = ("session", "closed")  # why the code page is shown again
 SENT = "sent"  # no survey, because this browser sent its answers a short while ago
 
@@ -224,7 +226,7 @@ class NoSurvey(Exception):
 def open_survey(session: Session, who: Respondent, today: date) -> Survey:
     """The respondent's wave, questionnaire and saved answers (404, 409, 403)."""
     wave = open_wave_for(session, who.wave_id, today)
-    require_code(session, wave, who.code)
+    require_credential(session, wave, who.code)
     answers = find_progress(session, wave, who.code, who.resume_key) or {}
     return Survey(wave, get_version(session, wave.questionnaire_id), who, answers)
 
@@ -253,8 +255,16 @@ def restart(request: Request, lang: str, reason: NoSurvey) -> RedirectResponse:
 
 
 @router.get(START)
-def start_page(session: SessionDep, today: TodayDep, lang: LangDep, melding: str = "") -> Response:
-    return _start(session, today, lang, notice=melding if melding in NOTICES else "")
+def start_page(
+    session: SessionDep, today: TodayDep, lang: LangDep, settings: SettingsDep, melding: str = ""
+) -> Response:
+    return _start(
+        session,
+        today,
+        lang,
+        notice=melding if melding in NOTICES else "",
+        identity_url=settings.identity_token_url,
+    )
 
 
 def _start(
@@ -267,7 +277,12 @@ def _start(
     code: str = "",
     chosen: str = "",
     notice: str = "",
+    identity_url: str | None = None,
+    token_refused: bool = False,
 ) -> HTMLResponse:
+    """The start page. With `identity_url` (the intranet's sign-in endpoint) and an open
+    token wave, it offers to start with the intranet account instead of a code (token.js);
+    `token_refused` tells the page script that its token was refused."""
     t = TEXTS[lang]
     waves = [(w, get_version(session, w.questionnaire_id)) for w in open_waves(session, today)]
     questionnaire = waves[0][1] if len(waves) == 1 else None
@@ -293,6 +308,10 @@ def _start(
         action=link(BEGIN, lang),
         whole_form=link(WHOLE_FORM, lang),
         sealed_waves=" ".join(w.id for w, _ in waves if answer_keys.find(session, w.id)),
+        token_wave=next((w for w, _ in waves if w.tokens), None) if identity_url else None,
+        identity_url=identity_url,
+        token_refused=token_refused,
+        token_fields=TOKEN_FIELDS,
     )
 
 
@@ -300,16 +319,23 @@ def _start(
 def start(
     request: Request, form: FormDep, session: SessionDep, today: TodayDep, lang: LangDep
 ) -> Response:
-    """Check the code with the service behind POST /api/v1/waves/{id}/codes/check, then
-    continue where the respondent was: the first page with a question still to answer."""
+    """Check the code (or the token the page script got with the staff member's sign-in)
+    with the service behind POST /api/v1/waves/{id}/codes/check, then continue where the
+    respondent was: the first page with a question still to answer."""
     t = TEXTS[lang]
     code = (form.get("code") or [""])[0].strip()
     wave_id = (form.get("wave") or [""])[0]
     resume_key = (form.get("resume_key") or [""])[0].strip()
+    token_msg, token_sig = ((form.get(name) or [""])[0] for name in TOKEN_FIELDS)
+    identity_url = request.app.state.settings.identity_token_url
+    credential: Credential = code
+    refused = t["code_refused"]
+    if token_msg and token_sig and not code:
+        credential, refused = Token.parse(token_msg, token_sig), t["token_refused"]
     errors = {}
     if not wave_id:
         errors["wave"] = t["wave_missing"]
-    if not code:
+    if not credential:
         errors["code"] = t["code_missing"]
     if not errors:
         # Counted with the API's code checks: one client, one budget (app.ratelimit).
@@ -318,26 +344,44 @@ def start(
         code_accepted = False
         try:
             with failures.attempt(request.scope):
-                check_code(session, wave_id, code, today)
+                check_code(session, wave_id, credential, today)
                 code_accepted = True
                 wave = open_wave_for(session, wave_id, today)
-                if resume_key and find_progress(session, wave, code, resume_key) is None:
+                if resume_key and find_progress(session, wave, credential, resume_key) is None:
                     raise Forbidden("no draft for this code and resume key")
         except TooManyRequests as refusal:
             errors["code"] = t["code_too_many"]
-            page = _start(session, today, lang, status=429, errors=errors, chosen=wave_id)
+            page = _start(
+                session,
+                today,
+                lang,
+                status=429,
+                errors=errors,
+                chosen=wave_id,
+                identity_url=identity_url,
+            )
             page.headers.update(refusal.headers or {})
             return page
         except Forbidden:
             if code_accepted:
                 errors["resume_key"] = t["resume_key_refused"]
             else:
-                errors["code"] = t["code_refused"]
+                errors["code"] = refused
         except (Conflict, NotFound):
             errors["code"] = t["wave_closed"]
     if errors:
-        return _start(session, today, lang, status=422, errors=errors, code=code, chosen=wave_id)
-    who = Respondent(wave_id, code, resume_key or new_resume_key())
+        return _start(
+            session,
+            today,
+            lang,
+            status=422,
+            errors=errors,
+            code=code,
+            chosen=wave_id,
+            identity_url=identity_url,
+            token_refused=isinstance(credential, Token) and "code" in errors,
+        )
+    who = Respondent(wave_id, credential, resume_key or new_resume_key())
     survey = open_survey(session, who, today)
     target = service.first_module_with_errors(survey.questionnaire, survey.remaining(session))
     return go(request, lang, survey, Step(target.id if target else None))
@@ -508,7 +552,13 @@ def _take_module(
             previous = service.module_before(questionnaire, routing, module)
             return go(request, lang, survey, Step((previous or module).id))
         # The key is shown once, as the answer to this POST: no later page can show it.
-        response = _saved(session, lang, survey.wave, resume_key=survey.who.resume_key)
+        response = _saved(
+            session,
+            lang,
+            survey.wave,
+            resume_key=survey.who.resume_key,
+            by_token=isinstance(survey.who.code, Token),
+        )
         forget(response, request)
         return response
     if result.errors:
@@ -665,6 +715,7 @@ async def _submit(request: Request, lang: str, survey: Survey) -> Response:
         title=questionnaire.title[lang],
         questionnaire=questionnaire,
         support=questionnaire.support if applies else None,
+        spent_wave=survey.wave.id,
     )
     remember_sent(response, request, survey.wave.id)
     return response
@@ -688,7 +739,10 @@ def _arrived(request: Request, session: Session, lang: str) -> HTMLResponse:
 # --- leaving ----------------------------------------------------------------------------
 
 
-def _saved(session: Session, lang: str, wave: Wave, resume_key: str) -> HTMLResponse:
+def _saved(
+    session: Session, lang: str, wave: Wave, resume_key: str, by_token: bool
+) -> HTMLResponse:
+    """`by_token`: the respondent started with a token, kept in this browser (token.js)."""
     return render(
         "saved.html",
         lang,
@@ -697,6 +751,7 @@ def _saved(session: Session, lang: str, wave: Wave, resume_key: str) -> HTMLResp
         closes=long_date(wave.closes_at, lang),
         resume_key=resume_key,
         start=link(START, lang),
+        by_token=by_token,
     )
 
 

@@ -11,7 +11,7 @@ the survey pages' own static files are cached (their URLs change with their cont
 
 from __future__ import annotations
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.middleware import HttpMiddleware
 
@@ -35,9 +35,19 @@ COMMON_HEADERS = (
 
 
 class SecurityHeaders(HttpMiddleware):
+    """`connect_to`: origins besides our own that page scripts may call (the intranet's
+    sign-in endpoint, for tokens: MONITOR_IDENTITY_TOKEN_URL)."""
+
+    def __init__(self, app: ASGIApp, connect_to: tuple[str, ...] = ()):
+        super().__init__(app)
+        policy = STRICT_CSP
+        if connect_to:
+            policy += "; connect-src 'self' " + " ".join(connect_to)
+        self.policy = policy.encode()
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
-        defaults = [*COMMON_HEADERS, (b"content-security-policy", STRICT_CSP.encode())]
+        defaults = [*COMMON_HEADERS, (b"content-security-policy", self.policy)]
         if not path.startswith(CACHED_PREFIX):
             defaults.append((b"cache-control", b"no-store"))
 

@@ -52,6 +52,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Request, Response
 
 from app.config import Settings
+from app.responses.credentials import Credential, Token
+from app.waves.blindrsa import to_b64
 from app.waves.codes import normalize
 
 COOKIE = "survey_session"
@@ -85,7 +87,7 @@ SENT = "sent"  # the marker's first field (it has three; a Respondent's cookie h
 @dataclass(frozen=True)
 class Respondent:
     wave_id: str
-    code: str
+    code: Credential  # a code, or a token where a code goes (app.responses.credentials)
     resume_key: str  # the draft's second secret (app.responses.drafts)
     step: Step = Step()
 
@@ -113,7 +115,7 @@ def remember(response: Response, request: Request, who: Respondent) -> None:
     step = who.step
     fields = [
         who.wave_id,
-        normalize(who.code),
+        _credential_field(who.code),
         who.resume_key,
         [step.module, step.changing, list(step.added)],
     ]
@@ -196,11 +198,18 @@ def _unseal(request: Request, value: str) -> tuple[Respondent | Sent, int] | Non
         if len(fields) == 3 and fields[0] == SENT:
             _, wave_id, active = fields
             return Sent(wave_id), active
-        wave_id, code, resume_key, (module, changing, added), active = fields
+        wave_id, credential, resume_key, (module, changing, added), active = fields
         step = Step(module, bool(changing), tuple(added))
+        code = credential if isinstance(credential, str) else Token.parse(*credential)
     except (ValueError, binascii.Error, InvalidTag, TypeError, IndexError):
         return None
     return Respondent(wave_id, code, resume_key, step), active
+
+
+def _credential_field(credential: Credential) -> str | list[str]:
+    if isinstance(credential, Token):
+        return [to_b64(credential.msg), to_b64(credential.sig)]
+    return normalize(credential)
 
 
 def _minute() -> int:

@@ -56,6 +56,26 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "code_too_many": "Er is te vaak een code ingevuld die niet klopt. Probeer het over "
         "enkele minuten opnieuw.",
         "wave_missing": "Kies een vragenlijst",
+        # start with the intranet sign-in (token.js)
+        "token_title": "Of: start met uw politieaccount",
+        "token_explain": "Dan heeft u geen code nodig. Uw pagina vraagt met uw account één "
+        "toegangsbewijs aan voor deze vragenlijst. Dat bewijs maakt uw eigen computer, en "
+        "het wordt ondertekend zonder dat de server het te zien krijgt (een blinde "
+        "handtekening). Daardoor kan niemand, ook de beheerders van de vragenlijst niet, "
+        "uw antwoorden aan uw account koppelen. De server onthoudt alleen dát u een bewijs "
+        "heeft gekregen, zodat iedereen één keer antwoordt.",
+        "token_start": "Start met mijn politieaccount",
+        "token_busy": "Uw toegangsbewijs wordt opgehaald…",
+        "token_ready": "Uw toegangsbewijs is klaar. Het blijft in deze browser tot u de "
+        "vragenlijst verzendt.",
+        "token_failed": "Het lukt nu niet om met uw account te starten. Gebruik de code uit "
+        "uw uitnodiging, of probeer het later opnieuw.",
+        "token_had": "U heeft voor deze vragenlijst al een toegangsbewijs gekregen, in een "
+        "andere browser of eerder in deze. Ga verder in die browser, of gebruik de code uit "
+        "uw uitnodiging.",
+        "token_refused": "Uw toegangsbewijs kunt u niet meer gebruiken: met dit bewijs is "
+        "de vragenlijst al verzonden, of de vragenlijst is niet meer dezelfde. Gebruik de "
+        "code uit uw uitnodiging.",
         "wave_closed": "Deze vragenlijst is gesloten. U kunt geen antwoorden meer geven.",
         # module pages
         "progress": "Onderdeel {number} van {total}",
@@ -86,6 +106,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "begint u opnieuw; uw code blijft geldig.",
         "saved_until": "Dat kan tot en met {date}.",
         "saved_code_text": "Bewaar ook uw code goed. Zonder code kunt u niet verder.",
+        "saved_token_text": "Uw toegangsbewijs blijft in deze browser. Kom terug in dezelfde "
+        "browser, vul de herstelsleutel in en kies ‘Start met mijn politieaccount’.",
         "continue_link": "Verder met de vragenlijst",
         "thanks_title": "Bedankt voor het invullen",
         "thanks_sent": "Uw antwoorden zijn verzonden.",
@@ -143,6 +165,24 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "code_too_many": "Too many codes that do not fit have been entered. Try again in a "
         "few minutes.",
         "wave_missing": "Choose a questionnaire",
+        # start with the intranet sign-in (token.js)
+        "token_title": "Or: start with your police account",
+        "token_explain": "Then you need no code. With your account, your page asks for one "
+        "pass for this questionnaire. Your own computer makes the pass, and it is signed "
+        "without the server seeing it (a blind signature). That is why nobody, not even "
+        "the people who run the questionnaire, can link your answers to your account. The "
+        "server only remembers that you have had a pass, so that everyone answers once.",
+        "token_start": "Start with my police account",
+        "token_busy": "Getting your pass…",
+        "token_ready": "Your pass is ready. It stays in this browser until you send the "
+        "questionnaire.",
+        "token_failed": "Starting with your account does not work right now. Use the code "
+        "from your invitation, or try again later.",
+        "token_had": "You have already had a pass for this questionnaire, in another browser "
+        "or earlier in this one. Continue in that browser, or use the code from your "
+        "invitation.",
+        "token_refused": "Your pass can no longer be used: the questionnaire has already been "
+        "sent with it, or the questionnaire has changed. Use the code from your invitation.",
         "wave_closed": "This questionnaire has closed. You can no longer give answers.",
         "progress": "Part {number} of {total}",
         "optional": "(optional)",
@@ -170,6 +210,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "stays valid.",
         "saved_until": "You can do so until {date} inclusive.",
         "saved_code_text": "Keep your code safe too. Without it you cannot continue.",
+        "saved_token_text": "Your pass stays in this browser. Come back in the same browser, "
+        "enter the resume key and choose ‘Start with my police account’.",
         "continue_link": "Continue with the questionnaire",
         "thanks_title": "Thank you for taking part",
         "thanks_sent": "Your answers have been sent.",

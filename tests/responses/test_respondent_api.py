@@ -22,7 +22,9 @@ def test_open_waves_lists_only_waves_taking_responses(client, factory):
         close_mini_wave(session, "old")
     listed = client.get("/api/v1/waves/open").json()
     assert [w["id"] for w in listed] == [wave.id]
-    assert set(listed[0]) == {"id", "title", "questionnaire_id", "opens_at", "closes_at"}
+    # The contract's fields, and whether the wave takes tokens besides codes.
+    assert set(listed[0]) == {"id", "title", "questionnaire_id", "opens_at", "closes_at", "tokens"}
+    assert listed[0]["tokens"] is False
 
 
 def test_questionnaire_in_dutch_and_english(client, factory):
