@@ -344,6 +344,6 @@ def fill_wave(
             validated += len(sample)
             step = batch or max(1, len(rows))
             for first in range(0, len(rows), step):
-                store_responses(session, wave_id, rows[first : first + step])
+                store_responses(session, wave_id, questionnaire, rows[first : first + step])
             stored += len(rows)
     return FilledWave(stored, validated)
