@@ -16,13 +16,13 @@ from app.config import get_settings
 from app.db import session_scope
 from app.demo.population import base_frame, frame_csv
 from app.demo.service import simulate_responses
-from app.problems import Conflict, NotFound
+from app.problems import Conflict, InvalidInput, NotFound
 from app.questionnaires.loader import load_directory
 from app.questionnaires.service import publish
 from app.responses.models import Response
 from app.responses.validation import validate_many
 from app.waves.service import create_wave, load_frame, open_wave
-from tests.support import TODAY, stored_answers
+from tests.support import TODAY, open_mini_wave, stored_answers
 
 DEFS = Path(__file__).resolve().parents[2] / "survey_defs"
 QUESTIONNAIRE = "mm-2026.1"
@@ -153,4 +153,11 @@ def test_the_command_refuses_a_real_wave_and_nonsense(factory, monitor):
     assert refused.exit_code == 1 and "error: wave 2026 is no pilot" in refused.stderr
     assert monitor("wave", "simulate", "2026", "--responses", "0").exit_code != 0
     assert monitor("wave", "simulate", "2026", "--responses", "many").exit_code != 0
+    assert stored_count(factory) == 0
+
+
+def test_a_version_the_generator_does_not_know_is_refused(factory):
+    open_mini_wave(factory, "mini-pilot", pilot=True)
+    with session_scope(factory) as session, pytest.raises(InvalidInput, match="does not fit"):
+        simulate_responses(session, "mini-pilot", 10)
     assert stored_count(factory) == 0
