@@ -7,28 +7,31 @@ same figures, each on a fresh database.
 
 What it does, per size in --sizes (each in a new database, dropped afterwards):
 
-1. builds an open wave on the real questionnaire (mm-2026.1) and the demo's frame with every
-   headcount multiplied so that 25-45% per cell (`respondents_per_cell`) comes to the size,
-   filled with synthetic respondents of the demo generator by the demo's own `fill_wave`
-   (app/demo/service.py; one transaction per wave). Waves up to 100,000 responses are
-   validated in full with `validate_many` and what it keeps is stored; above that a random
-   5% of every generated batch is validated (and must come back unchanged) and the batch
-   is stored as generated. Responses go in through `store_responses`, 20,000 a call;
-2. closes it as `monitor wave close` does: `close_wave` (shuffle rewrite, every indicator x
-   every breakdown, suppression, store) in one transaction, commit, `scrub_dead_rows`.
-   The wall time is the headline; the phases are timed from the outside, by wrapping the
-   functions `close_wave` calls (no timing code in the app): load/parse answers
-   (`load_answers`), the rest of placing and weighting the sample, derive indicators
-   (`derive`), estimates (`estimate_groups`), suppression and assembling the figures,
-   shuffle rewrite (`seal`), store (insert of the figures and counts, and
-   freeing the parsed answers as `store_wave_estimates` returns), commit, scrub.
-   `--profile` adds a cProfile run of the largest close (slower; its top functions go to
+1. publishes the real questionnaire (mm-2026.1), creates a pilot wave on the demo's frame
+   with every headcount multiplied so that 35% of each cell (`scaled_frame`) comes to the
+   size, opens it, and fills it with `monitor wave simulate close --responses SIZE --seed
+   SEED`, a process of its own (the demo generator: valid, routed responses; 5% of every
+   100,000 validated above 100,000);
+2. copies the filled database (a file copy; on PostgreSQL `CREATE DATABASE ... TEMPLATE`);
+3. runs `monitor wave close close` as an operator does, a process of its own: Python's
+   start and imports, the close (shuffle rewrite, every indicator x every breakdown,
+   suppression, store) in one transaction, the scrub of dead rows, the summary. Its wall
+   time and its own peak RSS (`wait4`) are the headline;
+4. closes the copy again inside this process, to time the phases from the outside, by
+   wrapping the functions `close_wave` calls (no timing code in the app): load the coded
+   answers (`load_answers`), the rest of placing and weighting the sample, derive
+   indicators (`derive`), estimates (`estimate_groups`), suppression and assembling the
+   figures, shuffle rewrite (`seal`), store (insert of the figures and counts, and
+   freeing the answers as `store_wave_estimates` returns), commit, scrub.
+   `--profile` adds a cProfile run on a third copy (slower; its top functions go to
    bench/results/close-<backend>-profile.txt);
-3. reads the closed wave back (`wave_sample`) and computes the same figures twice: ours
-   (`compute_figures`: derive + estimates + suppression, from the parsed answers) and svy
+5. reads the closed wave back (`wave_sample`) and computes the same figures twice: ours
+   (`compute_figures`: derive + estimates + suppression, from the loaded answers) and svy
    0.35 (`Design(stratum, wgt, pop_size, singleton="skip")`, `prop(..., by=group,
    ci_method="korn-graubard")` / `mean`, as in tests/method/test_estimators_vs_svy.py), for
-   every indicator x every breakdown, and checks that every published figure agrees to 1e-6.
+   every indicator x every breakdown, and compares every published figure (published
+   figures are rounded, app.method.disclosure, so they differ from svy by up to half their
+   last decimal). svy / close is svy's time over the whole `monitor wave close` process.
 
 Then, in one more fresh database, 10 waves of the demo's size (25-45% of ~71,000 staff,
 three on mm-2026.1 and seven on mm-2027.1) are closed the same way, `monitor serve` is
