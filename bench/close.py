@@ -88,7 +88,7 @@ from app.questionnaires.loader import load_directory
 from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import publish
 from app.responses.models import Response
-from app.waves.service import create_wave, get_wave, load_frame, open_wave
+from app.waves.service import create_wave, get_wave, load_frame, open_wave, publish_wave
 from bench.common import ROOT, copy_of, database, monitor_server
 
 RESULTS = ROOT / "bench" / "results"
@@ -536,6 +536,8 @@ def trend_benchmark(
                 )
                 with session_scope(factory) as session:
                     close_wave(session, wave_id, MIN_CELL, defs)
+                    # Public trends show published waves only (migration 0007).
+                    publish_wave(session, wave_id, date(2016 + k, 4, 11))
                 scrub_dead_rows(engine)
                 waves.append(
                     {"id": wave_id, "questionnaire": version, "responses": int(counts.sum())}
