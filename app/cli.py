@@ -250,6 +250,27 @@ def wave_close(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
         )
 
 
+@wave_app.command("simulate")
+@handles_problems
+def wave_simulate(
+    wave_id: Annotated[str, typer.Argument(metavar="ID")],
+    responses: Annotated[int, typer.Option("--responses", help="How many responses", min=1)],
+    seed: Annotated[int | None, typer.Option(help="Random seed, for a repeatable fill")] = None,
+) -> None:
+    """Fill an open pilot wave with synthetic, valid, routed responses spread over its
+    frame (drills and benchmarks); refused for any other wave."""
+    from app.demo.service import simulate_responses
+
+    with unit_of_work() as session:
+        filled = simulate_responses(
+            session, wave_id, responses, seed, report=progress("simulated responses")
+        )
+    say(
+        f"pilot wave {wave_id}: {filled.responses:,} simulated responses stored "
+        f"({filled.validated:,} of them checked as real answers are)"
+    )
+
+
 @wave_app.command("publish")
 @handles_problems
 def wave_publish(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:

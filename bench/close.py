@@ -7,28 +7,31 @@ same figures, each on a fresh database.
 
 What it does, per size in --sizes (each in a new database, dropped afterwards):
 
-1. builds an open wave on the real questionnaire (mm-2026.1) and the demo's frame with every
-   headcount multiplied so that 25-45% per cell (`respondents_per_cell`) comes to the size,
-   filled with synthetic respondents of the demo generator by the demo's own `fill_wave`
-   (app/demo/service.py; one transaction per wave). Waves up to 100,000 responses are
-   validated in full with `validate_many` and what it keeps is stored; above that a random
-   5% of every generated batch is validated (and must come back unchanged) and the batch
-   is stored as generated. Responses go in through `store_responses`, 20,000 a call;
-2. closes it as `monitor wave close` does: `close_wave` (shuffle rewrite, every indicator x
-   every breakdown, suppression, store) in one transaction, commit, `scrub_dead_rows`.
-   The wall time is the headline; the phases are timed from the outside, by wrapping the
-   functions `close_wave` calls (no timing code in the app): load/parse answers
-   (`load_answers`), the rest of placing and weighting the sample, derive indicators
-   (`derive`), estimates (`estimate_groups`), suppression and assembling the figures,
-   shuffle rewrite (`seal`), store (insert of the figures and counts, and
-   freeing the parsed answers as `store_wave_estimates` returns), commit, scrub.
-   `--profile` adds a cProfile run of the largest close (slower; its top functions go to
+1. publishes the real questionnaire (mm-2026.1), creates a pilot wave on the demo's frame
+   with every headcount multiplied so that 35% of each cell (`scaled_frame`) comes to the
+   size, opens it, and fills it with `monitor wave simulate close --responses SIZE --seed
+   SEED`, a process of its own (the demo generator: valid, routed responses; 5% of every
+   100,000 validated above 100,000);
+2. copies the filled database (a file copy; on PostgreSQL `CREATE DATABASE ... TEMPLATE`);
+3. runs `monitor wave close close` as an operator does, a process of its own: Python's
+   start and imports, the close (shuffle rewrite, every indicator x every breakdown,
+   suppression, store) in one transaction, the scrub of dead rows, the summary. Its wall
+   time and its own peak RSS (`wait4`) are the headline;
+4. closes the copy again inside this process, to time the phases from the outside, by
+   wrapping the functions `close_wave` calls (no timing code in the app): load the coded
+   answers (`load_answers`), the rest of placing and weighting the sample, derive
+   indicators (`derive`), estimates (`estimate_groups`), suppression and assembling the
+   figures, shuffle rewrite (`seal`), store (insert of the figures and counts, and
+   freeing the answers as `store_wave_estimates` returns), commit, scrub.
+   `--profile` adds a cProfile run on a third copy (slower; its top functions go to
    bench/results/close-<backend>-profile.txt);
-3. reads the closed wave back (`wave_sample`) and computes the same figures twice: ours
-   (`compute_figures`: derive + estimates + suppression, from the parsed answers) and svy
+5. reads the closed wave back (`wave_sample`) and computes the same figures twice: ours
+   (`compute_figures`: derive + estimates + suppression, from the loaded answers) and svy
    0.35 (`Design(stratum, wgt, pop_size, singleton="skip")`, `prop(..., by=group,
    ci_method="korn-graubard")` / `mean`, as in tests/method/test_estimators_vs_svy.py), for
-   every indicator x every breakdown, and checks that every published figure agrees to 1e-6.
+   every indicator x every breakdown, and compares every published figure (published
+   figures are rounded, app.method.disclosure, so they differ from svy by up to half their
+   last decimal). svy / close is svy's time over the whole `monitor wave close` process.
 
 Then, in one more fresh database, 10 waves of the demo's size (25-45% of ~71,000 staff,
 three on mm-2026.1 and seven on mm-2027.1) are closed the same way, `monitor serve` is
@@ -50,12 +53,13 @@ import os
 import platform
 import pstats
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
@@ -74,7 +78,7 @@ from app.closing.seal import scrub_dead_rows
 from app.closing.service import close_wave
 from app.db import create_db_engine, session_scope
 from app.demo.generator import N_WAVES
-from app.demo.population import Cell, base_frame, respondents_per_cell, wave_frame
+from app.demo.population import Cell, base_frame, frame_csv, respondents_per_cell, wave_frame
 from app.demo.service import FilledWave, fill_wave
 from app.indicators.definitions import IndicatorSet, indicator_set
 from app.indicators.derive import derive
@@ -85,8 +89,8 @@ from app.questionnaires.loader import load_directory
 from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import publish
 from app.responses.models import Response
-from app.waves.service import get_wave
-from bench.common import ROOT, database, monitor_server
+from app.waves.service import create_wave, get_wave, load_frame, open_wave, publish_wave
+from bench.common import ROOT, copy_of, database, monitor_server
 
 RESULTS = ROOT / "bench" / "results"
 QUESTIONNAIRE = "mm-2026.1"
@@ -394,46 +398,92 @@ def _agreement(
 # --- one close ---------------------------------------------------------------------------------
 
 
+def monitor_command(url: str, *args: str) -> dict[str, Any]:
+    """`monitor ARGS` as an operator runs it: a process of its own (Python's start and
+    imports included) on the database `url`. Its wall time, peak resident memory and
+    messages; a failure stops the benchmark."""
+    env = {
+        **os.environ,
+        "MONITOR_DATABASE_URL": url,
+        "MONITOR_SURVEY_DEFS": str(ROOT / "survey_defs"),
+        "MONITOR_MIN_CELL": str(MIN_CELL),
+    }
+    with tempfile.TemporaryFile("w+") as messages:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=messages,
+        )
+        # wait4: this child's own resource usage (its peak RSS), not the largest child's.
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        messages.seek(0)
+        said = messages.read()
+    if process.returncode != 0:
+        raise SystemExit(f"monitor {' '.join(args)} failed:\n{said}")
+    return {"seconds": seconds, "max_rss_kb": usage.ru_maxrss, "messages": said}
+
+
+def pilot_wave(url: str, cells: list[Cell], questionnaire: Questionnaire) -> None:
+    """Publish the version and create, load and open the pilot wave `close` (as
+    `monitor survey publish`, `wave create --pilot`, `frame load`, `wave open` do)."""
+    engine = create_db_engine(url)
+    try:
+        with session_scope(sessionmaker(engine)) as session:
+            publish(session, questionnaire)
+            today = date.today()
+            create_wave(
+                session, "close", questionnaire.id, today, today + timedelta(days=41), pilot=True
+            )
+            load_frame(session, "close", frame_csv(cells))
+            open_wave(session, "close", today)
+    finally:
+        engine.dispose()
+
+
 def close_benchmark(
     backend: str, workdir: Path, size: int, seed: int, profile: bool
 ) -> dict[str, Any]:
-    qs = questionnaires()
     defs = indicator_set(ROOT / "survey_defs")
-    rng = np.random.default_rng(seed)
+    cells, _ = scaled_frame(size, np.random.default_rng(seed))
     with database(backend, workdir, f"c{size}") as url:
         upgrade(url)
+        pilot_wave(url, cells, questionnaires()[QUESTIONNAIRE])
+        say(f"{backend}: {size:,} responses: monitor wave simulate ...")
+        simulate = ("wave", "simulate", "close", "--responses", str(size), "--seed", str(seed))
+        prepared = monitor_command(url, *simulate)
+        with ExitStack() as copies:
+            # Copies of the filled wave, for the close timed phase by phase (and profiled).
+            phased = copies.enter_context(copy_of(backend, url, workdir, f"p{size}"))
+            profiled_url = (
+                copies.enter_context(copy_of(backend, url, workdir, f"q{size}"))
+                if profile
+                else None
+            )
+            say(f"{backend}: {size:,} responses: monitor wave close, a process of its own ...")
+            process = monitor_command(url, "wave", "close", "close")
+            say(f"{backend}: {size:,} responses: the same close again, phase by phase ...")
+            close = in_process(phased, lambda e, f: timed_close(e, f, "close", defs))
+            profiled = None
+            if profiled_url is not None:
+                say(f"{backend}: {size:,} responses: profiled close ...")
+                out = RESULTS / f"close-{backend}-profile.txt"
+                seconds = in_process(
+                    profiled_url, lambda e, f: profiled_close(e, f, "close", defs, out)
+                )
+                profiled = {"seconds": seconds, "file": str(out.relative_to(ROOT))}
         engine = create_db_engine(url)
         factory = sessionmaker(engine, expire_on_commit=False)
         try:
-            with session_scope(factory) as session:
-                publish(session, qs[QUESTIONNAIRE])
-            cells, counts = scaled_frame(size, rng)
-            say(f"{backend}: {size:,} responses: generating and storing ...")
-            start = time.perf_counter()
-            filled = fill(
-                factory, "close", qs[QUESTIONNAIRE], cells, counts, 0, date(2026, 3, 1), rng
-            )
-            prepared = time.perf_counter() - start
-            if profile:
-                # A twin wave for the profiler, so the timed close runs on an untouched one.
-                fill(
-                    factory, "profiled", qs[QUESTIONNAIRE], cells, counts, 0, date(2026, 3, 1), rng
-                )
-            say(f"{backend}: {size:,} responses: closing ...")
-            close = timed_close(engine, factory, "close", defs)
             with engine.connect() as connection:
                 stored = connection.scalar(
                     select(func.count()).select_from(Response).where(Response.wave_id == "close")
                 )
             assert stored == size, (stored, size)
-            profiled = None
-            if profile:
-                say(f"{backend}: {size:,} responses: profiled close ...")
-                out = RESULTS / f"close-{backend}-profile.txt"
-                profiled = {
-                    "seconds": profiled_close(engine, factory, "profiled", defs, out),
-                    "file": str(out.relative_to(ROOT)),
-                }
             say(f"{backend}: {size:,} responses: svy on the same figures ...")
             comparison = svy_comparison(factory, "close", defs)
         finally:
@@ -442,12 +492,21 @@ def close_benchmark(
         "responses": size,
         "frame_headcount": int(sum(c.headcount for c in cells)),
         "frame_cells": len(cells),
-        "validated": filled.validated,
-        "prepare_seconds": prepared,
+        "simulate": prepared,
+        "close_process": process,
+        "ratio_svy_over_close_process": comparison["svy_seconds"] / process["seconds"],
         "close": close,
         "profiled": profiled,
         "svy": comparison,
     }
+
+
+def in_process(url: str, run: Callable[[Engine, sessionmaker[Session]], Any]) -> Any:
+    engine = create_db_engine(url)
+    try:
+        return run(engine, sessionmaker(engine, expire_on_commit=False))
+    finally:
+        engine.dispose()
 
 
 # --- trend latency -----------------------------------------------------------------------------
@@ -487,6 +546,8 @@ def trend_benchmark(
                 )
                 with session_scope(factory) as session:
                     close_wave(session, wave_id, MIN_CELL, defs)
+                    # Public trends show published waves only (migration 0007).
+                    publish_wave(session, wave_id, date(2016 + k, 4, 11))
                 scrub_dead_rows(engine)
                 waves.append(
                     {"id": wave_id, "questionnaire": version, "responses": int(counts.sum())}
@@ -529,6 +590,22 @@ def trend_benchmark(
 def report(result: dict[str, Any]) -> str:
     lines = [
         f"`{result['command']}`: {result['backend']}, {result['machine']}",
+        "",
+        "| responses | `monitor wave simulate` | `monitor wave close` (process) | its peak RSS "
+        "| svy 0.35, same figures | svy / close |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in result["closes"]:
+        lines.append(
+            f"| {run['responses']:,} | {run['simulate']['seconds']:.1f} s "
+            f"| **{run['close_process']['seconds']:.1f} s** "
+            f"| {run['close_process']['max_rss_kb'] / 1e6:.2f} GB "
+            f"| {run['svy']['svy_seconds']:.1f} s "
+            f"| **{run['ratio_svy_over_close_process']:.1f}x** |"
+        )
+    lines += [
+        "",
+        "The same close again in the benchmark's process, phase by phase (seconds):",
         "",
         "| responses | close (wall) | load+parse | place+weight | derive | estimates "
         "| suppression+figures | shuffle rewrite | store, free | commit | scrub | other |",

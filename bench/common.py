@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +41,31 @@ def database(backend: str, workdir: Path, label: str) -> Iterator[str]:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def copy_of(backend: str, url: str, workdir: Path, label: str) -> Iterator[str]:
+    """A copy of the database `url` as it is now (no connection may be open to it on
+    PostgreSQL); dropped (or deleted) afterwards."""
+    if backend == "sqlite":
+        path = workdir / f"{label}.db"
+        shutil.copyfile(make_url(url).database or "", path)
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            path.unlink(missing_ok=True)
+        return
+    source = make_url(url)
+    admin = create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = f"monitor_bench_{label}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+    try:
+        yield source.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.closing.service import close_wave
@@ -20,10 +21,12 @@ from app.db import session_scope
 from app.indicators.definitions import indicator_set
 from app.questionnaires.loader import parse_questionnaire, read_yaml
 from app.questionnaires.schema import Questionnaire
-from app.questionnaires.service import publish
+from app.questionnaires.service import get_version, publish
+from app.responses.coded import decode
+from app.responses.models import Response
 from app.responses.service import Submission, record
 from app.waves.models import Wave
-from app.waves.service import create_wave, issue_codes, load_frame, open_wave
+from app.waves.service import create_wave, get_wave, issue_codes, load_frame, open_wave
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI_FRAME = """organisation,unit,function_group,headcount
@@ -44,6 +47,19 @@ def submit(session: Session, wave_id: str, code: str, answers: dict[str, Any], t
     refused = record(session, [Submission(wave_id, code, answers)], today)[0]
     if refused is not None:
         raise refused
+
+
+def stored_answers(session: Session, wave_id: str | None = None) -> list[dict[str, Any]]:
+    """The answers of the stored responses (of one wave, or of all), in stored order, as
+    their coded form gives them back (app.responses.coded)."""
+    query = select(Response.wave_id, Response.coded, Response.free_text)
+    if wave_id is not None:
+        query = query.where(Response.wave_id == wave_id)
+    found = []
+    for row in session.execute(query):
+        questionnaire = get_version(session, get_wave(session, row.wave_id).questionnaire_id)
+        found += decode(questionnaire, [(row.coded, row.free_text)])
+    return found
 
 
 def close_mini_wave(session: Session, wave_id: str) -> Wave:

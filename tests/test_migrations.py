@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -98,3 +99,56 @@ def test_waves_closed_before_publication_existed_stay_public(empty_db_url):
         ("2026", False, None),
         ("2027", False, None),
     ]
+
+
+def test_responses_stored_as_json_are_coded_and_back(empty_db_url):
+    """0011: responses stored as JSON become coded records that give back the same answers
+    (free text included); downgrading gives back the JSON."""
+    from app.questionnaires.loader import canonical_json
+    from app.responses.coded import decode
+    from tests.support import answers, load_fixture
+
+    questionnaire = load_fixture()
+    stored = [
+        answers(),
+        answers(threat="once", threat_count=7, comment="Één 👮 toelichting"),
+        answers(organisation="om", unit="om-ams", function_group="om-ovj", threat="no"),
+    ]
+    ensure_sqlite_folder(empty_db_url)
+    config = alembic_config(empty_db_url)
+    command.upgrade(config, "0007")
+    engine = create_engine(empty_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO questionnaire_version (id, content_hash, definition, published_at)"
+                    " VALUES (:id, 'sha256:x', :definition, CURRENT_TIMESTAMP)"
+                ),
+                {"id": questionnaire.id, "definition": canonical_json(questionnaire)},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO wave (id, title, questionnaire_id, opens_at, closes_at, status)"
+                    " VALUES ('2026', 't', :q, '2026-03-01', '2026-04-15', 'open')"
+                ),
+                {"q": questionnaire.id},
+            )
+            for i, given in enumerate(stored):
+                connection.execute(
+                    text("INSERT INTO response (id, wave_id, answers) VALUES (:id, '2026', :a)"),
+                    {"id": f"{i:032x}", "a": json.dumps(given)},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, coded, free_text FROM response ORDER BY id")
+            ).all()
+        assert [row.id for row in rows] == [f"{i:032x}" for i in range(3)]
+        assert decode(questionnaire, [(r.coded, r.free_text) for r in rows]) == stored
+        command.downgrade(config, "0007")
+        with engine.connect() as connection:
+            back = connection.execute(text("SELECT answers FROM response ORDER BY id")).all()
+        assert [json.loads(a) for (a,) in back] == stored
+    finally:
+        engine.dispose()

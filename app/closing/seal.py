@@ -16,25 +16,38 @@ def seal(session: Session, wave: Wave) -> None:
 
     Done in SQL, so that a wave of a million responses never travels through Python.
     Each response gets a new random id and they go back in the order of those ids: a
-    random order (the ids are random), in which the primary key's index fills from one
-    end instead of at a million random places.
+    random order (the ids are random), in which the key's index fills from one end
+    instead of at a million random places. A wave's responses lie together in the
+    table's key (wave, id), so the old ones go as one stretch of it. PostgreSQL does it
+    in one statement (the deleted rows are what is inserted); SQLite, which cannot insert
+    what a DELETE returns, through a temporary table.
     """
     session.execute(delete(ResumeState).where(ResumeState.wave_id == wave.id))
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    new_id = "lower(hex(randomblob(16)))" if sqlite else "replace(gen_random_uuid()::text, '-', '')"
     params = {"wave": wave.id}
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(
+            text(
+                "WITH old AS (DELETE FROM response WHERE wave_id = :wave "
+                "RETURNING coded, free_text) "
+                "INSERT INTO response (wave_id, id, coded, free_text) "
+                "SELECT :wave, replace(gen_random_uuid()::text, '-', ''), coded, free_text "
+                "FROM old ORDER BY 2"
+            ),
+            params,
+        )
+        return
     session.execute(
         text(
-            f"CREATE TEMPORARY TABLE shuffled_response AS SELECT {new_id} AS id, answers "  # noqa: S608 (fixed SQL)
-            "FROM response WHERE wave_id = :wave"
+            "CREATE TEMPORARY TABLE shuffled_response AS SELECT lower(hex(randomblob(16))) "
+            "AS id, coded, free_text FROM response WHERE wave_id = :wave"
         ),
         params,
     )
     session.execute(delete(Response).where(Response.wave_id == wave.id))
     session.execute(
         text(
-            "INSERT INTO response (id, wave_id, answers) SELECT id, :wave, answers "
-            "FROM shuffled_response ORDER BY id"
+            "INSERT INTO response (wave_id, id, coded, free_text) "
+            "SELECT :wave, id, coded, free_text FROM shuffled_response ORDER BY id"
         ),
         params,
     )

@@ -287,7 +287,10 @@ class _Sample:
 
 
 def _calibrated(mass: np.ndarray, relative: np.ndarray, target: float) -> np.ndarray:
-    """Rates proportional to `relative` whose `mass`-weighted mean is `target`."""
+    """Rates proportional to `relative` whose `mass`-weighted mean is `target` (none for
+    none: a small simulated wave may have nobody of an organisation in a group)."""
+    if not mass.size:
+        return np.zeros(0)
     rates = target * relative / (np.sum(mass * relative) / np.sum(mass))
     if rates.max() > 0.98:  # keep it a probability; the small cells that hit this move little
         rates = np.minimum(rates, 0.98)

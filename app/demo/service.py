@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,12 +36,12 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.closing.seal import scrub_dead_rows
 from app.closing.service import close_wave
 from app.db import create_db_engine, session_scope
-from app.demo.generator import N_WAVES, generate_wave
+from app.demo.generator import N_WAVES, GeneratorError, generate_wave
 from app.demo.population import (
     Cell,
     base_frame,
@@ -54,7 +54,9 @@ from app.indicators.definitions import IndicatorSet, indicator_set
 from app.migrate import upgrade
 from app.problems import Conflict, InvalidInput
 from app.questionnaires.loader import load_directory
+from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import get_version, publish
+from app.responses.answers import load_answers, respondent_frame_cells
 from app.responses.service import store_responses
 from app.responses.validation import validate_many
 from app.waves import answer_keys
@@ -63,6 +65,8 @@ from app.waves.service import (
     accepts_responses,
     all_waves,
     create_wave,
+    frame_cells,
+    get_wave,
     issue_codes,
     load_frame,
     open_wave,
@@ -311,44 +315,145 @@ def fill_wave(
     than `validate_all_up_to` responses (the benchmarks' sizes) has a random
     `sample_share` of every chunk validated instead, which must come back unchanged, and
     is stored as generated. An invalid response stops it all (a generator bug)."""
-    keys = {(c.organisation, c.unit, c.function_group) for c in cells}
-    total = int(counts.sum())
-    validate_all = validate_all_up_to is None or total <= validate_all_up_to
-    parts = 1 if chunk is None else max(1, math.ceil(total / chunk))
-    validated = stored = 0
     with session_scope(factory) as session:
         create_wave(session, wave_id, questionnaire_id, opens, closes)
         load_frame(session, wave_id, frame_csv(cells))
         # Opened on its opening day: past waves could not be opened "today".
         open_wave(session, wave_id, opens)
-        questionnaire = get_version(session, questionnaire_id)
-        for part in range(parts):
-            in_part = counts // parts + (part < counts % parts)  # `counts` when in one part
+        return store_synthetic(
+            session,
+            wave_id,
+            get_version(session, questionnaire_id),
+            cells,
+            counts,
+            generator_wave,
+            rng,
+            chunk=chunk,
+            batch=batch,
+            validate_all_up_to=validate_all_up_to,
+            sample_share=sample_share,
+        )
+
+
+def store_synthetic(
+    session: Session,
+    wave_id: str,
+    questionnaire: Questionnaire,
+    cells: Sequence[Cell],
+    counts: np.ndarray,
+    generator_wave: int,
+    rng: np.random.Generator,
+    *,
+    chunk: int | None = None,
+    batch: int | None = None,
+    validate_all_up_to: int | None = None,
+    sample_share: float = 0.05,
+    report: Callable[[int, int], None] = lambda done, total: None,
+) -> FilledWave:
+    """Store synthetic respondents in an open wave, in the caller's transaction (see
+    `fill_wave` for chunk, batch and validation); `report(done, total)` after each chunk."""
+    keys = {(c.organisation, c.unit, c.function_group) for c in cells}
+    total = int(counts.sum())
+    validate_all = validate_all_up_to is None or total <= validate_all_up_to
+    parts = 1 if chunk is None else max(1, math.ceil(total / chunk))
+    validated = stored = 0
+    for part in range(parts):
+        in_part = counts // parts + (part < counts % parts)  # `counts` when in one part
+        try:
             rows = generate_wave(questionnaire, cells, in_part, generator_wave, rng)
-            if validate_all:
-                sample = list(range(len(rows)))
-            else:
-                sample = sorted(
-                    rng.choice(len(rows), math.ceil(sample_share * len(rows)), replace=False)
-                )
-            checked = validate_many(questionnaire, [rows[i] for i in sample], keys)
-            broken = [errors for _, errors in checked if errors]
-            if broken:
-                raise DemoGeneratorBroken(
-                    f"the demo generator made {len(broken)} invalid response(s) in wave "
-                    f"{wave_id} (a bug in app/demo/generator.py); the first one's problems:",
-                    broken[0],
-                )
-            if validate_all:
-                rows = [kept for kept, _ in checked]
-            elif any(kept != rows[i] for i, (kept, _) in zip(sample, checked, strict=True)):
-                raise DemoGeneratorBroken(
-                    f"validation changed a generated response in wave {wave_id} "
-                    "(a bug in app/demo/generator.py)"
-                )
-            validated += len(sample)
-            step = batch or max(1, len(rows))
-            for first in range(0, len(rows), step):
-                store_responses(session, wave_id, rows[first : first + step])
-            stored += len(rows)
+        except GeneratorError as exc:
+            raise DemoGeneratorBroken(str(exc)) from None
+        if validate_all:
+            sample = list(range(len(rows)))
+        else:
+            sample = sorted(
+                rng.choice(len(rows), math.ceil(sample_share * len(rows)), replace=False)
+            )
+        checked = validate_many(questionnaire, [rows[i] for i in sample], keys)
+        broken = [errors for _, errors in checked if errors]
+        if broken:
+            raise DemoGeneratorBroken(
+                f"the demo generator made {len(broken)} invalid response(s) in wave "
+                f"{wave_id} (a bug in app/demo/generator.py); the first one's problems:",
+                broken[0],
+            )
+        if validate_all:
+            rows = [kept for kept, _ in checked]
+        elif any(kept != rows[i] for i, (kept, _) in zip(sample, checked, strict=True)):
+            raise DemoGeneratorBroken(
+                f"validation changed a generated response in wave {wave_id} "
+                "(a bug in app/demo/generator.py)"
+            )
+        validated += len(sample)
+        step = batch or max(1, len(rows))
+        for first in range(0, len(rows), step):
+            store_responses(session, wave_id, questionnaire, rows[first : first + step])
+        stored += len(rows)
+        report(stored, total)
     return FilledWave(stored, validated)
+
+
+# Simulated waves are generated like the demo's first wave (the seed's figures), a
+# hundred thousand at a time, 5% of each validated above 100,000 (as the benchmarks do).
+SIMULATE_CHUNK = 100_000
+SIMULATE_BATCH = 20_000
+SIMULATE_VALIDATE_ALL_UP_TO = 100_000
+
+
+def simulate_responses(
+    session: Session,
+    wave_id: str,
+    responses: int,
+    seed: int | None = None,
+    report: Callable[[int, int], None] = lambda done, total: None,
+) -> FilledWave:
+    """`monitor wave simulate`: fill an open pilot wave with synthetic, valid, routed
+    responses of the demo generator, spread over its frame so that every cell gets the
+    same share of the staff it has left (headcount less its respondents so far).
+    Refused for any other wave, for a frame with too few staff left, and for a
+    questionnaire version the generator does not know."""
+    if responses < 1:
+        raise InvalidInput("--responses must be at least 1")
+    wave = get_wave(session, wave_id)
+    if not wave.pilot or wave.status != "open":
+        raise Conflict(
+            f"wave {wave_id} is {'a pilot' if wave.pilot else 'no pilot'} and {wave.state}: "
+            "only an open pilot wave ('monitor wave create --pilot', then open) takes "
+            "simulated responses"
+        )
+    frame = frame_cells(session, wave_id)
+    questionnaire = get_version(session, wave.questionnaire_id)
+    cell = respondent_frame_cells(load_answers(session, wave_id, questionnaire), frame)
+    room = np.array([c.headcount for c in frame]) - np.bincount(
+        cell[cell >= 0], minlength=len(frame)
+    )
+    if responses > room.sum():
+        raise Conflict(
+            f"the frame of wave {wave_id} has {int(room.sum()):,} staff without a response; "
+            f"{responses:,} simulated responses would be more respondents than staff"
+        )
+    counts = _spread(responses, room)
+    cells = [Cell(c.organisation, c.unit, c.function_group, c.headcount) for c in frame]
+    return store_synthetic(
+        session,
+        wave_id,
+        questionnaire,
+        cells,
+        counts,
+        0,
+        np.random.default_rng(seed),
+        chunk=SIMULATE_CHUNK,
+        batch=SIMULATE_BATCH,
+        validate_all_up_to=SIMULATE_VALIDATE_ALL_UP_TO,
+        report=report,
+    )
+
+
+def _spread(total: int, room: np.ndarray) -> np.ndarray:
+    """`total` over the cells in proportion to their room, none beyond it (largest
+    remainders first)."""
+    share = total * room / room.sum()
+    counts = np.floor(share).astype(int)
+    left = total - int(counts.sum())
+    counts[np.argsort(counts - share, kind="stable")[:left]] += 1
+    return counts

@@ -1,5 +1,5 @@
-"""A wave's answers as columns: loaded once from the stored JSON, tested on columns by the
-condition evaluator, and placed in their frame cells.
+"""A wave's answers as columns: loaded once from the stored records (app.responses.coded),
+tested on columns by the condition evaluator, and placed in their frame cells.
 
 `AnswerTable` is what the one condition language (app.questionnaires.conditions) is
 evaluated on for a whole wave; indicators, weights and counts all start from it.
@@ -8,11 +8,10 @@ evaluated on for a whole wave; indicators, weights and counts all start from it.
 from __future__ import annotations
 
 import gc
-import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import repeat
-from operator import is_not, itemgetter, or_
+from operator import is_not
 from typing import Any
 
 import numpy as np
@@ -20,11 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.questionnaires.conditions import SET_ANSWERS
-from app.questionnaires.kinds import kind_named
 from app.questionnaires.schema import BACKGROUND_QUESTIONS, Questionnaire
+from app.responses.coded import records
 from app.responses.models import Response
-
-BATCH = 1000  # answers parsed at a time: their objects stay in the CPU's cache
 
 
 @contextmanager
@@ -59,27 +56,34 @@ class AnswerTable:
         self.size = len(rows)
         self._columns: dict[str, list[Any]] = {}
         self._coded: dict[tuple[str, bool], tuple[list[Any], np.ndarray]] = {}
-        self._whole = False  # _columns hold every answer of every row
+        self._records: np.ndarray | None = None  # stored records (from_records)
+        self._decoders: dict[str, Callable[[np.ndarray], tuple[list[Any], np.ndarray]]] = {}
 
     @classmethod
-    def from_columns(cls, kinds: Mapping[str, str], columns: dict[str, list[Any]]) -> AnswerTable:
-        """The table whose columns are given: every answer of every row is in one of them
-        (None where absent), all of one length. `rows` then gives each row as a mapping."""
-        size = len(next(iter(columns.values()), []))
-        if any(len(column) != size for column in columns.values()):
-            raise ValueError("columns of different lengths")
-        table = cls(kinds, _ColumnRows(columns, size))
-        table._columns = dict(columns)
-        table._whole = True
+    def from_records(cls, questionnaire: Questionnaire, stored: np.ndarray) -> AnswerTable:
+        """The table of stored records (app.responses.coded): each question's column is
+        decoded by its kind when first asked for, straight into the coded form that the
+        tests on columns use (its distinct answers and each row's index)."""
+        table = cls(questionnaire.kinds(), [])
+        table.rows = _ColumnRows(table)
+        table.size = len(stored)
+        table._records = stored
+        table._decoders = {q.id: q.decode for q in questionnaire.questions()}
         return table
 
     def column(self, question: str) -> list[Any]:
         """The raw answers to one question, None where absent (built once, then cached)."""
         if question not in self._columns:
-            if self._whole:
-                self._columns[question] = [None] * self.size
-            else:
+            if self._records is None:
                 self._columns[question] = [row.get(question) for row in self.rows]
+            elif question in self._decoders:
+                distinct, index = self.codes(question)
+                answers = np.empty(len(distinct), dtype=object)
+                multi = self.kinds[question] in SET_ANSWERS
+                answers[:] = [list(a) if multi and a is not None else a for a in distinct]
+                self._columns[question] = answers[index].tolist()
+            else:
+                self._columns[question] = [None] * self.size
         return self._columns[question]
 
     def set_column(self, question: str, values: list[Any]) -> None:
@@ -94,6 +98,10 @@ class AnswerTable:
         multi answer as the tuple of its codes. Built once, then cached. Raises TypeError
         for an answer that cannot be a dictionary key."""
         key = (question, as_tuples)
+        if key not in self._coded and self._records is not None and question in self._decoders:
+            # Decoded once for both forms: a multi answer's codes come as a tuple.
+            decoded = self._decoders[question](self._records[question])
+            self._coded[(question, False)] = self._coded[(question, True)] = decoded
         if key not in self._coded:
             column = self.column(question)
             with collector_paused():
@@ -149,106 +157,26 @@ class AnswerTable:
 
 
 class _ColumnRows(Sequence[Mapping[str, Any]]):
-    """The rows of a table given as columns, each built when asked for."""
+    """The rows of a table of stored records, each built from its columns when asked for."""
 
-    def __init__(self, columns: dict[str, list[Any]], size: int):
-        self._columns = columns
-        self._size = size
+    def __init__(self, table: AnswerTable):
+        self._table = table
 
     def __len__(self) -> int:
-        return self._size
+        return self._table.size
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(self._size))]
-        return {q: c[i] for q, c in self._columns.items() if c[i] is not None}
+            return [self[j] for j in range(*i.indices(len(self)))]
+        columns = {q: self._table.column(q) for q in self._table.kinds}
+        return {q: c[i] for q, c in columns.items() if c[i] is not None}
 
 
 def load_answers(session: Session, wave_id: str, questionnaire: Questionnaire) -> AnswerTable:
-    """The wave's answers as one table (a single SELECT of the answers column)."""
-    stored = (
-        session.connection()
-        .execute(
-            select(Response.answers)
-            .where(Response.wave_id == wave_id)
-            .execution_options(yield_per=BATCH)
-        )
-        .scalars()
-    )
-    return answer_table(questionnaire.kinds(), stored.partitions())
-
-
-def answer_table(kinds: Mapping[str, str], batches: Iterable[Sequence[str]]) -> AnswerTable:
-    """The table `AnswerTable(kinds, [json.loads(d) for d in documents])` of answers
-    stored as JSON, built for a million of them: each batch of documents is parsed at
-    once and its answers go straight into columns, so no row outlives its batch; equal
-    answers to a closed question then share one object (a column of codes is a list of a
-    few strings, and coding it is quick); and the cyclic garbage collector, which would
-    walk the growing heap again and again, waits until the table is built (the answers
-    hold no cycles)."""
-    columns: dict[str, list[Any]] = {question: [] for question in kinds}
-    shared: dict[str, dict[Any, Any]] = {
-        q: {} for q, kind in kinds.items() if kind_named(kind).shared_answers
-    }
-    size = 0
-    with collector_paused():
-        for documents in batches:
-            rows = _parse(documents)
-            for question, values in _transposed(rows, columns, size).items():
-                if question in shared:
-                    values = _shared(values, shared, question)
-                columns[question] += values
-            size += len(rows)
-    if not columns:
-        return AnswerTable(kinds, [{} for _ in range(size)])
-    return AnswerTable.from_columns(kinds, columns)
-
-
-def _transposed(rows: list[Any], columns: dict[str, list[Any]], size: int) -> dict[str, Any]:
-    """The rows' answers per question of `columns` (None where absent), after adding (to
-    `columns`, as None for the `size` rows before) any question they answer beyond them."""
-    if not rows:
-        return {}
-    if all(type(row) is dict for row in rows):
-        template = dict.fromkeys(columns)
-        filled = list(map(or_, repeat(template), rows))  # every key, in column order
-        if sum(map(len, filled)) != len(template) * len(rows):
-            for question in dict.fromkeys(k for row in rows for k in row if k not in columns):
-                columns[question] = [None] * size
-            template = dict.fromkeys(columns)
-            filled = list(map(or_, repeat(template), rows))
-        if len(columns) > 1:
-            transposed = zip(*map(itemgetter(*columns), filled), strict=True)
-            return dict(zip(columns, transposed, strict=True))
-    for row in rows:
-        row.get  # noqa: B018 (an answer that is no mapping fails here, as it would later)
-    for question in dict.fromkeys(k for row in rows for k in row if k not in columns):
-        columns[question] = [None] * size
-    return {question: [row.get(question) for row in rows] for question in columns}
-
-
-def _parse(documents: Sequence[str]) -> list[Any]:
-    """`[json.loads(d) for d in documents]`, as one parse."""
-    parsed = json.loads("[" + ",".join(documents) + "]") if documents else []
-    if len(parsed) != len(documents):  # a document that is not exactly one JSON value
-        return [json.loads(document) for document in documents]
-    return parsed  # type: ignore[no-any-return]
-
-
-def _shared(values: list[Any], shared: dict[str, dict[Any, Any]], question: str) -> list[Any]:
-    """The values with each string replaced by the first equal string seen. Strings only:
-    equal numbers can differ (1, 1.0, True, -0.0); a question answered with anything else
-    is left as it is from then on."""
-    canonical = shared[question]
-    try:
-        same = list(map(canonical.setdefault, values, values))
-    except TypeError:  # unhashable
-        del shared[question]
-        return values
-    if not all(type(value) is str or value is None for value in canonical):
-        del shared[question]
-        return values
-    return same
+    """The wave's answers as one table: a single SELECT of the coded records, joined and
+    read as one array (app.responses.coded)."""
+    stored = session.connection().execute(select(Response.coded).where(Response.wave_id == wave_id))
+    return AnswerTable.from_records(questionnaire, records(questionnaire, stored.scalars()))
 
 
 def respondent_cells(table: AnswerTable) -> list[tuple[str, str, str]]:

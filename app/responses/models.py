@@ -9,18 +9,26 @@ from app.db import Base
 
 
 class Response(Base):
-    """One anonymous response. Deliberately nothing but a random id, the wave and the
-    answers: no time, no sequence, no code, nothing from the request."""
+    """One anonymous response. Deliberately nothing but the wave, a random id and the
+    answers: no time, no sequence, no code, nothing from the request.
+
+    The answers are coded (app.responses.coded): one record of small numbers, and the
+    words of any free-text answers apart. The key is (wave, id) and, on SQLite, the table
+    has no rowid: a wave's responses lie together in the key's order, which is random,
+    so that closing a wave rewrites one stretch of the table instead of a million
+    scattered index entries."""
 
     __tablename__ = "response"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (read by SQLAlchemy)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     # No foreign key, on purpose: PostgreSQL checks one by share-locking the wave row,
     # which writes the inserting transaction into that row's xmax (the wave row would
     # show when the latest response came) and makes concurrent submissions queue on one
     # row. Responses are only ever written for an existing, open wave (the intake checks).
-    wave_id: Mapped[str] = mapped_column(String(32), index=True)
-    answers: Mapped[str] = mapped_column(Text)
+    wave_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    coded: Mapped[bytes] = mapped_column(LargeBinary)
+    free_text: Mapped[str | None] = mapped_column(Text)
 
 
 class ResumeState(Base):

@@ -6,9 +6,8 @@ response (CONTRACT section 4). The code is spent by deleting its hash row.
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,8 +16,10 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.problems import Code, Conflict, FieldError, Forbidden, InvalidInput, ProblemError
+from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import get_version
 from app.responses import drafts
+from app.responses.coded import encode as coded_answers
 from app.responses.credentials import Credential, Key, key_of, secret_of, spend, usable
 from app.responses.models import Response
 from app.responses.validation import validate_many
@@ -27,10 +28,6 @@ from app.waves.service import accepts_responses, frame_cell_set, get_wave, hold_
 
 # One message for unknown, foreign and spent codes: it tells an attacker nothing.
 CODE_REFUSED = "This code cannot be used for this survey."
-
-
-def canonical_answers(answers: dict[str, Any]) -> str:
-    return json.dumps(answers, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def open_wave_for(
@@ -128,17 +125,23 @@ def _record_for_wave(
             outcomes.append(Forbidden(CODE_REFUSED))
     if stored:
         drafts.delete_for_codes(session, wave.id, [secret_of(submissions[k].code) for k in stored])
-        store_responses(session, wave.id, [judged[k][0] for k in stored])
+        store_responses(session, wave.id, questionnaire, [judged[k][0] for k in stored])
     return outcomes
 
 
-def store_responses(session: Session, wave_id: str, validated: list[dict[str, Any]]) -> None:
-    """Insert validated answers as responses: a random id, the wave, the answers; nothing else."""
+def store_responses(
+    session: Session,
+    wave_id: str,
+    questionnaire: Questionnaire,
+    validated: Sequence[Mapping[str, Any]],
+) -> None:
+    """Insert validated answers as responses: the wave, a random id, the answers coded
+    (app.responses.coded); nothing else."""
     session.execute(
         insert(Response),
         [
-            {"id": uuid.uuid4().hex, "wave_id": wave_id, "answers": canonical_answers(a)}
-            for a in validated
+            {"wave_id": wave_id, "id": uuid.uuid4().hex, "coded": coded, "free_text": text}
+            for coded, text in coded_answers(questionnaire, validated)
         ],
     )
 

@@ -8,7 +8,6 @@ the full-size frame itself is checked without a database.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from collections import Counter
@@ -45,11 +44,11 @@ from app.method.estimators import estimate_groups
 from app.method.weights import post_stratify
 from app.questionnaires.service import get_version
 from app.responses.answers import load_answers
-from app.responses.models import Response
 from app.responses.service import check_code
 from app.responses.validation import validate_many
 from app.waves.models import InvitationCode, Wave
 from app.waves.service import frame_cells
+from tests.support import stored_answers
 
 SURVEY_DEFS = Path(__file__).resolve().parents[2] / "survey_defs"
 SCALE = 0.3
@@ -91,13 +90,6 @@ def db(demo) -> Session:
 
 def waves(session: Session) -> list[Wave]:
     return list(session.scalars(select(Wave).order_by(Wave.opens_at)))
-
-
-def stored_answers(session: Session, wave_id: str) -> list[dict]:
-    return [
-        json.loads(a)
-        for a in session.scalars(select(Response.answers).where(Response.wave_id == wave_id))
-    ]
 
 
 # --- the frame ---------------------------------------------------------------------------

@@ -64,9 +64,15 @@ from app.cli import app as cli
 from app.config import get_settings
 from app.db import session_scope
 from app.models import Base
-from app.responses.models import Response
 from tests.builders import bearer, filled_wave
-from tests.support import FIXTURES, MINI_FRAME, answers, close_mini_wave, open_mini_wave
+from tests.support import (
+    FIXTURES,
+    MINI_FRAME,
+    answers,
+    close_mini_wave,
+    open_mini_wave,
+    stored_answers,
+)
 
 PROBLEM = "application/problem+json"
 WAVE = "2026"
@@ -283,7 +289,7 @@ def test_unicode_text_answers_are_kept_exactly(client, factory, wave):
     reply = send(client, "responses", {"code": wave.codes[0], "answers": answers(comment=text)})
     assert reply.status_code == 201
     with factory() as session:
-        assert json.loads(session.scalar(select(Response.answers)))["comment"] == text
+        assert stored_answers(session)[0]["comment"] == text
 
 
 # --- waves that take no responses -----------------------------------------------------------

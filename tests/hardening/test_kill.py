@@ -3,7 +3,6 @@ response is lost, no half response is stored, every spent code has exactly one r
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -13,12 +12,11 @@ import httpx
 from sqlalchemy import func, select
 
 from app.questionnaires.service import get_version
-from app.responses.models import Response
 from app.responses.validation import validate_answers
 from app.waves.codes import code_hash
 from app.waves.models import InvitationCode
 from app.waves.service import frame_cells
-from tests.support import answers, open_mini_wave, start_monitor
+from tests.support import answers, open_mini_wave, start_monitor, stored_answers
 
 CODES = 200
 KILL_AFTER_ACKNOWLEDGED = 40
@@ -55,12 +53,12 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged(db_url, factory):
 
     with factory() as session:
         remaining = set(session.scalars(select(InvitationCode.code_hash)))
-        stored = list(session.scalars(select(Response.answers)))
+        stored = stored_answers(session)
         spent = CODES - session.scalar(select(func.count()).select_from(InvitationCode))
         questionnaire = get_version(session, "mini-2026.1")
         cells = {(c.organisation, c.unit, c.function_group) for c in frame_cells(session, wave.id)}
     assert not {code_hash(c) for c in acknowledged} & remaining  # every acknowledged code spent
     assert len(stored) == spent >= len(acknowledged)  # one response per spent code, no more
     for raw in stored:  # no half response: each is whole and valid
-        kept, errors = validate_answers(questionnaire, json.loads(raw), cells)
+        kept, errors = validate_answers(questionnaire, raw, cells)
         assert not errors and kept["threat"] == "once"

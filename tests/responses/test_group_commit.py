@@ -4,7 +4,6 @@ alone, one transaction for all, and a close that never loses or half-takes a res
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,16 +14,16 @@ from app.db import session_scope
 from app.problems import Conflict, Forbidden, InvalidInput, NotFound
 from app.responses import intake as intake_module
 from app.responses.intake import Intake
-from app.responses.models import RespondentCount, Response, ResumeState
+from app.responses.models import RespondentCount, ResumeState
 from app.responses.service import Submission, open_wave_for, record, save_progress
 from app.waves.models import InvitationCode
-from tests.support import TODAY, answers, close_mini_wave, open_mini_wave
+from tests.support import TODAY, answers, close_mini_wave, open_mini_wave, stored_answers
 
 
-def stored_answers(factory) -> list[dict]:
+def sorted_answers(factory) -> list[dict]:
     with factory() as session:
         return sorted(
-            (json.loads(a) for a in session.scalars(select(Response.answers))),
+            stored_answers(session),
             key=lambda a: a.get("threat_count", 0),
         )
 
@@ -70,7 +69,7 @@ def test_a_mixed_batch_gets_what_each_submission_would_get_alone(factory):
         None,
     ]
     assert {e.loc for e in outcomes[3].errors} >= {"answers.threat", "answers.unit"}
-    assert [a["threat_count"] for a in stored_answers(factory)] == [1, 2, 4]
+    assert [a["threat_count"] for a in sorted_answers(factory)] == [1, 2, 4]
     # Exactly the three codes that were used are spent; the resume data went with the first.
     assert len(before - unspent(factory)) == 3
     assert unspent(factory) <= before
@@ -92,7 +91,7 @@ def test_a_refused_batch_member_leaves_the_others_and_its_code_untouched(factory
     assert isinstance(outcomes[0], InvalidInput) and outcomes[1] is None
     with session_scope(factory) as session:  # the refused code still works afterwards
         assert record(session, [Submission(wave.id, wave.codes[0], answers())], TODAY) == [None]
-    assert len(stored_answers(factory)) == 2
+    assert len(sorted_answers(factory)) == 2
 
 
 def submit_concurrently(
@@ -129,7 +128,7 @@ def test_submissions_that_arrive_together_share_one_transaction(factory, monkeyp
     assert outcomes[:10] == [None] * 10
     assert isinstance(outcomes[10], Forbidden)
     assert batches == [4, 4, 3]
-    assert [a["threat_count"] for a in stored_answers(factory)] == list(range(1, 11))
+    assert [a["threat_count"] for a in sorted_answers(factory)] == list(range(1, 11))
 
 
 def test_a_failed_batch_fails_each_of_its_submissions_and_the_next_batch_runs(factory, monkeypatch):
@@ -148,7 +147,7 @@ def test_a_failed_batch_fails_each_of_its_submissions_and_the_next_batch_runs(fa
         Intake(factory), [Submission(wave.id, code, answers()) for code in wave.codes]
     )
     assert [type(o) for o in outcomes] == [OperationalError, OperationalError, type(None)]
-    assert len(stored_answers(factory)) == 1
+    assert len(sorted_answers(factory)) == 1
 
 
 def test_a_submission_that_breaks_its_batch_fails_alone(factory, monkeypatch):
@@ -173,7 +172,7 @@ def test_a_submission_that_breaks_its_batch_fails_alone(factory, monkeypatch):
     assert outcomes[0] is None and outcomes[2] is None
     assert isinstance(outcomes[1], ValueError)
     assert batches == [3, 1, 1, 1]
-    assert len(stored_answers(factory)) == 2
+    assert len(sorted_answers(factory)) == 2
 
 
 def test_the_api_answers_a_burst_of_submissions_each_with_its_own_status(client, factory):
@@ -186,7 +185,7 @@ def test_the_api_answers_a_burst_of_submissions_each_with_its_own_status(client,
         statuses = list(pool.map(lambda body: client.post(url, json=body).status_code, bodies))
     assert statuses[:30] == [201] * 30
     assert sorted(statuses[30:]) == [403, 403]
-    assert len(stored_answers(factory)) == 30
+    assert len(sorted_answers(factory)) == 30
 
 
 def test_a_close_waits_for_a_batch_being_written_and_later_batches_find_it_closed(factory):
@@ -219,4 +218,4 @@ def test_a_close_waits_for_a_batch_being_written_and_later_batches_find_it_close
     with session_scope(factory) as session:
         late = record(session, [Submission(wave.id, wave.codes[1], answers())], TODAY)
     assert isinstance(late[0], Conflict)
-    assert len(stored_answers(factory)) == 1
+    assert len(sorted_answers(factory)) == 1

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.responses.models import Response
 from app.waves.models import InvitationCode
-from tests.support import answers, open_mini_wave
+from tests.support import answers, open_mini_wave, stored_answers
 
 URL = "/api/v1/waves/{}/responses"
 
@@ -35,8 +35,8 @@ def test_valid_submission_is_recorded_and_spends_the_code(client, factory):
     assert count(factory, Response) == 1
     assert count(factory, InvitationCode) == len(wave.codes) - 1
     with factory() as session:
-        stored = json.loads(session.scalar(select(Response.answers)))
-    assert stored == answers(threat="once", threat_count=2)
+        stored = stored_answers(session)
+    assert stored == [answers(threat="once", threat_count=2)]
 
 
 def test_every_problem_is_listed_and_nothing_is_stored(client, factory):
@@ -121,7 +121,7 @@ def test_unicode_text_is_kept_exactly(client, factory):
     )
     assert reply.status_code == 201
     with factory() as session:
-        assert json.loads(session.scalar(select(Response.answers)))["comment"] == text
+        assert stored_answers(session)[0]["comment"] == text
 
 
 def test_unknown_foreign_and_spent_codes_get_the_same_403(client, factory):

@@ -4,7 +4,6 @@ screenshots in test-output/screenshots/."""
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from itertools import product
@@ -14,17 +13,15 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from sqlalchemy import select
 
 from app.db import session_scope
 from app.questionnaires.loader import load_directory, parse_questionnaire
 from app.questionnaires.schema import Questionnaire
-from app.responses.models import Response
 from app.responses.service import load_progress
 from app.responses.validation import validate_answers
 from app.waves.service import frame_cells
 from app.web import service
-from tests.support import TODAY, load_fixture, open_mini_wave
+from tests.support import TODAY, load_fixture, open_mini_wave, stored_answers
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +55,7 @@ def full_frame(questionnaire: Questionnaire) -> str:
 
 def responses(factory) -> list[dict[str, Any]]:
     with factory() as session:
-        return [json.loads(a) for a in session.scalars(select(Response.answers))]
+        return stored_answers(session)
 
 
 def click_and_wait(page: Any, name: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -11,13 +10,13 @@ from sqlalchemy import func, select
 from app.db import session_scope
 from app.questionnaires.schema import Support
 from app.questionnaires.service import publish
-from app.responses.models import Response, ResumeState
+from app.responses.models import ResumeState
 from app.waves.codes import normalize
 from app.waves.models import InvitationCode
 from app.waves.service import create_wave
 from app.web.security import STRICT_CSP
 from app.web.session import COOKIE
-from tests.support import TODAY, close_mini_wave, load_fixture, open_mini_wave
+from tests.support import TODAY, close_mini_wave, load_fixture, open_mini_wave, stored_answers
 from tests.web.pages import Respondent, displayed_questions
 
 SURVEY = "/vragenlijst"  # the address of every page after the code page
@@ -30,9 +29,9 @@ def count(factory, model) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
 
-def stored_answers(factory) -> list[dict]:
+def all_stored_answers(factory) -> list[dict]:
     with factory() as session:
-        return [json.loads(a) for a in session.scalars(select(Response.answers))]
+        return stored_answers(session)
 
 
 def through_background(respondent: Respondent, organisation: str = "pol") -> None:
@@ -113,7 +112,7 @@ def test_a_respondent_without_javascript_completes_the_survey(respondent, wave, 
     # The session has ended: the survey's address now says the answers arrived.
     respondent.get(SURVEY)
     assert respondent.page.find("h1").text() == "Uw antwoorden zijn aangekomen"
-    assert stored_answers(factory) == [
+    assert all_stored_answers(factory) == [
         {
             "organisation": "pol",
             "unit": "pol-ams",
@@ -196,8 +195,8 @@ def test_changing_an_answer_drops_the_answers_it_hides(respondent, wave, factory
     questions = [dt.text() for dt in respondent.page.find_all("dt")]
     assert "Hoe vaak?" not in questions and "Waarom niet gemeld?" not in questions
     respondent.answer({}, action="send")
-    assert stored_answers(factory)[0]["threat"] == "no"
-    assert "threat_count" not in stored_answers(factory)[0]
+    assert all_stored_answers(factory)[0]["threat"] == "no"
+    assert "threat_count" not in all_stored_answers(factory)[0]
 
 
 def test_another_organisation_asks_for_the_unit_again(respondent, wave):

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, get_args
 
+import numpy as np
 from pydantic import PrivateAttr, SerializerFunctionWrapHandler, model_serializer
 
 from app.questionnaires.conditions import Condition
@@ -51,7 +52,6 @@ class QuestionBase(Frozen):
     numeric: ClassVar[bool] = False  # answered with a number: `min`/`max` and a mean apply
     free_text: ClassVar[bool] = False  # never enters a statistic
     background: ClassVar[bool] = False  # may be a background question
-    shared_answers: ClassVar[bool] = False  # few distinct answers, shared in a wave's table
     misplaced: ClassVar[str] = ""  # the misplaced_field message for its fields elsewhere
     # The survey page's words for it per language: "required", an optional "hint" and a
     # text per code of its answer problems; "{min}" and the like name its fields.
@@ -127,6 +127,22 @@ class QuestionBase(Frozen):
         """Its columns in the analysis file (none: free text never leaves the database)."""
         return []
 
+    # --- answers as codes (app.responses.coded) ---------------------------------------
+
+    def code_dtype(self) -> np.dtype:
+        """The numpy type of its answer in a coded response, in which all zero bytes
+        mean no answer."""
+        raise TypeError(f"a {self.type} question has no coded form")
+
+    def encode(self, answers: Sequence[Any]) -> np.ndarray:
+        """Valid answers (None where there is none) as values of `code_dtype`."""
+        raise TypeError(f"a {self.type} question has no coded form")
+
+    def decode(self, coded: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        """From its coded answers: the distinct answers (None for no answer) and each
+        row's index among them (what `AnswerTable.codes` gives)."""
+        raise TypeError(f"a {self.type} question has no coded form")
+
     # --- the survey page ------------------------------------------------------------
 
     def from_form(self, given: Sequence[str]) -> Any:
@@ -158,6 +174,21 @@ class QuestionBase(Frozen):
     def _words(self, lang: str, key: str) -> str | None:
         words = self.words.get(lang, {}).get(key)
         return None if words is None else words.format(**dict(self))
+
+
+def smallest_unsigned(largest: int) -> np.dtype:
+    """The smallest little-endian unsigned integer type that holds 0..largest."""
+    for name in ("u1", "<u2", "<u4", "<u8"):
+        if largest <= np.iinfo(np.dtype(name)).max:
+            return np.dtype(name)
+    raise ValueError(f"{largest} is too large for a coded answer")
+
+
+def distinct_codes(coded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a coded column (sorted: 0, no answer, first if present)
+    and each row's index among them."""
+    distinct, index = np.unique(coded, return_inverse=True)
+    return distinct, index.reshape(-1).astype(np.intp, copy=False)
 
 
 class UnknownKind(QuestionBase):

@@ -20,6 +20,8 @@ from app.questionnaires.kinds.base import (
     Problem,
     QuestionBase,
     Words,
+    distinct_codes,
+    smallest_unsigned,
 )
 from app.questionnaires.parts import BACKGROUND_QUESTIONS, Option, Text, text_in
 
@@ -43,7 +45,6 @@ class ChoiceQuestion(QuestionBase):
 
     template = "kinds/choice.html"
     offers_options = True
-    shared_answers = True
     misplaced = "a {type} question has no options"
     measure: ClassVar[Measure] = "nominal"
     words: ClassVar[Words] = {
@@ -121,6 +122,18 @@ class ChoiceQuestion(QuestionBase):
     def form_value(self, value: Any) -> str:
         return ""  # the options show what was chosen
 
+    def code_dtype(self) -> np.dtype:
+        return smallest_unsigned(len(self.choices()))  # option i as i + 1
+
+    def encode(self, answers: Sequence[Any]) -> np.ndarray:
+        position: dict[Any, int] = {o.code: i for i, o in enumerate(self.choices(), 1)}
+        position[None] = 0
+        return np.fromiter(map(position.__getitem__, answers), self.code_dtype(), len(answers))
+
+    def decode(self, coded: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        # Every option in option order, whether chosen or not: no sort of a million rows.
+        return [None, *(o.code for o in self.choices())], coded.astype(np.intp)
+
     def answer_texts(self, value: Any, lang: str) -> list[str]:
         if value is None:
             return []
@@ -147,7 +160,6 @@ class MultiQuestion(ChoiceQuestion):
     type: Literal["multi"]
 
     answer_is_set = True
-    shared_answers = False
     words: ClassVar[Words] = {
         "nl": {
             Code.REQUIRED: "Kies ten minste één antwoord",
@@ -208,6 +220,37 @@ class MultiQuestion(ChoiceQuestion):
 
     def from_form(self, given: Sequence[str]) -> Any:
         return list(given) or None
+
+    def code_dtype(self) -> np.dtype:
+        """One bit per option, in option order (a valid answer chooses at least one)."""
+        return np.dtype(("u1", ((len(self.choices()) + 7) // 8,)))
+
+    def encode(self, answers: Sequence[Any]) -> np.ndarray:
+        bit = {o.code: 1 << i for i, o in enumerate(self.choices())}
+        width = self.code_dtype().shape[0]
+        packed = b"".join(
+            sum(map(bit.__getitem__, a or ())).to_bytes(width, "little") for a in answers
+        )
+        return np.frombuffer(packed, np.uint8).reshape(len(answers), width)
+
+    def decode(self, coded: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        """Each chosen set as the tuple of its codes in option order."""
+        width = coded.shape[1]
+        if width <= 8:  # the bits as one number per row: a sort of numbers, not rows
+            padded = np.zeros((len(coded), 8), np.uint8)
+            padded[:, :width] = coded
+            masks, index = distinct_codes(padded.view("<u8").reshape(-1))
+            chosen = [int(m) for m in masks]
+        else:
+            rows, index = np.unique(coded, axis=0, return_inverse=True)
+            index = index.reshape(-1).astype(np.intp, copy=False)
+            chosen = [int.from_bytes(bytes(r), "little") for r in rows]
+        codes = [o.code for o in self.choices()]
+        distinct = [
+            tuple(c for i, c in enumerate(codes) if mask >> i & 1) if mask else None
+            for mask in chosen
+        ]
+        return distinct, index
 
     def error_text(self, code: str, lang: str, value: Any = None) -> str | None:
         if code == Code.EMPTY_CHOICE:  # nothing chosen: as unanswered

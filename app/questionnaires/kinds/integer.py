@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -18,6 +18,8 @@ from app.questionnaires.kinds.base import (
     Problem,
     QuestionBase,
     Words,
+    distinct_codes,
+    smallest_unsigned,
 )
 from app.questionnaires.parts import text_in
 
@@ -32,7 +34,6 @@ class IntegerQuestion(QuestionBase):
 
     template = "kinds/integer.html"
     numeric = True
-    shared_answers = True
     misplaced = "only integer questions have min and max"
     words: ClassVar[Words] = {
         "nl": {
@@ -91,6 +92,21 @@ class IntegerQuestion(QuestionBase):
                 measure="scale",
             )
         ]
+
+    def code_dtype(self) -> np.dtype:
+        assert self.min is not None and self.max is not None
+        return smallest_unsigned(self.max - self.min + 1)  # a value v as v - min + 1
+
+    def encode(self, answers: Sequence[Any]) -> np.ndarray:
+        assert self.min is not None
+        offset = self.min - 1
+        return np.array([0 if a is None else a - offset for a in answers], self.code_dtype())
+
+    def decode(self, coded: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        assert self.min is not None
+        offset = self.min - 1
+        distinct, index = distinct_codes(coded)
+        return [int(d) + offset if d else None for d in distinct.tolist()], index
 
     def from_field(self, text: str) -> Any:
         text = text.strip()

@@ -3,9 +3,10 @@ statistic or the analysis file."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 from pydantic import Field
 
 from app.problems import Code
@@ -13,6 +14,8 @@ from app.questionnaires.kinds.base import CheckText, Earlier, Problem, QuestionB
 from app.questionnaires.parts import BACKGROUND_QUESTIONS
 
 JSON_CHARACTER_BYTES = 6
+# A text answer as a table of coded answers has it: there, but not its words.
+WITHHELD = "(free text, kept apart)"
 
 
 class TextQuestion(QuestionBase):
@@ -60,6 +63,17 @@ class TextQuestion(QuestionBase):
         # \u001f; no character takes more in UTF-8), plus the quotes.
         assert self.max_length is not None
         return 2 + JSON_CHARACTER_BYTES * self.max_length
+
+    def code_dtype(self) -> np.dtype:
+        return np.dtype("u1")  # 1: answered; the text itself is kept apart, never coded
+
+    def encode(self, answers: Sequence[Any]) -> np.ndarray:
+        return np.fromiter((a is not None for a in answers), self.code_dtype(), len(answers))
+
+    def decode(self, coded: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        """Whether it was answered; the text is not in the coded form, so an answer
+        reads as WITHHELD (statistics only ever ask whether there is one)."""
+        return [None, WITHHELD], (coded != 0).astype(np.intp)
 
     def from_field(self, text: str) -> Any:
         # Browsers send line breaks as CRLF but count them as one character for maxlength.
