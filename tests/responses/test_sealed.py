@@ -4,7 +4,6 @@ plain bodies are, and nothing else opens them."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from sqlalchemy import select
 
 from app.db import session_scope
 from app.files import secret_key, unseal
-from app.responses.models import Response, ResumeState
+from app.responses.models import ResumeState
 from app.waves.answer_keys import Sizes
 from app.waves.models import AnswerKey
 from tests.responses.sealing import (
@@ -23,7 +22,7 @@ from tests.responses.sealing import (
     seal_draft,
     unb64url,
 )
-from tests.support import answers, close_mini_wave, load_fixture, open_mini_wave
+from tests.support import answers, close_mini_wave, load_fixture, open_mini_wave, stored_answers
 
 # Fewer rounds than the page's 600,000: the server never derives, so any count will do.
 TEST_ITERATIONS = 1_000
@@ -126,7 +125,7 @@ def test_sealed_and_plain_submissions_are_judged_alike(client, factory, secret):
     )
     assert plain.status_code == sealed.status_code == 403  # spent, either way
     with session_scope(factory) as session:
-        stored = sorted(json.loads(r.answers)["threat"] for r in session.scalars(select(Response)))
+        stored = sorted(a["threat"] for a in stored_answers(session))
     assert stored == ["no", "once"]
 
 

@@ -276,4 +276,4 @@ def test_the_token_tables_keep_no_time_and_no_order(api, wave, engine):
             with engine.connect() as connection, pytest.raises(OperationalError):
                 connection.execute(text(f"SELECT rowid FROM {table}"))
         with engine.connect() as connection:
-            connection.execute(text("SELECT rowid FROM response"))
+            connection.execute(text("SELECT rowid FROM wave"))

@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from app.db import session_scope
 from app.files import secret_key
-from app.responses.models import Response, ResumeState
+from app.responses.models import ResumeState
 from app.responses.sealed import BROWSER_DRAFT_ITERATIONS, browser_draft_lookup
 from tests.responses.sealing import draft_secrets
-from tests.support import open_mini_wave
+from tests.support import open_mini_wave, stored_answers
 
 pytestmark = pytest.mark.browser
 
@@ -126,7 +126,7 @@ def walk(tab: Any, code: str, answers: dict[str, Any]) -> None:
 
 def stored(factory) -> list[dict[str, Any]]:
     with session_scope(factory) as session:
-        return [json.loads(a) for a in session.scalars(select(Response.answers))]
+        return stored_answers(session)
 
 
 def test_victim_and_non_victim_send_the_same_requests(open_tab, factory, sealed_wave):
