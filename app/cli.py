@@ -494,6 +494,7 @@ def demo(
         replace=replace,
         scale=scale,
         min_cell=config.min_cell,
+        protection=config.protection,
         say=say,
         secret=secret_key(config.secret_key_file),
     )

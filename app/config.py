@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     min_cell: int = Field(default=10, ge=MIN_CELL_FLOOR)
     # Disclosure control (CONTRACT section 7): every hidden figure keeps a band of at least
     # twice this (0.10: 20 percentage points) that the published figures cannot narrow.
-    protection: float = Field(default=0.10, gt=0.0, le=0.5)
+    # 0 leaves only cell suppression (no audit at close): quick test databases, never a
+    # real wave.
+    protection: float = Field(default=0.10, ge=0.0, le=0.5)
     cors_origins: Annotated[list[str], NoDecode] = []
     dashboard_dir: Path = Path("dashboards")
     max_body_bytes: int = 1024 * 1024

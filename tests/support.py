@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.closing.service import close_wave
 from app.db import session_scope
 from app.indicators.definitions import indicator_set
+from app.method.disclosure import DEFAULT_PROTECTION
 from app.questionnaires.loader import parse_questionnaire, read_yaml
 from app.questionnaires.schema import Questionnaire
 from app.questionnaires.service import get_version, publish
@@ -62,9 +63,9 @@ def stored_answers(session: Session, wave_id: str | None = None) -> list[dict[st
     return found
 
 
-def close_mini_wave(session: Session, wave_id: str) -> Wave:
+def close_mini_wave(session: Session, wave_id: str, protection: float = DEFAULT_PROTECTION) -> Wave:
     """Close a wave as `monitor wave close` does, with the fixture folder's indicators."""
-    return close_wave(session, wave_id, MIN_CELL, indicator_set(FIXTURES / "defs"))
+    return close_wave(session, wave_id, MIN_CELL, indicator_set(FIXTURES / "defs"), protection)
 
 
 def load_fixture(name: str = "mini.yaml") -> Questionnaire:

@@ -11,7 +11,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.closing.figures import answer_breakdowns, wave_sample
+from app.closing.figures import (
+    answer_breakdowns,
+    attack_tables,
+    indicator_cell_counts,
+    wave_sample,
+)
 from app.closing.models import Estimate
 from app.indicators.definitions import IndicatorSet
 from app.indicators.derive import derive
@@ -19,10 +24,9 @@ from app.method.disclosure import (
     DEFAULT_PROTECTION,
     Band,
     audit_counts,
-    audit_proportion,
-    cell_counts,
+    audit_estimates,
 )
-from app.method.groups import crossed_with_answers, linked_groups, node, suppress_respondents
+from app.method.groups import linked_groups, node, suppress_respondents
 from app.problems import Conflict
 from app.waves.service import get_wave
 
@@ -80,28 +84,17 @@ def audit_wave(
     add("respondents", audit_counts(respondents, headcount, groups, shown_counts))
     if sample.design is None:
         return rows
-    proportions = [i for i in defs.indicators if i.kind == "proportion"]
-    values = derive(defs, sample.questionnaire, sample.table, proportions)
-    for indicator in proportions:
-        counts = cell_counts(values[indicator.id], sample.cell, n_cells, sample.design)
-        add(
-            indicator.id,
-            audit_proportion(
-                counts, groups, hidden.get(indicator.id, set()), protection, intervals=intervals
-            ),
-        )
-    for breakdown in answer_breakdowns(sample):
-        part, crossed = crossed_with_answers(
-            sample.frame, sample.cell, breakdown.by, breakdown.codes, breakdown.group
-        )
-        n_parts = n_cells * (len(breakdown.codes) + 1)
-        for indicator in proportions:
+    values = derive(defs, sample.questionnaire, sample.table)
+    for table in attack_tables(sample, answer_breakdowns(sample)):
+        for indicator in defs.indicators:
             shut = hidden.get(indicator.id, set())
-            mine = {key for key in shut if key[0] == breakdown.by}
+            # On a crossed table, the groups of its breakdown by an answer; the frame's
+            # hidden groups are attacked on the frame's table.
+            mine = shut if table.by is None else {key for key in shut if key[0] == table.by}
             if mine:
-                counts = cell_counts(values[indicator.id], part, n_parts, sample.design)
-                bands = audit_proportion(
-                    counts, crossed, shut, protection, only=mine, intervals=intervals
+                counts = indicator_cell_counts(indicator, values[indicator.id], sample, table)
+                bands = audit_estimates(
+                    counts, table.groups, shut, protection, only=mine, intervals=intervals
                 )
                 add(indicator.id, bands)
     return rows

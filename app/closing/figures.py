@@ -4,7 +4,7 @@ preview, never stored)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from sqlalchemy import insert
@@ -15,8 +15,9 @@ from app.indicators.definitions import Indicator, IndicatorSet
 from app.indicators.derive import derive, domain_members, value_range
 from app.method.disclosure import (
     DEFAULT_PROTECTION,
+    CellCounts,
     cell_counts,
-    protect_proportion,
+    protect_estimates,
     published_value,
 )
 from app.method.estimators import GroupEstimates, estimate_groups
@@ -24,6 +25,7 @@ from app.method.groups import (
     BREAKDOWNS,
     answer_groups,
     cell_groups,
+    crossed_with_answers,
     hierarchy,
     linked_groups,
     node,
@@ -115,6 +117,32 @@ def answer_breakdowns(sample: WaveSample) -> list[AnswerBreakdown]:
     return found
 
 
+@dataclass(frozen=True)
+class AttackTable:
+    """A table the audit attacks: each respondent's part of it, how many parts, and every
+    published group as the parts it is made of. The frame's cells with its breakdowns;
+    and those cells crossed with a breakdown by an answer (``by``), its groups added: one
+    such breakdown at a time."""
+
+    part: np.ndarray
+    size: int
+    groups: dict[Node, np.ndarray]
+    by: str | None = None
+
+
+def attack_tables(sample: WaveSample, answers: list[AnswerBreakdown]) -> list[AttackTable]:
+    n_cells = len(sample.frame)
+    tables = [AttackTable(sample.cell, n_cells, linked_groups(sample.frame))]
+    for breakdown in answers:
+        part, crossed = crossed_with_answers(
+            sample.frame, sample.cell, breakdown.by, breakdown.codes, breakdown.group
+        )
+        tables.append(
+            AttackTable(part, n_cells * (len(breakdown.codes) + 1), crossed, breakdown.by)
+        )
+    return tables
+
+
 def hidden_respondents(
     sample: WaveSample, answers: list[AnswerBreakdown], min_cell: int
 ) -> set[Node]:
@@ -158,18 +186,14 @@ def compute_figures(
     defs: IndicatorSet,
     min_cell: int,
     protection: float = DEFAULT_PROTECTION,
-    audit: bool = False,
     hidden_counts: set[Node] | None = None,
 ) -> list[Figure]:
     """Every breakdown of every indicator, rounded as published and suppressed over the
     linked table (app.method.disclosure): groups whose respondent count is hidden, small
     groups and their complements per indicator, a domain's figures wherever the
-    indicator that counts its members is hidden, and (with ``audit``) more until the
-    audit's attack on the published estimates narrows no hidden share below the promise.
-
-    ``audit`` is off at close for now: with two organisations of very different size, a
-    share the audit must hide in the small one takes the large one's with it (README,
-    "Small groups", "Not yet done"); `monitor wave audit` runs it on the stored figures.
+    indicator that counts its members is hidden, the same groups in shares that count
+    the same respondents, and more until the audit's attack on the published estimates
+    narrows no hidden share or mean below the promise (``protection`` 0: no audit).
     ``hidden_counts``: the groups whose respondent count is hidden
     (`hidden_respondents`), when the caller has them already."""
     values = derive(defs, sample.questionnaire, sample.table)
@@ -194,10 +218,8 @@ def compute_figures(
     uncovered = {key for key, cells in groups.items() if not covered[cells].all()}
     if TOTAL in uncovered:  # a group by an answer stands for staff in every cell
         uncovered |= {node(b.by, code) for b in answers for code in b.codes}
-    hidden_in: dict[str, set[Node]] = {}
     computed: dict[str, tuple[dict[Node, tuple[str, str, GroupEstimates, int]], bool]] = {}
-    # Indicators over all staff first: a domain's figures need their hidden groups.
-    for indicator in sorted(defs.indicators, key=lambda i: i.denominator != "all"):
+    for indicator in defs.indicators:
         series_break = indicator.versions[sample.questionnaire.id].series_break
         bounds = value_range(indicator, sample.questionnaire)
         results: dict[Node, tuple[str, str, GroupEstimates, int]] = {}
@@ -215,34 +237,79 @@ def compute_figures(
                 )
             for i, code in enumerate(codes):
                 results[node(by, code)] = (by, code, result, i)
-        # A figure among a domain publishes n, the domain's members in the group: where
-        # an indicator whose yes-answers are exactly those members is hidden, so is it.
-        # Those and the hidden counts are protected in their families like small groups.
-        already = set(hidden_counts)
-        for counter in counted_by.get(indicator.denominator, []):
-            already |= hidden_in[counter]
-        hidden = suppress_hierarchy(
-            {key: int(r.n[i]) for key, (_, _, r, i) in results.items()}, parent, min_cell, already
-        )
-        if audit and indicator.kind == "proportion" and sample.design is not None:
-            # Figures without an estimate for coverage or without an interval are no
-            # secrets to protect, and no equations for the attacker either.
-            withheld = uncovered | {k for k, (_, _, r, i) in results.items() if r.df[i] <= 0}
-            counts = cell_counts(values[indicator.id], sample.cell, n_cells, sample.design)
-            hidden, _ = protect_proportion(
-                counts,
-                groups,
-                parent,
-                hidden,
-                protection,
-                intervals=False,
-                withheld=frozenset(withheld - hidden),
-            )
-        hidden_in[indicator.id] = hidden
         computed[indicator.id] = (results, series_break)
-    for linked in _counting_alike(defs, sample.questionnaire.id):
-        together = set().union(*(hidden_in[i] for i in linked))
-        hidden_in.update(dict.fromkeys(linked, together))
+
+    tables = attack_tables(sample, answers)
+
+    # On a table crossed with a breakdown by an answer, the audit attacks that
+    # breakdown's groups (as `monitor wave audit` does); the frame's on the frame's table.
+    audited = {
+        i.id: [
+            _Attacked(holding={k for k in t.groups if t.by is not None and k[0] != t.by})
+            for t in tables
+        ]
+        for i in defs.indicators
+    }
+
+    def settled(indicator: Indicator, hidden: set[Node]) -> set[Node]:
+        """``hidden`` and what must go with it: complements in every family (min_cell
+        and rules 2, 6) and, where the audit's attack narrows a hidden figure below the
+        promise in any of the tables, more, until all hold at once."""
+        results = computed[indicator.id][0]
+        n = {key: int(r.n[i]) for key, (_, _, r, i) in results.items()}
+        # Figures without an estimate for coverage or without an interval are no
+        # secrets to protect, and no equations for the attacker either.
+        withheld = uncovered | {k for k, (_, _, r, i) in results.items() if r.df[i] <= 0}
+        while True:
+            hidden = suppress_hierarchy(n, parent, min_cell, hidden)
+            if protection <= 0 or sample.design is None:
+                return hidden
+            grown = hidden
+            for table, attacked in zip(tables, audited[indicator.id], strict=True):
+                if attacked.counts is None:
+                    attacked.counts = indicator_cell_counts(
+                        indicator, values[indicator.id], sample, table
+                    )
+                grown, bands = protect_estimates(
+                    attacked.counts,
+                    table.groups,
+                    parent,
+                    grown,
+                    protection,
+                    intervals=False,
+                    withheld=frozenset(withheld - grown),
+                    holding=frozenset(attacked.holding),
+                )
+                # Hiding more only takes equations away: what holds now keeps holding.
+                attacked.holding |= {b.node for b in bands if b.ok}
+            if grown == hidden:
+                return hidden
+            hidden = grown
+
+    hidden_in: dict[str, set[Node]] = {}
+    alike = _counting_alike(defs, sample.questionnaire.id)
+    # Indicators over all staff first: a domain's figures hide where the indicator that
+    # counts its members (rule 5) is hidden.
+    for over_all in (True, False):
+        stage = [i for i in defs.indicators if (i.denominator == "all") == over_all]
+        for indicator in stage:
+            already = set(hidden_counts)
+            for counter in counted_by.get(indicator.denominator, []):
+                already |= hidden_in[counter]
+            hidden_in[indicator.id] = already
+        pending = stage
+        while pending:
+            for indicator in pending:
+                hidden_in[indicator.id] = settled(indicator, hidden_in[indicator.id])
+            # Shares that count the same respondents hide the same groups (rule 7): the
+            # union, settled again, until nothing grows.
+            pending = []
+            for linked in alike:
+                together = set().union(*(hidden_in[i.id] for i in linked if i in stage))
+                for indicator in linked:
+                    if indicator in stage and hidden_in[indicator.id] != together:
+                        hidden_in[indicator.id] = together
+                        pending.append(indicator)
     return [
         _figure(
             indicator, by, code, r, i, series_break, uncovered, hidden_in[indicator.id], min_cell
@@ -253,16 +320,41 @@ def compute_figures(
     ]
 
 
-def _counting_alike(defs: IndicatorSet, version: str) -> list[list[str]]:
+@dataclass
+class _Attacked:
+    """One indicator on one table at close: its sums per part (once needed) and the hidden
+    figures shown to hold the promise so far."""
+
+    counts: CellCounts | None = None
+    holding: set[Node] = field(default_factory=set)
+
+
+def indicator_cell_counts(
+    indicator: Indicator, values: np.ndarray, sample: WaveSample, table: AttackTable
+) -> CellCounts:
+    """What the audit attacks of one indicator: its sums per part of a table."""
+    assert sample.design is not None
+    return cell_counts(
+        values,
+        table.part,
+        table.size,
+        sample.design,
+        indicator.kind,
+        value_range(indicator, sample.questionnaire),
+        indicator.scale,
+    )
+
+
+def _counting_alike(defs: IndicatorSet, version: str) -> list[list[Indicator]]:
     """Proportions that count the same respondents (one denominator, one `valid_if`): the
     categories of a family add up to 1, and a share like "satisfied or very satisfied" is
     the sum of two of them, so a group hidden in one of them is hidden in all, or the
     others would give it away."""
-    alike: dict[tuple[str, str], list[str]] = {}
+    alike: dict[tuple[str, str], list[Indicator]] = {}
     for indicator in defs.indicators:
         if indicator.kind == "proportion":
             rule = indicator.versions[version].model_dump_json(include={"valid_if"})
-            alike.setdefault((indicator.denominator, rule), []).append(indicator.id)
+            alike.setdefault((indicator.denominator, rule), []).append(indicator)
     return [ids for ids in alike.values() if len(ids) > 1]
 
 

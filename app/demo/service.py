@@ -51,6 +51,7 @@ from app.demo.population import (
     wave_frame,
 )
 from app.indicators.definitions import IndicatorSet, indicator_set
+from app.method.disclosure import DEFAULT_PROTECTION
 from app.migrate import upgrade
 from app.problems import Conflict, InvalidInput
 from app.questionnaires.loader import load_directory
@@ -179,6 +180,7 @@ def build_demo(
     replace: bool = False,
     scale: float = 1.0,
     min_cell: int = 10,
+    protection: float = DEFAULT_PROTECTION,
     codes: int = DEMO_CODES,
     say: Callable[[str], None] = lambda message: None,
     secret: bytes | None = None,
@@ -218,7 +220,13 @@ def build_demo(
             cells = wave_frame(base, k, rng, scale)
             say(f"wave {plan.id} ({k + 1} of {len(plans)}): filling …")
             built = _build_wave(
-                engine, factory, plan, k, cells, rng, close=None if last else (min_cell, indicators)
+                engine,
+                factory,
+                plan,
+                k,
+                cells,
+                rng,
+                close=None if last else (min_cell, protection, indicators),
             )
             result.waves.append(built)
             sizes = ", ".join(f"{org} {n:,}" for org, n in built.frame.items())
@@ -266,18 +274,18 @@ def _build_wave(
     k: int,
     cells: list[Cell],
     rng: np.random.Generator,
-    close: tuple[int, IndicatorSet] | None,
+    close: tuple[int, float, IndicatorSet] | None,
 ) -> BuiltWave:
     """Create, load, open and fill one wave; close and publish it (with `close`'s
-    min_cell and indicators) unless `close` is None."""
+    min_cell, protection and indicators) unless `close` is None."""
     counts = respondents_per_cell(cells, rng)
     filled = fill_wave(
         factory, plan.id, plan.questionnaire_id, plan.opens, plan.closes, cells, counts, k, rng
     )
     if close is not None:
-        min_cell, indicators = close
+        min_cell, protection, indicators = close
         with session_scope(factory) as session:
-            close_wave(session, plan.id, min_cell, indicators)
+            close_wave(session, plan.id, min_cell, indicators, protection)
             publish_wave(session, plan.id, plan.closes)
         scrub_dead_rows(engine)
     return BuiltWave(plan, totals(cells), filled.responses, close is not None)

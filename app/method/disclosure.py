@@ -6,25 +6,28 @@ function groups are the two margins of one table, so the attacker sees one syste
 sums over cells, not independent breakdowns. This module models that system and plays
 the strongest attacker the project knows against it.
 
-The attack on a proportion (``audit_proportion``). The attacker is given more than the
-contract's attacker holds: the whole weighting design (every cell's respondents, strata
-and weights) and every cell's number of valid answers. What is left unknown are the
-yes-counts ``y_c`` per cell, whole numbers ``0 <= y_c <= v_c``. Each published estimate
-``r_g`` of a group, rounded to a unit ``u``, then says
+The attack on a share or a mean (``audit_estimates``). The attacker is given more than
+the contract's attacker holds: the whole weighting design (every cell's respondents,
+strata and weights) and every cell's number of valid answers. What is left unknown are
+the sums ``y_c`` per cell (a share's yes-answers; a mean's days), whole numbers between
+what the cell's answers can least and most add up to. Each published estimate ``r_g``
+of a group, rounded to a unit ``u``, then says
 
     W_g * (r_g - u/2) <= sum_{c in g} w_c * y_c <= W_g * (r_g + u/2),   W_g = sum w_c v_c
 
-which is linear in the counts. For a hidden group, a mixed-integer programme (scipy's
+which is linear in the sums. For a hidden group, a mixed-integer programme (scipy's
 ``milp``, HiGHS) finds the smallest and largest value the group's figure can take under
 all of these at once: the band the attack reaches. Standard errors and intervals are not
-linear in the counts; rather than relax them, the audit checks each end it found (and
-points between it and the true data) by recomputing *every* published figure of the
-indicator from the candidate counts, rounded as published. Only candidates that
-reproduce all of them count: each is a data set the attacker cannot tell from the real
-one, so the values they give are values the attacker cannot rule out. The promise holds
-for a hidden figure when those verified values span at least ``2 * protection`` and at
-least three different counts (or every count the group's size allows). Giving the
-attacker the design and the valid counts makes the audit stricter, never weaker.
+linear in the counts; rather than relax them, the audit of a share can check each end it
+found (and points between it and the true data) by recomputing *every* published figure
+of the indicator from the candidate counts, rounded as published (``intervals``). Only
+candidates that reproduce them count: each is a data set the attacker cannot tell from
+the real one, so the values they give are values the attacker cannot rule out. The
+promise holds for a hidden figure when those verified values span at least
+``CellCounts.band_needed`` (2 x protection for a share; for a mean, 2 x protection of its
+value, at least 2 x protection) and at least three different sums (or every sum the
+group's size allows). Giving the attacker the design and the valid counts makes the
+audit stricter, never weaker.
 
 The attack on respondent counts (``audit_counts``): response rates publish respondents
 per group; with the frame's headcounts the attacker bounds each hidden group's count
@@ -34,8 +37,7 @@ by integer programming over the cells. Every integer solution is a genuine alter
 ``protect_*`` start from the primary and complementary suppression of
 ``app.method.suppression`` and hide more (a published group that shares cells or a
 parent with a failing one, one that holds answers to trade first) until the audit
-passes. Closing a wave runs ``protect_counts``; ``protect_proportion`` is not yet part
-of the close (see the README, "Small groups", "Not yet done").
+passes. Closing a wave runs both (app.closing.figures).
 """
 
 from __future__ import annotations
@@ -86,13 +88,36 @@ def published_value(value: float | None, kind: str, field: str) -> float | None:
 
 @dataclass(frozen=True)
 class CellCounts:
-    """One indicator's counts per frame cell, with the design that weights them."""
+    """One indicator's counts per frame cell, with the design that weights them.
 
-    y: np.ndarray  # int, yes-answers per cell
+    A share counts yes-answers (0 or 1 each); a mean of days adds whole numbers of days
+    (0 to 365 each): ``y`` is that sum in steps of ``unit`` (a value of the figure), and
+    each answer lies between ``least`` and ``most`` steps. A share is the mean of answers
+    between 0 and 1, so both are attacked alike."""
+
+    y: np.ndarray  # int, yes-answers (a mean: the answers' sum in steps) per cell
     v: np.ndarray  # int, valid answers (in the domain, with a value) per cell
     weight: np.ndarray  # float, the weight of the cell's respondents (0 without any)
     stratum: np.ndarray  # int, the cell's stratum (-1 without respondents)
     design: Design
+    kind: str = "proportion"
+    unit: float = 1.0  # the figure's value of one step
+    least: int = 0  # one answer's range, in steps
+    most: int = 1
+
+    def band_needed(self, value: float, protection: float) -> float:
+        """The promise for a figure: a share's band at least 2 x protection (20 points);
+        a mean, a magnitude, as tau-Argus protects magnitudes, at least 2 x protection of
+        its value (20% of 12 days is 2.4 days), and never less than 2 x protection in its
+        own unit."""
+        return 2 * protection * (1.0 if self.kind == "proportion" else max(1.0, abs(value)))
+
+    def lowest(self) -> np.ndarray:
+        """The fewest steps each cell's answers can add up to."""
+        return self.v * self.least
+
+    def highest(self) -> np.ndarray:
+        return self.v * self.most
 
 
 @dataclass(frozen=True)
@@ -192,7 +217,7 @@ def _rounded(figures: tuple[np.ndarray, ...], rows: np.ndarray) -> list[tuple[fl
 
 
 @_solver_quiet
-def audit_proportion(
+def audit_estimates(
     counts: CellCounts,
     groups: Mapping[Node, np.ndarray],
     hidden: set[Node],
@@ -202,27 +227,35 @@ def audit_proportion(
     enough: bool = False,
     withheld: frozenset[Node] = frozenset(),
 ) -> list[Band]:
-    """The attack on every hidden figure (with a respondent) of one proportion, or on
+    """The attack on every hidden figure (with a respondent) of one share or mean, or on
     those in ``only``; with ``enough`` each search stops once the promise is shown to
     hold (the band is then at least, not exactly, what is reported). ``withheld``
     figures are not published for reasons that are no secret (coverage, no interval):
-    the attacker has no equation for them, and they are not attacked."""
+    the attacker has no equation for them, and they are not attacked. ``intervals``
+    (shares only) also keeps to data sets that reproduce every published interval and
+    standard error."""
     nodes = list(groups)
     member = group_matrix([groups[k] for k in nodes], counts.y.size)
-    true = proportion_figures(counts.y, counts, member)
-    unseen = hidden | withheld
-    shown = np.array([k not in unseen and true[4][i] > 0 for i, k in enumerate(nodes)])
-    rows = np.flatnonzero(shown)
-    keep = slice(None) if intervals else slice(0, 1)  # (estimate, se, low, high) or estimate
-    published = [p[keep] for p in _rounded(true, rows)]
-    unit = 10.0 ** -DECIMALS["proportion"]
-    cells_with = counts.v > 0  # cells with something unknown
     w_all = counts.weight
     v_all = counts.v.astype(float)
-    a_all = member[rows] * w_all
-    total = a_all @ v_all
-    estimate = np.array([p[0] for p in published], dtype=float)
+    unseen = hidden | withheld
+    n = member @ v_all
+    rows = np.flatnonzero([k not in unseen and n[i] > 0 for i, k in enumerate(nodes)])
+    a_all = member[rows] * w_all * counts.unit  # a published figure is a_all @ y / total
+    total = member[rows] * w_all @ v_all
+    intervals = intervals and counts.kind == "proportion"
+    if intervals:
+        published = _rounded(proportion_figures(counts.y, counts, member), rows)
+        estimate = np.array([p[0] for p in published], dtype=float)
+    else:
+        estimate = np.array(
+            [published_value(x, counts.kind, "estimate") for x in a_all @ counts.y / total],
+            dtype=float,
+        )
+    unit = 10.0 ** -DECIMALS[counts.kind]
     low_all, high_all = total * (estimate - unit / 2), total * (estimate + unit / 2)
+    cells_with = counts.v > 0  # cells with something unknown
+    lowest, highest = counts.lowest(), counts.highest()
     organisation = _organisation_of_cells(groups, counts.y.size)
     hidden_rows = [j for j, k in enumerate(nodes) if k in unseen and k[0] != "total"]
     in_hidden = member[hidden_rows].sum(axis=0) > 0 if hidden_rows else member[0] > 0
@@ -230,12 +263,13 @@ def audit_proportion(
     def verified(free: np.ndarray, candidate: np.ndarray) -> bool:
         y = counts.y.copy()
         y[free] = candidate
-        again = _rounded(proportion_figures(y, counts, member[rows]), np.arange(rows.size))
-        return [p[keep] for p in again] == published
+        return (
+            _rounded(proportion_figures(y, counts, member[rows]), np.arange(rows.size)) == published
+        )
 
     bands = []
     for i, k in enumerate(nodes):
-        if k not in hidden or true[4][i] == 0 or (only is not None and k not in only):
+        if k not in hidden or n[i] == 0 or (only is not None and k not in only):
             continue
         # The attacker may move answers in any cell; the audit looks for its data sets in
         # the organisation(s) of the hidden group and keeps the rest as it is (fewer data
@@ -246,37 +280,40 @@ def audit_proportion(
         free = np.flatnonzero(cells_with & np.isin(organisation, list(orgs)) & in_hidden)
         fixed = np.setdiff1d(np.arange(counts.y.size), free)
         rest = a_all[:, fixed] @ counts.y[fixed]
+        target = member[i] * w_all * counts.unit
+        size = float(member[i] * w_all @ v_all)
+        band_needed = counts.band_needed(float(target @ counts.y) / size, protection)
         search = _Search(
             constraints=[LinearConstraint(a_all[:, free], low_all - rest, high_all - rest)]
             if rows.size
             else [],
-            bounds=Bounds(np.zeros(free.size), v_all[free]),
-            target=member[i, free] * w_all[free],
+            bounds=Bounds(lowest[free], highest[free]),
+            target=target[free],
             members=member[i, free],
             y_true=counts.y[free].astype(float),
-            size=float(member[i] * w_all @ v_all),
-            base=float(member[i, fixed] * w_all[fixed] @ counts.y[fixed]),
+            size=size,
+            base=float(target[fixed] @ counts.y[fixed]),
             base_yes=int(member[i, fixed] @ counts.y[fixed]),
-            needed=min(3, int(member[i] @ v_all) + 1),
+            needed=min(3, int(member[i] @ (highest - lowest)) + 1),
+            band_needed=band_needed,
             verified=partial(verified, free) if intervals else None,
         )
         if not enough:
-            bands.append(search.band(k, protection))
+            bands.append(search.band(k))
             continue
-        # Closing only needs to know whether the promise holds: first the walks (a few
-        # milliseconds) that often show it does. Then the linear relaxation: it bounds
-        # every data set the attacker could find, so narrower than the promise, the
-        # figure fails without the integer programmes (which are slowest exactly there,
-        # proving that nothing else fits).
-        settled = search.shortcut(k, protection)
-        if settled is not None:
-            bands.append(settled)
-            continue
+        # Closing only needs to know whether the promise holds. First the linear
+        # relaxation (a millisecond or two): it bounds every data set the attacker could
+        # find, so narrower than the promise, the figure fails without the integer
+        # programmes (which are slowest exactly there, proving that nothing else fits);
+        # on a small wave most hidden figures end here. Then the walks, which often show
+        # that it holds; they step one answer at a time, which suits shares, not sums of
+        # days. Then the integer programmes.
         low, high = search.relaxed()
-        if high - low < 2 * protection - 1e-9:
+        if high - low < band_needed - 1e-9:
             bands.append(search.pinned(k, (low, high)))
-        else:
-            bands.append(search.band(k, protection))
+            continue
+        settled = search.shortcut(k) if counts.most - counts.least == 1 else None
+        bands.append(search.band(k) if settled is None else settled)
     return bands
 
 
@@ -295,6 +332,7 @@ class _Search:
     base: float  # the numerator of the group's cells kept as they are
     base_yes: int
     needed: int
+    band_needed: float  # the promise: the band at least this wide
     verified: Callable[[np.ndarray], bool] | None
     # The relaxation's solutions per direction, once solved: rounded, often already a
     # data set that fits, which spares an integer programme.
@@ -355,7 +393,7 @@ class _Search:
         truth = self.value(self.y_true)
         return Band(node, outer[0], outer[1], truth, truth, 1, self.needed, False)
 
-    def shortcut(self, node: Node, protection: float) -> Band | None:
+    def shortcut(self, node: Node) -> Band | None:
         """The promise shown to hold without integer programmes: walks from the truth,
         one or two changed answers a step, each step a data set that fits every
         published estimate (so one the attacker cannot rule out), towards the lowest and
@@ -363,12 +401,12 @@ class _Search:
         counts the promise needs (the integer programmes then search further)."""
         if self.verified is not None:
             return None
-        steps = int(np.ceil(2 * protection * float(self.members @ self.bounds.ub))) + 3
+        steps = int(np.ceil(self.band_needed * float(self.members @ self.bounds.ub))) + 3
         found = [self.y_true, *self.walk(1.0, steps), *self.walk(-1.0, steps)]
         values = [self.value(f) for f in found]
         low, high = min(values), max(values)
         counts = len({self.yes(f) for f in found})
-        if high - low < 2 * protection - 1e-9 or counts < self.needed:
+        if high - low < self.band_needed - 1e-9 or counts < self.needed:
             return None
         return Band(node, low, high, low, high, counts, self.needed, True)
 
@@ -382,14 +420,14 @@ class _Search:
         (published,) = self.constraints
         a, lb, ub = published.A, published.lb - 1e-9, published.ub + 1e-9
         y = self.y_true.copy()
-        top = self.bounds.ub
+        bottom, top = self.bounds.lb, self.bounds.ub
         own = np.flatnonzero(self.members)
         visited = []
         for _ in range(steps):
             # the group's answer moves by -sign; the other answer (or none) by +sign
             step = -sign
-            movable = own[(y[own] + step >= 0) & (y[own] + step <= top[own])]
-            others = np.flatnonzero((y - step >= 0) & (y - step <= top))
+            movable = own[(y[own] + step >= bottom[own]) & (y[own] + step <= top[own])]
+            others = np.flatnonzero((y - step >= bottom) & (y - step <= top))
             if not movable.size:
                 break
             now = a @ y
@@ -417,7 +455,7 @@ class _Search:
             visited.append(y)
         return visited
 
-    def band(self, node: Node, protection: float) -> Band:
+    def band(self, node: Node) -> Band:
         """The band between the lowest and highest data sets found."""
         integrality = np.ones(self.y_true.size)
         start = float(self.target @ self.y_true)
@@ -486,7 +524,7 @@ class _Search:
             high=high,
             counts=len(yes_counts),
             needed_counts=self.needed,
-            ok=high - low >= 2 * protection - 1e-9 and len(yes_counts) >= self.needed,
+            ok=high - low >= self.band_needed - 1e-9 and len(yes_counts) >= self.needed,
         )
 
 
@@ -594,7 +632,7 @@ def _complement(
     return min(candidates, key=lambda k: (k[0] == "total", *rank(k), size[k], k))
 
 
-def protect_proportion(
+def protect_estimates(
     counts: CellCounts,
     groups: Mapping[Node, np.ndarray],
     parent: Mapping[Node, Node],
@@ -602,12 +640,19 @@ def protect_proportion(
     protection: float = DEFAULT_PROTECTION,
     intervals: bool = True,
     withheld: frozenset[Node] = frozenset(),
+    holding: frozenset[Node] = frozenset(),
 ) -> tuple[set[Node], list[Band]]:
-    """Hide more until the attack on every hidden figure of a proportion fails
-    (``intervals=False``: an attack on the published estimates alone)."""
+    """Hide more until the attack on every hidden figure of a share or mean fails
+    (``intervals=False``: an attack on the published estimates alone). ``holding``: hidden
+    figures already shown to hold the promise with fewer figures hidden, not attacked
+    again (the bands returned are those of the figures attacked)."""
     hidden = set(hidden)
     size = {k: float(counts.v[cells].sum()) for k, cells in groups.items()}
-    yes = {k: float(counts.y[cells].sum()) for k, cells in groups.items()}
+    # In steps above the least answers: a share's yes-answers, a mean's days; ``room``
+    # is how far they could go (a share: the valid answers).
+    above, most = counts.y - counts.lowest(), counts.highest() - counts.lowest()
+    yes = {k: float(above[cells].sum()) for k, cells in groups.items()}
+    room = {k: float(most[cells].sum()) for k, cells in groups.items()}
 
     def rank(k: Node) -> tuple[float, bool]:
         """A hidden figure is protected by answers the attacker cannot place: yes- and
@@ -619,18 +664,22 @@ def protect_proportion(
         mother = parent.get(k)
         near = [h for h in hidden if h != k and h[0] == k[0] and parent.get(h) == mother]
         near_yes = sum(yes[h] for h in near)
-        near_no = sum(size[h] for h in near) - near_yes
-        trade = min(near_yes, size[k] - yes[k]) + min(yes[k], near_no)
-        needed = max(2 * protection * size[k], min(2.0, size[k]))
-        return -min(1.0, trade / needed) if needed else -1.0, not 0 < yes[k] < size[k]
+        near_no = sum(room[h] for h in near) - near_yes
+        trade = min(near_yes, room[k] - yes[k]) + min(yes[k], near_no)
+        # unweighted: enough to rank by
+        mean = counts.unit * (yes[k] + counts.least * size[k]) / size[k] if size[k] else 0.0
+        needed = max(
+            counts.band_needed(mean, protection) * size[k] / counts.unit, min(2.0, room[k])
+        )
+        return -min(1.0, trade / needed) if needed else -1.0, not 0 < yes[k] < room[k]
 
     # Hiding more only takes equations away from the attacker: a figure that holds the
     # promise keeps holding it, so only the failing ones (and the newly hidden) are
     # attacked again.
     done: dict[Node, Band] = {}
-    todo: set[Node] | None = None
+    todo: set[Node] | None = (hidden - holding) if holding else None
     while True:
-        for band in audit_proportion(
+        for band in audit_estimates(
             counts, groups, hidden, protection, todo, intervals, enough=True, withheld=withheld
         ):
             done[band.node] = band
@@ -663,14 +712,25 @@ def protect_counts(
         hidden |= {k for k in more if k is not None}
 
 
-def cell_counts(values: np.ndarray, cell: np.ndarray, n_cells: int, design: Design) -> CellCounts:
-    """Per-cell yes- and valid counts of a 0/1 indicator, with each cell's weight and
-    stratum (``cell`` gives each respondent's frame cell)."""
+def cell_counts(
+    values: np.ndarray,
+    cell: np.ndarray,
+    n_cells: int,
+    design: Design,
+    kind: str = "proportion",
+    answers: tuple[float, float] = (0.0, 1.0),
+    unit: float = 1.0,
+) -> CellCounts:
+    """Per-cell sums (yes-counts of a 0/1 indicator; of a mean, the values in steps of
+    ``unit``, whole numbers: days times the indicator's scale) and valid counts, with
+    each cell's weight and stratum (``cell`` gives each respondent's frame cell);
+    ``answers`` is the range of one value."""
     valid = ~np.isnan(values)
     v = np.bincount(cell[valid], minlength=n_cells)
-    y = np.bincount(cell[valid], values[valid], minlength=n_cells).round().astype(int)
+    y = np.bincount(cell[valid], values[valid] / unit, minlength=n_cells).round().astype(int)
     weight = np.zeros(n_cells)
     stratum = np.full(n_cells, -1)
     weight[cell] = design.weight
     stratum[cell] = design.stratum
-    return CellCounts(y=y, v=v, weight=weight, stratum=stratum, design=design)
+    least, most = (round(a / unit) for a in answers)
+    return CellCounts(y, v, weight, stratum, design, kind, unit, least, most)

@@ -242,7 +242,7 @@ def test_a_domain_is_hidden_wherever_the_indicator_counting_its_members_is(
     domain = [i.id for i in DEFS.indicators if i.denominator == "threatened"]
     counters = closing._domain_counters(DEFS, sample, derive(DEFS, MINI, sample.table))
     assert domain and "any_aggression" in counters["threatened"]
-    protect = closing.protect_proportion
+    protect = closing.protect_estimates
 
     def hiding_pol_basis(counts, groups, parent, hidden, *args, **kwargs):
         if not calls:  # any_aggression comes first
@@ -258,9 +258,9 @@ def test_a_domain_is_hidden_wherever_the_indicator_counting_its_members_is(
             and (f.breakdown, f.group_code) == ("function_group", "pol-basis")
         }
 
-    monkeypatch.setattr(closing, "protect_proportion", hiding_pol_basis)
+    monkeypatch.setattr(closing, "protect_estimates", hiding_pol_basis)
     calls: list[int] = []
-    figures = compute_figures(sample, DEFS, min_cell=10, audit=True)
+    figures = compute_figures(sample, DEFS, min_cell=10)
     hidden = {(f.indicator, f.breakdown, f.group_code): f.reason for f in figures if f.suppressed}
     assert hidden["any_aggression", "function_group", "pol-basis"] == "complementary"
     assert set(counts_read_off(figures).values()) == {None}
@@ -268,7 +268,7 @@ def test_a_domain_is_hidden_wherever_the_indicator_counting_its_members_is(
     # The attack succeeds without the rule: the threatened of pol-basis, counted.
     monkeypatch.setattr(closing, "_domain_counters", lambda *a: {})
     calls.clear()
-    leaked = counts_read_off(compute_figures(sample, DEFS, min_cell=10, audit=True))
+    leaked = counts_read_off(compute_figures(sample, DEFS, min_cell=10))
     in_unit = np.isin(sample.cell, linked_groups(sample.frame)[POL_BASIS])
     yes = derive(DEFS, MINI, sample.table)["any_aggression"] == 1
     assert int((yes & in_unit).sum()) in leaked.values()  # the hidden count, exactly

@@ -162,7 +162,8 @@ def test_days_lost_per_100_staff_is_svys_mean_times_100(wave):
 def test_the_published_figures_are_svys_rounded(wave):
     """What closing stores: svy's figures within half the last published decimal, for
     every group of every breakdown by an answer that is not suppressed."""
-    figures = compute_figures(wave, DEFS, min_cell=10)
+    # Agreement with svy is about the published figures, not which are hidden.
+    figures = compute_figures(wave, DEFS, min_cell=10, protection=0)
     expected = expected_values(wave)
     expected["days_lost_per_100"] = expected.pop("days_lost_raw")
     split = groupings(wave)

@@ -16,7 +16,7 @@ from app.closing.figures import answer_breakdowns, compute_figures, wave_sample
 from app.db import session_scope
 from app.indicators.definitions import indicator_set
 from app.indicators.derive import derive
-from app.method.disclosure import audit_proportion, cell_counts
+from app.method.disclosure import DEFAULT_PROTECTION, audit_estimates, cell_counts
 from app.method.estimators import estimate_groups
 from app.method.groups import crossed_with_answers
 from app.method.weights import post_stratify
@@ -69,14 +69,23 @@ def gendered_batch(seed: int, others: int = 4) -> list[dict[str, Any]]:
 
 
 def gendered_wave(
-    factory, wave_id: str = "2026", seed: int = 3, close: bool = True, others: int = 4
+    factory,
+    wave_id: str = "2026",
+    seed: int = 3,
+    close: bool = True,
+    others: int = 4,
+    protection: float = 0.0,
 ) -> list[dict]:
+    """A wave with a small group of gender "other", closed and published. Closed with the
+    suppression rules only (``protection`` 0): on so small a wave the audit hides nearly
+    everything, and these tests are about the breakdown's routes and rules; the last
+    test closes with the audit."""
     wave = open_mini_wave(factory, wave_id, codes=sum(PER_CELL), questionnaire=mini_with_gender())
     batch = gendered_batch(seed, others)
     submit_all(factory, wave, batch)
     if close:
         with session_scope(factory) as session:
-            close_mini_wave(session, wave_id)
+            close_mini_wave(session, wave_id, protection)
             publish_wave(session, wave_id, TODAY)
     return batch
 
@@ -90,8 +99,11 @@ def attack(points: list[dict]) -> dict[str, tuple[int, int]]:
     """The attacker of CONTRACT section 7 on one indicator's figures over all staff: every
     weight the same, so each published figure gives its yes-count (estimate x n, rounded
     to whole people); the total minus the published groups gives the hidden ones together.
-    Returns hidden group -> (respondents, yes) where that pins one group down."""
+    Returns hidden group -> (respondents, yes) where that pins one group down; nothing
+    when the total is hidden too (the audit at close may hide it)."""
     total = next(p for p in points if p["group"] is None)
+    if total["suppressed"]:
+        return {}
     groups = [p for p in points if p["group"] is not None]
     shown = [p for p in groups if not p["suppressed"]]
     hidden = [p["group"] for p in groups if p["suppressed"]]
@@ -254,9 +266,24 @@ def test_the_audit_attacks_a_breakdown_by_an_answer_with_the_frames_table(factor
     )
     values = derive(DEFS, sample.questionnaire, sample.table)["threat_intimidation"]
     counts = cell_counts(values, part, len(sample.frame) * 4, sample.design)
-    (alone,) = audit_proportion(counts, crossed, {("gender", "other")}, intervals=False)
+    (alone,) = audit_estimates(counts, crossed, {("gender", "other")}, intervals=False)
     assert not alone.ok and alone.width < 0.2
 
     rows = audit_wave(session, "2026", DEFS, MIN_CELL)
     attacked = {(r.indicator, r.group) for r in rows if r.breakdown == "gender"}
     assert {("threat_intimidation", "other"), ("threat_intimidation", "woman")} <= attacked
+
+
+def test_closing_hides_until_the_audit_finds_no_hidden_figure_narrower(factory, session):
+    """Closing runs the audit's attack on the frame's table and on the cells crossed with
+    each breakdown by an answer, and hides more until no hidden share or mean is narrowed
+    below the promise: `monitor wave audit` then finds nothing on the stored figures.
+    Closed without the audit (protection 0), the same wave gives figures away."""
+    for wave_id, protection in (("2026", DEFAULT_PROTECTION), ("2027", 0.0)):
+        gendered_wave(factory, wave_id, protection=protection)
+    audited = {
+        wave_id: audit_wave(session, wave_id, DEFS, MIN_CELL) for wave_id in ("2026", "2027")
+    }
+    assert audited["2026"] and all(row.ok for row in audited["2026"])
+    assert any(row.breakdown == "gender" for row in audited["2026"])
+    assert not all(row.ok for row in audited["2027"])

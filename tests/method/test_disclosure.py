@@ -19,12 +19,12 @@ from app.method.disclosure import (
     DEFAULT_PROTECTION,
     CellCounts,
     audit_counts,
-    audit_proportion,
+    audit_estimates,
     cell_counts,
     group_matrix,
     proportion_figures,
     protect_counts,
-    protect_proportion,
+    protect_estimates,
     published_value,
 )
 from app.method.suppression import TOTAL, Node, suppress_hierarchy
@@ -122,7 +122,7 @@ def test_an_empty_sibling_is_no_complement_any_more():
     start = suppress_hierarchy(
         {k: int(counts.v[c].sum()) for k, c in groups.items()}, parent, MIN_CELL
     )
-    hidden, audit = protect_proportion(counts, groups, parent, start)
+    hidden, audit = protect_estimates(counts, groups, parent, start)
     assert ("unit", "u1") in start  # an empty sibling is no complement any more
     assert all(b.ok for b in audit)
     for k, band in exhaustive(counts, groups, hidden).items():
@@ -158,7 +158,7 @@ def test_rounding_and_more_suppression_hold_against_the_same_attack(seed: int):
     for _ in range(10):
         counts, groups, parent = two_hidden_units(rng)
         start = {("unit", "u0"), ("unit", "u1")}
-        hidden, audit = protect_proportion(counts, groups, parent, start)
+        hidden, audit = protect_estimates(counts, groups, parent, start)
         assert all(b.ok for b in audit)
         bands = exhaustive(counts, groups, hidden)
         for k, band in (bands or {}).items():
@@ -192,7 +192,7 @@ def test_a_function_group_across_units_gave_the_hidden_unit_away_and_no_longer_d
     bands = exhaustive(counts, groups, old, publish=unrounded)
     low, high, _ = bands["unit", "a"]
     assert high - low < 1e-9  # x minus (b minus y) ... recovered exactly
-    hidden, audit = protect_proportion(counts, groups, parent, old)
+    hidden, audit = protect_estimates(counts, groups, parent, old)
     assert all(b.ok for b in audit)
     for k, band in exhaustive(counts, groups, hidden, limit=20000).items():
         assert ok(band, int(counts.v[groups[k]].sum())), (k, band)
@@ -243,7 +243,7 @@ def test_random_tables_hold_the_promise(seed: int):
         counts, groups, parent, sizes, headcount = random_table(rng)
         n = {k: int(counts.v[c].sum()) for k, c in groups.items()}
         start = suppress_hierarchy(n, parent, MIN_CELL)
-        hidden, audit = protect_proportion(counts, groups, parent, start)
+        hidden, audit = protect_estimates(counts, groups, parent, start)
         assert all(b.ok for b in audit)
         assert start <= hidden
         tried += 1
@@ -272,7 +272,7 @@ def test_random_tables_hold_the_promise(seed: int):
 def test_the_audit_finds_what_the_exhaustive_attack_finds_on_the_old_rule():
     counts, groups, _ = empty_sibling()
     old = {("unit", "u2"), ("unit", "u3")}
-    (band,) = audit_proportion(counts, groups, old)
+    (band,) = audit_estimates(counts, groups, old)
     assert not band.ok and band.high - band.low < 0.2
 
 
@@ -327,7 +327,7 @@ def test_a_rare_answer_in_a_small_organisation_keeps_the_organisations_figure():
             parent[level, code] = TOTAL if level == "organisation" else ("organisation", owner)
     n = {k: int(counts.v[c].sum()) for k, c in groups.items()}
     start = suppress_hierarchy(n, parent, MIN_CELL)
-    hidden, audit = protect_proportion(counts, groups, parent, start, intervals=False)
+    hidden, audit = protect_estimates(counts, groups, parent, start, intervals=False)
     assert all(b.ok for b in audit)
     assert ("organisation", "om") not in hidden and TOTAL not in hidden
     assert not {k for k in hidden if k[0] == "function_group"}
