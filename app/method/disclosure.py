@@ -297,6 +297,7 @@ def audit_estimates(
             needed=min(3, int(member[i] @ (highest - lowest)) + 1),
             band_needed=band_needed,
             verified=partial(verified, free) if intervals else None,
+            walks=not intervals and counts.most - counts.least == 1,
         )
         if not enough:
             bands.append(search.band(k))
@@ -312,7 +313,7 @@ def audit_estimates(
         if high - low < band_needed - 1e-9:
             bands.append(search.pinned(k, (low, high)))
             continue
-        settled = search.shortcut(k) if counts.most - counts.least == 1 else None
+        settled = search.shortcut(k)
         bands.append(search.band(k) if settled is None else settled)
     return bands
 
@@ -334,9 +335,13 @@ class _Search:
     needed: int
     band_needed: float  # the promise: the band at least this wide
     verified: Callable[[np.ndarray], bool] | None
+    # Whether to walk from the truth (shares on their estimates alone): the walks step one
+    # answer at a time, which suits shares, not sums of days.
+    walks: bool
     # The relaxation's solutions per direction, once solved: rounded, often already a
     # data set that fits, which spares an integer programme.
     hints: dict[float, np.ndarray] = field(default_factory=dict)
+    walk_sets: list[np.ndarray] | None = None
 
     def value(self, y: np.ndarray) -> float:
         return (self.base + float(self.target @ y)) / self.size
@@ -399,16 +404,23 @@ class _Search:
         published estimate (so one the attacker cannot rule out), towards the lowest and
         towards the highest value. None when the walks do not span the band and the
         counts the promise needs (the integer programmes then search further)."""
-        if self.verified is not None:
+        if not self.walks:
             return None
-        steps = int(np.ceil(self.band_needed * float(self.members @ self.bounds.ub))) + 3
-        found = [self.y_true, *self.walk(1.0, steps), *self.walk(-1.0, steps)]
+        found = [self.y_true, *self.walked()]
         values = [self.value(f) for f in found]
         low, high = min(values), max(values)
         counts = len({self.yes(f) for f in found})
         if high - low < self.band_needed - 1e-9 or counts < self.needed:
             return None
         return Band(node, low, high, low, high, counts, self.needed, True)
+
+    def walked(self) -> list[np.ndarray]:
+        """The data sets of the walks both ways, each long enough to span the band (walked
+        once: the shortcut's are the band's too)."""
+        if self.walk_sets is None:
+            steps = int(np.ceil(self.band_needed * float(self.members @ self.bounds.ub))) + 3
+            self.walk_sets = [*self.walk(1.0, steps), *self.walk(-1.0, steps)]
+        return self.walk_sets
 
     def walk(self, sign: float, steps: int) -> list[np.ndarray]:
         """Data sets from the truth towards the lowest (sign 1) or highest (sign -1)
@@ -459,7 +471,12 @@ class _Search:
         """The band between the lowest and highest data sets found."""
         integrality = np.ones(self.y_true.size)
         start = float(self.target @ self.y_true)
-        reached, found = [], [self.y_true]
+        # The walks' data sets count too (the integer programmes stop after a fixed amount
+        # of work and may miss what a walk finds): the band is never narrower than the
+        # one the close's shortcut reached.
+        reached, found = [], [self.y_true, *(self.walked() if self.walks else [])]
+        if not self.hints:  # the relaxation's ends, rounded, spare integer programmes
+            self.relaxed()
         for sign in (1.0, -1.0):
             end = self.extreme(sign)
             reached.append(self.value(end))
