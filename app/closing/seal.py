@@ -20,9 +20,10 @@ def seal(session: Session, wave: Wave) -> None:
     and come back in the order of their new ids: a random order (the ids are random), in
     which the key's index fills from one end instead of at a million random places. On
     PostgreSQL they go by TRUNCATE of the wave's own partition (app.waves.partitions):
-    its table and index get new, empty files and the old ones, with every tuple the
-    intake wrote, live or dead, are unlinked when the close commits (no dead tuple is
-    left to vacuum, and no other wave's responses are touched or locked). On SQLite a
+    its table and index get new, empty files, and the old ones, with every tuple the
+    intake wrote, live or dead, are emptied when the close commits and unlinked at the
+    next checkpoint (no dead tuple is left to vacuum, and no other wave's responses are
+    touched or locked). On SQLite a
     wave's responses lie together in the table's key (wave, id), so the DELETE goes
     through one stretch of it, and secure_delete overwrites what it frees.
     """

@@ -1,7 +1,7 @@
 """On PostgreSQL each wave's responses lie in a table of their own: a partition of
 `response` (LIST by wave), named after the wave in the schema `wave_response`, made in
 the transaction that creates the wave. Closing a wave can then give that table new files
-and unlink the old ones (TRUNCATE, app.closing.seal) without touching any other wave's
+and empty the old ones (TRUNCATE, app.closing.seal) without touching any other wave's
 responses, and nothing of the intake (no row, no dead tuple, no xmin) outlives the close.
 
 The partition is made with the wave, not at its first response: the catalogue rows of a
