@@ -152,3 +152,75 @@ def test_responses_stored_as_json_are_coded_and_back(empty_db_url):
         assert [json.loads(a) for (a,) in back] == stored
     finally:
         engine.dispose()
+
+
+def test_responses_move_into_a_partition_per_wave_and_back(empty_db_url):
+    """0012: on PostgreSQL the responses of every wave move into the wave's own partition
+    of `response`, unchanged, and the old table goes; downgrading gives back one table.
+    SQLite keeps its table as it was."""
+    from app.waves.partitions import SCHEMA
+
+    ensure_sqlite_folder(empty_db_url)
+    config = alembic_config(empty_db_url)
+    command.upgrade(config, "0011")
+    waves = {"2025": "closed", "2026": "open", "2027": "draft"}
+    stored = [
+        (wave, uuid.uuid4().hex, bytes([n, 255 - n, 0]), f"tekst {n}" if n % 2 else None)
+        for n, wave in enumerate(["2025"] * 5 + ["2026"] * 3)
+    ]
+    engine = create_engine(empty_db_url)
+    postgres = engine.dialect.name == "postgresql"
+    everything = "SELECT wave_id, id, coded, free_text FROM response ORDER BY wave_id, id"
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO questionnaire_version (id, content_hash, definition, published_at)"
+                    " VALUES ('mini-2026.1', 'sha256:x', '{}', CURRENT_TIMESTAMP)"
+                )
+            )
+            for wave, status in waves.items():
+                connection.execute(
+                    text(
+                        "INSERT INTO wave (id, title, questionnaire_id, opens_at, closes_at,"
+                        " status) VALUES (:id, 't', 'mini-2026.1', '2026-03-01', '2026-04-15',"
+                        " :status)"
+                    ),
+                    {"id": wave, "status": status},
+                )
+            for wave, row_id, coded, free_text in stored:
+                connection.execute(
+                    text("INSERT INTO response VALUES (:w, :id, :c, :t)"),
+                    {"w": wave, "id": row_id, "c": coded, "t": free_text},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            assert [tuple(r) for r in connection.execute(text(everything))] == sorted(stored)
+            if postgres:
+                tables = connection.execute(
+                    text(
+                        "SELECT wave_id, tableoid::regclass::text FROM response "
+                        "GROUP BY wave_id, tableoid ORDER BY wave_id"
+                    )
+                ).all()
+                assert [tuple(t) for t in tables] == [
+                    (wave, f'{SCHEMA}."{wave}"') for wave in ("2025", "2026")
+                ]
+                partitions = connection.execute(
+                    text("SELECT count(*) FROM pg_inherits WHERE inhparent = 'response'::regclass")
+                ).scalar_one()
+                assert partitions == len(waves)  # the draft's too, ready for its responses
+            assert "response_old" not in inspect(connection).get_table_names()
+        command.check(config)
+        command.downgrade(config, "0011")
+        with engine.connect() as connection:
+            assert [tuple(r) for r in connection.execute(text(everything))] == sorted(stored)
+            kind = connection.execute(
+                text("SELECT relkind FROM pg_class WHERE oid = 'response'::regclass")
+                if postgres
+                else text("SELECT 'r'")
+            ).scalar_one()
+            assert kind == "r"
+            assert SCHEMA not in inspect(connection).get_schema_names()
+    finally:
+        engine.dispose()

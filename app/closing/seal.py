@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.responses.models import Response, ResumeState
 from app.waves.models import Wave
+from app.waves.partitions import response_partition
 
 
 def seal(session: Session, wave: Wave) -> None:
@@ -15,35 +16,33 @@ def seal(session: Session, wave: Wave) -> None:
     ids, so that neither row order, ids nor (PostgreSQL) xmin keep the order of arrival.
 
     Done in SQL, so that a wave of a million responses never travels through Python.
-    Each response gets a new random id and they go back in the order of those ids: a
-    random order (the ids are random), in which the key's index fills from one end
-    instead of at a million random places. A wave's responses lie together in the
-    table's key (wave, id), so the old ones go as one stretch of it. PostgreSQL does it
-    in one statement (the deleted rows are what is inserted); SQLite, which cannot insert
-    what a DELETE returns, through a temporary table.
+    Each response gets a new random id in a temporary table; the wave's responses go,
+    and come back in the order of their new ids: a random order (the ids are random), in
+    which the key's index fills from one end instead of at a million random places. On
+    PostgreSQL they go by TRUNCATE of the wave's own partition (app.waves.partitions):
+    its table and index get new, empty files, and the old ones, with every tuple the
+    intake wrote, live or dead, are emptied when the close commits and unlinked at the
+    next checkpoint (no dead tuple is left to vacuum, and no other wave's responses are
+    touched or locked). On SQLite a
+    wave's responses lie together in the table's key (wave, id), so the DELETE goes
+    through one stretch of it, and secure_delete overwrites what it frees.
     """
     session.execute(delete(ResumeState).where(ResumeState.wave_id == wave.id))
     params = {"wave": wave.id}
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(
-            text(
-                "WITH old AS (DELETE FROM response WHERE wave_id = :wave "
-                "RETURNING coded, free_text) "
-                "INSERT INTO response (wave_id, id, coded, free_text) "
-                "SELECT :wave, replace(gen_random_uuid()::text, '-', ''), coded, free_text "
-                "FROM old ORDER BY 2"
-            ),
-            params,
-        )
-        return
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    new_id = "lower(hex(randomblob(16)))" if sqlite else "replace(gen_random_uuid()::text, '-', '')"
     session.execute(
         text(
-            "CREATE TEMPORARY TABLE shuffled_response AS SELECT lower(hex(randomblob(16))) "
+            f"CREATE TEMPORARY TABLE shuffled_response AS SELECT {new_id} "  # noqa: S608 (fixed)
             "AS id, coded, free_text FROM response WHERE wave_id = :wave"
         ),
         params,
     )
-    session.execute(delete(Response).where(Response.wave_id == wave.id))
+    if sqlite:
+        session.execute(delete(Response).where(Response.wave_id == wave.id))
+    else:
+        session.execute(text(f"TRUNCATE {response_partition(connection, wave.id)}"))
     session.execute(
         text(
             "INSERT INTO response (wave_id, id, coded, free_text) "
@@ -54,13 +53,14 @@ def seal(session: Session, wave: Wave) -> None:
     session.execute(text("DROP TABLE shuffled_response"))
 
 
-# The tables a submission writes: responses come and go, codes are spent (deleted),
-# tokens are spent (their hashes stored, deleted at close), drafts are saved and deleted,
-# and the day's counts are replaced; the answer keys, of which the close deletes the
-# wave's: no page may keep its (sealed) private key. And those of the token waves'
-# issuing: who had a token, and the sealed key, which no dead row may keep either.
+# The tables a submission writes: codes are spent (deleted), tokens are spent (their
+# hashes stored, deleted at close), drafts are saved and deleted, and the day's counts
+# are replaced; the answer keys, of which the close deletes the wave's: no page may keep
+# its (sealed) private key. And those of the token waves' issuing: who had a token, and
+# the sealed key, which no dead row may keep either. Not `response`: on PostgreSQL the
+# close itself gives the wave's partition new files (seal), and rewriting every other
+# wave's responses would only cost time.
 WRITTEN_WHILE_OPEN = (
-    "response",
     "invitation_code",
     "spent_token",
     "resume_state",

@@ -13,13 +13,17 @@ class Response(Base):
     answers: no time, no sequence, no code, nothing from the request.
 
     The answers are coded (app.responses.coded): one record of small numbers, and the
-    words of any free-text answers apart. The key is (wave, id) and, on SQLite, the table
-    has no rowid: a wave's responses lie together in the key's order, which is random,
-    so that closing a wave rewrites one stretch of the table instead of a million
-    scattered index entries."""
+    words of any free-text answers apart. The key is (wave, id). On SQLite the table has
+    no rowid: a wave's responses lie together in the key's order, which is random, so
+    that closing a wave rewrites one stretch of the table instead of a million scattered
+    index entries. On PostgreSQL each wave's responses are a partition of their own
+    (app.waves.partitions), which the close empties into new files and fills again."""
 
     __tablename__ = "response"
-    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 (read by SQLAlchemy)
+    __table_args__ = {  # noqa: RUF012 (read by SQLAlchemy)
+        "sqlite_with_rowid": False,
+        "postgresql_partition_by": "LIST (wave_id)",
+    }
 
     # No foreign key, on purpose: PostgreSQL checks one by share-locking the wave row,
     # which writes the inserting transaction into that row's xmax (the wave row would

@@ -18,6 +18,7 @@ from app.questionnaires.service import get_version
 from app.waves import answer_keys
 from app.waves.codes import code_hash, new_code
 from app.waves.models import FrameCell, InvitationCode, Wave
+from app.waves.partitions import make_response_partition
 from app.waves.token_keys import make_key
 
 FRAME_HEADER = ["organisation", "unit", "function_group", "headcount"]
@@ -66,9 +67,10 @@ def create_wave(
     pilot: bool = False,
     tokens: bool = False,
 ) -> Wave:
-    """A new wave (a draft: load a frame, then open it). A pilot runs like any wave but
-    is never published and never the reference of a change. A token wave takes, besides
-    codes, tokens that staff get with their intranet sign-in (app/waves/tokens.py)."""
+    """A new wave (a draft: load a frame, then open it), with the table that will take
+    its responses (app.waves.partitions). A pilot runs like any wave but is never
+    published and never the reference of a change. A token wave takes, besides codes,
+    tokens that staff get with their intranet sign-in (app/waves/tokens.py)."""
     if not wave_id or len(wave_id) > WAVE_ID_MAX or not wave_id.replace("-", "").isalnum():
         raise InvalidInput(f"wave id '{wave_id}' must be 1-{WAVE_ID_MAX} letters, digits or dashes")
     if opens > closes:
@@ -91,6 +93,7 @@ def create_wave(
     )
     session.add(wave)
     session.flush()
+    make_response_partition(session.connection(), wave_id)
     return wave
 
 

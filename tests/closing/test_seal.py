@@ -14,6 +14,7 @@ from app.closing.seal import scrub_dead_rows
 from app.db import session_scope
 from app.responses.models import Response, ResumeState
 from app.waves.codes import code_hash
+from app.waves.partitions import SCHEMA
 from tests.support import answers, close_mini_wave, open_mini_wave
 
 RESPONSES = "/api/v1/waves/{}/responses"
@@ -59,13 +60,15 @@ def tuple_headers(page: bytes) -> list[tuple[int, int]]:
 
 
 def postgres_relations(connection) -> list[str]:
-    """Every table of the application's schema and its TOAST table."""
+    """Every table of the application's schemas (the waves' response partitions too) and
+    its TOAST table."""
     rows = connection.execute(
         text(
             "SELECT c.oid::regclass::text, c.reltoastrelid::regclass::text "
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind = 'r'"
-        )
+            "WHERE n.nspname IN ('public', :partitions) AND c.relkind = 'r'"
+        ),
+        {"partitions": SCHEMA},
     ).all()
     return [name for row in rows for name in row if name and name != "-"]
 
@@ -109,6 +112,63 @@ def tuples_of(engine, transactions: set[int]) -> list[tuple[str, int, int, int]]
                     if xmin in transactions or xmax in transactions
                 ]
     return traces
+
+
+def files_of_the_wave_responses(engine, wave_id: str) -> dict[str, str]:
+    """The files of the wave's response partition, of its TOAST table and of their
+    indexes, by relation."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT c.oid::regclass::text, pg_relation_filepath(c.oid) FROM pg_class c "
+                "WHERE c.oid IN (SELECT tableoid FROM response WHERE wave_id = :w) "
+                "OR c.oid IN (SELECT reltoastrelid FROM pg_class "
+                "WHERE oid IN (SELECT tableoid FROM response WHERE wave_id = :w)) "
+                "OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid IN "
+                "(SELECT tableoid FROM response WHERE wave_id = :w UNION "
+                "SELECT reltoastrelid FROM pg_class "
+                "WHERE oid IN (SELECT tableoid FROM response WHERE wave_id = :w)))"
+            ),
+            {"w": wave_id},
+        ).all()
+    return dict(rows)
+
+
+def test_postgres_close_leaves_the_files_the_intake_wrote_empty(client, factory, engine, db_url):
+    """The wave's responses lie in a table of their own, whose files (heap, TOAST and
+    their indexes) the close replaces: the files the intake wrote are empty once it has
+    committed, before any VACUUM (PostgreSQL truncates a dropped file at once and unlinks
+    it at the next checkpoint)."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's files")
+    wave = open_mini_wave(factory, codes=12)
+    submit_with_drafts(client, wave, drafts=0)
+    with engine.connect() as connection:
+        tables = connection.execute(
+            text("SELECT DISTINCT tableoid::regclass::text FROM response WHERE wave_id = :w"),
+            {"w": wave.id},
+        ).scalars()
+        assert list(tables) == [f'{SCHEMA}."{wave.id}"']
+    intake = files_of_the_wave_responses(engine, wave.id)
+    assert len(intake) == 4  # heap, its key, TOAST, TOAST's index
+    assert file_sizes(engine, intake)[f'{SCHEMA}."{wave.id}"'] > 0
+    with session_scope(factory) as session:
+        close_mini_wave(session, wave.id)
+    sealed = files_of_the_wave_responses(engine, wave.id)
+    assert sealed.keys() == intake.keys()
+    assert not set(sealed.values()) & set(intake.values())
+    assert set(file_sizes(engine, intake).values()) <= {None, 0}
+
+
+def file_sizes(engine, files: dict[str, str]) -> dict[str, int | None]:
+    """The size of each file (None: gone)."""
+    with engine.connect() as connection:
+        return {
+            relation: connection.execute(
+                text("SELECT size FROM pg_stat_file(:path, true)"), {"path": path}
+            ).scalar_one()
+            for relation, path in files.items()
+        }
 
 
 def test_the_page_reader_finds_what_a_plain_vacuum_leaves(client, factory, engine, db_url):
