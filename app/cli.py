@@ -227,7 +227,7 @@ def wave_close(wave_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
                 session, wave_id, config.min_cell, indicators, config.protection, step=say
             )
         say("clearing the traces of the submissions from the database files")
-        scrub_dead_rows(engine)
+        scrub_dead_rows(engine, say)
         with unit_of_work(engine) as session:
             summary = close_summary(session, wave_id)
     suppressed = ", ".join(f"{reason} {n:,}" for reason, n in sorted(summary.suppressed.items()))

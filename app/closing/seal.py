@@ -3,6 +3,9 @@ responses arrived (CONTRACT section 4)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session
 
@@ -71,15 +74,48 @@ WRITTEN_WHILE_OPEN = (
 )
 
 
-def scrub_dead_rows(engine: Engine) -> None:
+# Sessions of the whole server (any database) whose transaction or snapshot began before
+# ``target``, an xid: VACUUM FULL keeps every row such a session might still see.
+OLDER_SESSIONS = text(
+    "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+    "AND (age(backend_xid) > age(CAST(:target AS xid)) "
+    "OR age(backend_xmin) > age(CAST(:target AS xid))) ORDER BY pid"
+)
+
+
+def scrub_dead_rows(
+    engine: Engine,
+    say: Callable[[str], None] = lambda _: None,
+    poll_seconds: float = 0.2,
+    report_seconds: float = 30.0,
+) -> None:
     """After the close has committed: no page of the database may still hold a row as a
     submission wrote it. On PostgreSQL a plain VACUUM only unlinks dead tuples: their
     bytes, with the xmin/xmax of the transactions that wrote and deleted them, stay on the
     page (a response and the code it spent share such a transaction). VACUUM FULL writes
     each table anew into a fresh file, live rows only, and the old file is unlinked.
+    But it copies the rows that a transaction still running anywhere on the server (in
+    any database) might see: so it first waits until every transaction that began before
+    the close has ended, telling the operator which sessions it waits for (``say``).
     SQLite overwrites deleted rows at once (secure_delete, see app.db)."""
     if engine.dialect.name == "sqlite":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # The next xid to be given: every transaction that began before now has an older
+        # one, or a snapshot older than it.
+        target = connection.execute(
+            text("SELECT xid(pg_snapshot_xmax(pg_current_snapshot()))::text")
+        ).scalar_one()
+        waited, reported = 0.0, -report_seconds
+        while older := connection.execute(OLDER_SESSIONS, {"target": target}).scalars().all():
+            if waited - reported >= report_seconds:
+                say(
+                    f"waiting for {len(older)} session(s) of the database server whose "
+                    f"transactions began before the close (pid {', '.join(map(str, older))})"
+                    ": until they end, their rows cannot be cleared"
+                )
+                reported = waited
+            time.sleep(poll_seconds)
+            waited += poll_seconds
         for table in WRITTEN_WHILE_OPEN:
             connection.execute(text(f"VACUUM (FULL, ANALYZE) {table}"))

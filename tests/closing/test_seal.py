@@ -4,11 +4,13 @@ PostgreSQL's raw pages through pageinspect, SQLite's file byte by byte."""
 
 from __future__ import annotations
 
+import os
 import struct
+import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 
 from app.closing.seal import scrub_dead_rows
 from app.db import session_scope
@@ -89,6 +91,39 @@ def test_postgres_pages_hold_no_tuple_of_a_submission_after_close(client, factor
     assert len(submissions) > len(saved) == 10
     close_as_the_cli_does(factory, engine, wave.id)
     assert tuples_of(engine, submissions) == []
+
+
+def test_the_scrub_waits_for_a_transaction_begun_before_the_close_in_another_database(
+    client, factory, engine, db_url
+):
+    """VACUUM FULL copies every row that a transaction still running might see, and a
+    transaction of any database on the server counts: with one left open elsewhere (a
+    report, another application), the drafts' rows survived the scrub. The scrub now
+    waits for it, says so, and clears them once it has ended."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's pages")
+    wave = open_mini_wave(factory, codes=12)
+    submit_with_drafts(client, wave, drafts=4, responses=False)
+    with engine.connect() as connection:
+        drafts = set(connection.execute(text("SELECT xmin::text::bigint FROM resume_state")))
+    elsewhere = create_engine(os.environ["MONITOR_TEST_POSTGRES_URL"])  # another database
+    said: list[str] = []
+    try:
+        with elsewhere.connect() as other:
+            # a transaction with an xid
+            pid = other.execute(text("SELECT pg_backend_pid(), pg_current_xact_id()")).first()[0]
+            with session_scope(factory) as session:
+                close_mini_wave(session, wave.id)
+            scrub = threading.Thread(target=scrub_dead_rows, args=(engine, said.append, 0.05, 0.0))
+            scrub.start()
+            scrub.join(timeout=2)
+            assert scrub.is_alive() and said and str(pid) in said[0]
+            other.rollback()
+        scrub.join(timeout=60)
+        assert not scrub.is_alive()
+    finally:
+        elsewhere.dispose()
+    assert tuples_of(engine, {xid for (xid,) in drafts}) == []
 
 
 def tuples_of(engine, transactions: set[int]) -> list[tuple[str, int, int, int]]:
