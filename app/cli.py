@@ -56,6 +56,18 @@ def db_upgrade() -> None:
     say("database is up to date")
 
 
+@db_app.command("scrub")
+@handles_problems
+def db_scrub() -> None:
+    """Clear the traces of submissions from the database files, as 'monitor wave close'
+    does after a close: run it when a close was interrupted while it waited to do so."""
+    from app.closing.seal import scrub_dead_rows
+
+    with configured_engine() as engine:
+        scrub_dead_rows(engine, say)
+    say("no page of the database holds a row as a submission wrote it")
+
+
 # --- survey ----------------------------------------------------------------------------
 
 DirArgument = Annotated[

@@ -112,7 +112,8 @@ def scrub_dead_rows(
                 say(
                     f"waiting for {len(older)} session(s) of the database server whose "
                     f"transactions began before the close (pid {', '.join(map(str, older))})"
-                    ": until they end, their rows cannot be cleared"
+                    ": until they end, their rows cannot be cleared (the wave is closed; "
+                    "interrupted, 'monitor db scrub' clears them later)"
                 )
                 reported = waited
             time.sleep(poll_seconds)

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select, text
+from typer.testing import CliRunner
 
+from app.cli import app
 from app.closing.seal import scrub_dead_rows
+from app.config import get_settings
 from app.db import session_scope
 from app.responses.models import Response, ResumeState
 from app.waves.codes import code_hash
@@ -243,3 +246,37 @@ def test_sqlite_file_holds_no_spent_code_nor_response_as_stored_before_close(
         assert code_hash(code).encode() not in raw
     for old_id in ids_before:
         assert old_id.encode() not in raw
+
+
+def test_monitor_db_scrub_clears_what_an_interrupted_close_left(
+    client, factory, engine, db_url, monkeypatch
+):
+    """A close interrupted while it waited to scrub (the operator's Ctrl-C) has sealed the
+    wave but left the drafts' rows, with their transactions, on the pages: the page
+    reader finds them. `monitor db scrub` runs the scrub again, and it finds none."""
+    wave = open_mini_wave(factory, codes=12)
+    submit_with_drafts(client, wave, drafts=4, responses=False)
+    monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    if db_url.startswith("sqlite"):  # nothing to scrub: SQLite overwrites deleted rows
+        assert monitor_ok("db", "scrub")
+        return
+    with engine.connect() as connection:
+        drafts = {
+            xid
+            for (xid,) in connection.execute(text("SELECT xmin::text::bigint FROM resume_state"))
+        }
+    with session_scope(factory) as session:
+        close_mini_wave(session, wave.id)  # and no scrub
+    assert tuples_of(engine, drafts)
+    assert "no page of the database" in monitor_ok("db", "scrub")
+    assert tuples_of(engine, drafts) == []
+
+
+def monitor_ok(*args: str) -> str:
+    try:
+        result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.stderr
+    return result.stderr
