@@ -19,10 +19,11 @@ which is linear in the sums. For a hidden group, a mixed-integer programme (scip
 ``milp``, HiGHS) finds the smallest and largest value the group's figure can take under
 all of these at once: the band the attack reaches. Standard errors and intervals are not
 linear in the counts; rather than relax them, the audit of a share can check each end it
-found (and points between it and the true data) by recomputing *every* published figure
-of the indicator from the candidate counts, rounded as published (``intervals``). Only
-candidates that reproduce them count: each is a data set the attacker cannot tell from
-the real one, so the values they give are values the attacker cannot rule out. The
+found (points between it and the true data, each step of its walks) by recomputing
+*every* published figure of the indicator from the candidate counts, rounded as
+published (``intervals``). Only candidates that reproduce them count: each is a data set
+the attacker cannot tell from the real one, so the values they give are values the
+attacker cannot rule out. The
 promise holds for a hidden figure when those verified values span at least
 ``CellCounts.band_needed`` (2 x protection for a share; for a mean, 2 x protection of its
 value, at least 2 x protection) and at least three different sums (or every sum the
@@ -65,6 +66,9 @@ R = TypeVar("R")
 # narrower (more suppression). A node limit, unlike a time limit, gives the same figures
 # on a busy machine as on a quiet one.
 MILP_NODES = 50
+# A walk that must reproduce the published intervals and standard errors tries this many
+# of its best steps (by how far they go) before it stops.
+VERIFIED_TRIES = 25
 
 # Published decimals of estimates and intervals, per kind of figure; standard errors are
 # published to SE_DIGITS significant digits.
@@ -74,7 +78,7 @@ SE_DIGITS = 1
 
 def published_value(value: float | None, kind: str, field: str) -> float | None:
     """A figure's value as published: an estimate or interval limit rounded to the
-    decimals of its kind, a standard error to two significant digits."""
+    decimals of its kind, a standard error to ``SE_DIGITS`` significant digits."""
     if value is None or not np.isfinite(value):
         return None
     if field == "se":
@@ -176,17 +180,29 @@ def proportion_figures(
 ) -> tuple[np.ndarray, ...]:
     """Estimate, se, ci_low, ci_high and n of every group (rows of ``member``) from counts
     per cell: the same arithmetic as ``estimate_groups`` for a 0/1 indicator."""
+    r, se, df, n = _proportion_moments(y, counts, member)
+    low, high = _korn_graubard(r, se, df, n)
+    return r, se, low, high, n
+
+
+def _proportion_moments(
+    y: np.ndarray, counts: CellCounts, member: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Estimate, se, degrees of freedom and n of every group: the figures but the interval."""
     design = counts.design
     v = counts.v.astype(float)
     y = np.asarray(y, dtype=float)
     w = counts.weight
     n_strata = design.population.size
-    has = counts.stratum >= 0
-    # groups x strata sums of yes-counts and valid counts
-    to_stratum = np.zeros((member.shape[1], n_strata))
-    to_stratum[np.flatnonzero(has), counts.stratum[has]] = 1.0
-    gy = (member * y) @ to_stratum
-    gv = (member * v) @ to_stratum
+    has = np.flatnonzero(counts.stratum >= 0)
+    # groups x strata sums of yes-counts and valid counts: a cell is in one stratum
+    slot = (np.arange(member.shape[0])[:, None] * n_strata + counts.stratum[has]).ravel()
+    size = member.shape[0] * n_strata
+
+    def by_stratum(x: np.ndarray) -> np.ndarray:
+        return np.bincount(slot, (member[:, has] * x[has]).ravel(), size).reshape(-1, n_strata)
+
+    gy, gv = by_stratum(y), by_stratum(v)
     w_h = np.zeros(n_strata)
     w_h[counts.stratum[has]] = w[has]
     n = gv.sum(axis=1)
@@ -199,8 +215,7 @@ def proportion_figures(
         variance = stratified_variance(z_sum, z_sq, design)
     se = np.where(n > 0, np.sqrt(variance), np.nan)
     df = n - np.count_nonzero(gv, axis=1)
-    low, high = _korn_graubard(r, se, df, n)
-    return r, se, low, high, n
+    return r, se, df, n
 
 
 def _rounded(figures: tuple[np.ndarray, ...], rows: np.ndarray) -> list[tuple[float | None, ...]]:
@@ -260,12 +275,23 @@ def audit_estimates(
     hidden_rows = [j for j, k in enumerate(nodes) if k in unseen and k[0] != "total"]
     in_hidden = member[hidden_rows].sum(axis=0) > 0 if hidden_rows else member[0] > 0
 
+    shown = member[rows]
+
     def verified(free: np.ndarray, candidate: np.ndarray) -> bool:
         y = counts.y.copy()
         y[free] = candidate
-        return (
-            _rounded(proportion_figures(y, counts, member[rows]), np.arange(rows.size)) == published
-        )
+        # Only the figures of groups holding a changed cell can change.
+        touched = np.flatnonzero(shown[:, y != counts.y].any(axis=1))
+        expected = [published[t] for t in touched]
+        r, se, df, n_touched = _proportion_moments(y, counts, shown[touched])
+        # Estimates and standard errors first: the interval's quantiles cost the most.
+        if [
+            (published_value(a, "proportion", "estimate"), published_value(b, "proportion", "se"))
+            for a, b in zip(r, se, strict=True)
+        ] != [e[:2] for e in expected]:
+            return False
+        low, high = _korn_graubard(r, se, df, n_touched)
+        return _rounded((r, se, low, high, n_touched), np.arange(touched.size)) == expected
 
     bands = []
     for i, k in enumerate(nodes):
@@ -297,7 +323,7 @@ def audit_estimates(
             needed=min(3, int(member[i] @ (highest - lowest)) + 1),
             band_needed=band_needed,
             verified=partial(verified, free) if intervals else None,
-            walks=not intervals and counts.most - counts.least == 1,
+            walks=counts.most - counts.least == 1,
         )
         if not enough:
             bands.append(search.band(k))
@@ -335,8 +361,8 @@ class _Search:
     needed: int
     band_needed: float  # the promise: the band at least this wide
     verified: Callable[[np.ndarray], bool] | None
-    # Whether to walk from the truth (shares on their estimates alone): the walks step one
-    # answer at a time, which suits shares, not sums of days.
+    # Whether to walk from the truth (shares): the walks step one answer at a time, which
+    # suits shares, not sums of days; with ``verified``, only through verified data sets.
     walks: bool
     # The relaxation's solutions per direction, once solved: rounded, often already a
     # data set that fits, which spares an integer programme.
@@ -401,7 +427,8 @@ class _Search:
     def shortcut(self, node: Node) -> Band | None:
         """The promise shown to hold without integer programmes: walks from the truth,
         one or two changed answers a step, each step a data set that fits every
-        published estimate (so one the attacker cannot rule out), towards the lowest and
+        published estimate (and, with ``verified``, reproduces every published interval
+        and standard error: one the attacker cannot rule out), towards the lowest and
         towards the highest value. None when the walks do not span the band and the
         counts the promise needs (the integer programmes then search further)."""
         if not self.walks:
@@ -434,6 +461,7 @@ class _Search:
         y = self.y_true.copy()
         bottom, top = self.bounds.lb, self.bounds.ub
         own = np.flatnonzero(self.members)
+        in_row = a != 0  # the published groups each free cell is in
         visited = []
         for _ in range(steps):
             # the group's answer moves by -sign; the other answer (or none) by +sign
@@ -452,20 +480,54 @@ class _Search:
             gain_two = gain_one[:, None] + sign * step * self.target[others][None, :]
             gain_one = np.where(fits_one, gain_one, -np.inf)
             gain_two = np.where(fits_two & (gain_two > 1e-12), gain_two, -np.inf)
-            best_one = int(np.argmax(gain_one))
-            alone = gain_one[best_one] if fits_one[best_one] else -np.inf
-            paired = float(gain_two.max()) if gain_two.size else -np.inf
-            if max(alone, paired) <= 0:
+            # With intervals to keep, steps that touch fewer published groups first: a
+            # pair inside the same groups changes none of their figures' sums.
+            touches = None
+            if self.verified is not None:
+                touches = np.concatenate([
+                    in_row[:, movable].sum(axis=0),
+                    (in_row[:, movable][:, :, None] != in_row[:, others][:, None, :])
+                    .sum(axis=0)
+                    .ravel(),
+                ])  # fmt: skip
+            moved = self._furthest(y, step, movable, others, gain_one, gain_two, touches)
+            if moved is None:
                 break
-            y = y.copy()
-            if alone >= paired:
-                y[movable[best_one]] += step
-            else:
-                m, c = np.unravel_index(int(np.argmax(gain_two)), gain_two.shape)
-                y[movable[m]] += step
-                y[others[c]] -= step
+            y = moved
             visited.append(y)
         return visited
+
+    def _furthest(
+        self,
+        y: np.ndarray,
+        step: float,
+        movable: np.ndarray,
+        others: np.ndarray,
+        gain_one: np.ndarray,
+        gain_two: np.ndarray,
+        touches: np.ndarray | None,
+    ) -> np.ndarray | None:
+        """The step that gains most, one answer alone before a pair that gains as much;
+        with ``verified``, the first of a few steps that gain, those touching the fewest
+        published groups (``touches``) first, that also reproduces every published interval
+        and standard error. None if no step gains."""
+        gains = np.concatenate([gain_one, gain_two.ravel()])
+        gaining = np.flatnonzero(gains > 0)
+        if touches is None:
+            order = gaining[np.argsort(-gains[gaining], kind="stable")][:1]
+        else:
+            order = gaining[np.lexsort((-gains[gaining], touches[gaining]))][:VERIFIED_TRIES]
+        for j in order:
+            moved = y.copy()
+            if j < movable.size:
+                moved[movable[j]] += step
+            else:
+                m, c = divmod(int(j) - movable.size, others.size)
+                moved[movable[m]] += step
+                moved[others[c]] -= step
+            if self.verified is None or self.verified(moved):
+                return moved
+        return None
 
     def band(self, node: Node) -> Band:
         """The band between the lowest and highest data sets found."""

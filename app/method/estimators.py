@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from app.method.weights import Design
 
@@ -132,7 +132,9 @@ def stratified_variance(z_sum: np.ndarray, z_sq: np.ndarray, design: Design) -> 
 def _t_crit(df: np.ndarray) -> np.ndarray:
     """Two-sided t quantile; NaN where df <= 0, as in svy (no interval without df)."""
     positive = df > 0
-    return np.where(positive, stats.t.ppf(1 - ALPHA / 2, np.where(positive, df, 1)), np.nan)
+    # scipy.special's quantile functions are what stats.t.ppf and stats.beta.ppf call,
+    # without their argument handling: the disclosure audit computes intervals often.
+    return np.where(positive, special.stdtrit(np.where(positive, df, 1), 1 - ALPHA / 2), np.nan)
 
 
 def _t_interval(
@@ -155,13 +157,13 @@ def _korn_graubard(
     p_ci = np.where(boundary, np.round(p), p)
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = np.where(boundary, n, p_ci * (1 - p_ci) / se**2)
-        t_n = stats.t.ppf(1 - ALPHA / 2, np.where(n > 1, n - 1, 1))
+        t_n = special.stdtrit(np.where(n > 1, n - 1, 1), 1 - ALPHA / 2)
         t_adjust = np.where(n > 1, (t_n / _t_crit(df)) ** 2, 1.0)
         n_eff = np.minimum(n, n_eff * t_adjust)
         x = n_eff * p_ci
         # Beta quantiles are the F-distribution form of the macro, rewritten.
-        low = np.where(x > 0, stats.beta.ppf(ALPHA / 2, x, n_eff - x + 1), 0.0)
-        high = np.where(n_eff - x > 0, stats.beta.ppf(1 - ALPHA / 2, x + 1, n_eff - x), 1.0)
+        low = np.where(x > 0, special.betaincinv(x, n_eff - x + 1, ALPHA / 2), 0.0)
+        high = np.where(n_eff - x > 0, special.betaincinv(x + 1, n_eff - x, 1 - ALPHA / 2), 1.0)
     point = ~boundary & (se <= _BOUNDARY_TOL)
     low = np.where(point, p, low)
     high = np.where(point, p, high)
