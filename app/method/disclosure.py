@@ -231,6 +231,33 @@ def _rounded(figures: tuple[np.ndarray, ...], rows: np.ndarray) -> list[tuple[fl
     ]
 
 
+def _interval_window(
+    truth: tuple[np.ndarray, ...], published: list[tuple[float | None, ...]], unit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per published share, the values its estimate can take given its published estimate
+    and interval ends, each rounded to ``unit``. An interval end lies at a distance from
+    the estimate that hardly changes when a few answers move, so a rounded end is a
+    second (and third) rounded estimate with its own offset: the attacker intersects
+    them, and the window is often a third of the estimate's alone. Data sets in these
+    windows still have to reproduce every published figure (``verified``); the windows
+    make the search find them."""
+    r, _, low, high, _ = truth
+    ends = np.array(
+        [[np.nan if x is None else x for x in p] for p in published], dtype=float
+    ).reshape(-1, 4)
+    half = unit / 2
+    with np.errstate(invalid="ignore"):
+        below = np.fmax(
+            ends[:, 0] - half,
+            np.fmax(ends[:, 2] - half + (r - low), ends[:, 3] - half - (high - r)),
+        )
+        above = np.fmin(
+            ends[:, 0] + half,
+            np.fmin(ends[:, 2] + half + (r - low), ends[:, 3] + half - (high - r)),
+        )
+    return below, above
+
+
 @_solver_quiet
 def audit_estimates(
     counts: CellCounts,
@@ -259,16 +286,19 @@ def audit_estimates(
     a_all = member[rows] * w_all * counts.unit  # a published figure is a_all @ y / total
     total = member[rows] * w_all @ v_all
     intervals = intervals and counts.kind == "proportion"
+    unit = 10.0 ** -DECIMALS[counts.kind]
     if intervals:
-        published = _rounded(proportion_figures(counts.y, counts, member), rows)
+        truth = proportion_figures(counts.y, counts, member[rows])
+        published = _rounded(truth, np.arange(rows.size))
         estimate = np.array([p[0] for p in published], dtype=float)
+        window = _interval_window(truth, published, unit)
     else:
         estimate = np.array(
             [published_value(x, counts.kind, "estimate") for x in a_all @ counts.y / total],
             dtype=float,
         )
-    unit = 10.0 ** -DECIMALS[counts.kind]
-    low_all, high_all = total * (estimate - unit / 2), total * (estimate + unit / 2)
+        window = (estimate - unit / 2, estimate + unit / 2)
+    low_all, high_all = total * window[0], total * window[1]
     cells_with = counts.v > 0  # cells with something unknown
     lowest, highest = counts.lowest(), counts.highest()
     organisation = _organisation_of_cells(groups, counts.y.size)

@@ -153,6 +153,26 @@ def test_whole_numbers_and_standard_errors_pinned_hidden_units():
     assert pinned >= 20  # nearly always exact
 
 
+def test_a_rounded_interval_narrows_what_the_rounded_estimate_leaves_open():
+    """Both ends of a published interval are rounded as the estimate is, and each lies at
+    a distance from the estimate that hardly moves when a few answers do: to the
+    attacker they are two more rounded estimates, with offsets of their own, and the
+    values that fit all three are a fraction of the estimate's rounding. The audit with
+    intervals searches within that window; the truth always lies in it."""
+    rng = np.random.default_rng(5)
+    widths = []
+    for _ in range(200):
+        size = int(rng.integers(200, 5000))
+        cell, design = design_of([size // 2, size - size // 2], [size, 2 * size])
+        values = (rng.random(cell.size) < rng.uniform(0.05, 0.95)).astype(float)
+        counts = cell_counts(values, cell, 2, design)
+        truth = proportion_figures(counts.y, counts, np.ones((1, 2)))
+        low, high = disclosure._interval_window(truth, rounded(truth, [0]), 0.01)
+        assert low[0] - 1e-12 <= truth[0][0] <= high[0] + 1e-12
+        widths.append(high[0] - low[0])
+    assert max(widths) <= 0.01 + 1e-12 and np.mean(widths) < 0.006
+
+
 @pytest.mark.parametrize("seed", range(1))
 def test_rounding_and_more_suppression_hold_against_the_same_attack(seed: int):
     rng = np.random.default_rng(100 + seed)
