@@ -3,11 +3,11 @@
 per family, breakdown by breakdown), at close without the audit (`protection=0`: empty
 groups no complement, respondent counts protected over the linked table, domains and
 families), and at close as `monitor wave close` stores it (with the audit's attack on the
-published estimates, hiding more until every hidden share and mean keeps the promise),
-the time of computing the figures at each close (wall and CPU: the machine may be
-shared), how many hidden figures `monitor wave audit` still finds narrower than the
-promise, and the organisation-level figures the audit hides (the seed's figures are
-organisation figures of the first wave).
+published estimates, intervals and standard errors, hiding more until every hidden share
+and mean keeps the promise), the time of computing the figures at each close (wall and
+CPU: the machine may be shared), how many hidden figures `monitor wave audit --intervals`
+still finds narrower than the promise, and the organisation-level figures the audit hides
+(the seed's figures are organisation figures of the first wave).
 
     python -m bench.disclosure              # the full-size demo (about 71,000 staff)
     python -m bench.disclosure --scale 0.05 # a small demo: nearly every group small
@@ -150,7 +150,7 @@ def measure(session: Session, wave: Wave, defs) -> dict:  # type: ignore[no-unty
     stored = session.scalars(select(Estimate).where(Estimate.wave_id == wave.id)).all()
     frame_figures = [e for e in stored if e.breakdown in BREAKDOWNS]
     started = time.perf_counter()
-    audit = audit_wave(session, wave.id, defs, MIN_CELL)
+    audit = audit_wave(session, wave.id, defs, MIN_CELL, intervals=True)
     audit_seconds = time.perf_counter() - started
     without = [
         f
@@ -174,6 +174,11 @@ def measure(session: Session, wave: Wave, defs) -> dict:  # type: ignore[no-unty
         "after": sum(e.suppressed for e in frame_figures),
         "audited": len(audit),
         "broken": sum(not a.ok for a in audit),
+        "broken_figures": [
+            f"{a.indicator}/{a.breakdown}/{a.group} [{a.low:.3f}, {a.high:.3f}]"
+            for a in audit
+            if not a.ok
+        ],
         "audit_seconds": audit_seconds,
         "organisations_hidden_by_audit": sorted(
             organisations(frame_figures) - organisations(without)
