@@ -4,6 +4,7 @@ same figures, each on a fresh database.
     python -m bench.close                                # SQLite, 65,000 and 1,000,000
     python -m bench.close --backend postgres             # PostgreSQL (MONITOR_BENCH_POSTGRES_URL)
     python -m bench.close --sizes 65000 --no-trend       # one close only
+    python -m bench.close --sizes ''                     # the trend endpoint only
 
 What it does, per size in --sizes (each in a new database, dropped afterwards):
 
@@ -588,61 +589,9 @@ def trend_benchmark(
 
 
 def report(result: dict[str, Any]) -> str:
-    lines = [
-        f"`{result['command']}`: {result['backend']}, {result['machine']}",
-        "",
-        "| responses | `monitor wave simulate` | `monitor wave close` (process) | its peak RSS "
-        "| svy 0.35, same figures | svy / close |",
-        "|---|---|---|---|---|---|",
-    ]
-    for run in result["closes"]:
-        lines.append(
-            f"| {run['responses']:,} | {run['simulate']['seconds']:.1f} s "
-            f"| **{run['close_process']['seconds']:.1f} s** "
-            f"| {run['close_process']['max_rss_kb'] / 1e6:.2f} GB "
-            f"| {run['svy']['svy_seconds']:.1f} s "
-            f"| **{run['ratio_svy_over_close_process']:.1f}x** |"
-        )
-    lines += [
-        "",
-        "The same close again in the benchmark's process, phase by phase (seconds):",
-        "",
-        "| responses | close (wall) | load+parse | place+weight | derive | estimates "
-        "| suppression+figures | shuffle rewrite | store, free | commit | scrub | other |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for run in result["closes"]:
-        p = run["close"]["phases"]
-        lines.append(
-            f"| {run['responses']:,} | **{run['close']['seconds']:.1f} s** | "
-            + " | ".join(f"{v:.1f}" for v in p.values())
-            + " |"
-        )
-    lines += [
-        "",
-        "Peak memory (max RSS of the benchmark process, before -> after the close): "
-        + ", ".join(
-            f"{run['responses']:,}: {run['close']['max_rss_kb_before'] / 1e6:.1f} -> "
-            f"{run['close']['max_rss_kb_after'] / 1e6:.1f} GB"
-            for run in result["closes"]
-        ),
-    ]
-    lines += [
-        "",
-        "| responses | figures (published, vs svy) | ours: compute_figures "
-        "| ours: estimate_groups only | svy 0.35 | svy / ours | svy / our estimators "
-        "| max abs difference |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for run in result["closes"]:
-        s = run["svy"]
-        lines.append(
-            f"| {run['responses']:,} | {s['figures']:,} ({s['published_compared']:,}) "
-            f"| {s['ours_seconds']:.2f} s "
-            f"| {s['ours_estimate_groups_seconds']:.2f} s | {s['svy_seconds']:.1f} s "
-            f"| **{s['ratio_svy_over_ours']:.0f}x** | {s['ratio_svy_over_our_estimators']:.0f}x "
-            f"| {s['max_abs_difference']:.1e} |"
-        )
+    lines = [f"`{result['command']}`: {result['backend']}, {result['machine']}"]
+    if result["closes"]:
+        lines += _close_tables(result["closes"])
     trend = result.get("trend")
     if trend:
         lines += [
@@ -661,6 +610,64 @@ def report(result: dict[str, Any]) -> str:
                 f"| {e['p99_ms']:.1f} | {e['mean_ms']:.1f} | {e['max_ms']:.1f} |"
             )
     return "\n".join(lines)
+
+
+def _close_tables(closes: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "",
+        "| responses | `monitor wave simulate` | `monitor wave close` (process) | its peak RSS "
+        "| svy 0.35, same figures | svy / close |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in closes:
+        lines.append(
+            f"| {run['responses']:,} | {run['simulate']['seconds']:.1f} s "
+            f"| **{run['close_process']['seconds']:.1f} s** "
+            f"| {run['close_process']['max_rss_kb'] / 1e6:.2f} GB "
+            f"| {run['svy']['svy_seconds']:.1f} s "
+            f"| **{run['ratio_svy_over_close_process']:.1f}x** |"
+        )
+    lines += [
+        "",
+        "The same close again in the benchmark's process, phase by phase (seconds):",
+        "",
+        "| responses | close (wall) | load+parse | place+weight | derive | estimates "
+        "| suppression+figures | shuffle rewrite | store, free | commit | scrub | other |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in closes:
+        p = run["close"]["phases"]
+        lines.append(
+            f"| {run['responses']:,} | **{run['close']['seconds']:.1f} s** | "
+            + " | ".join(f"{v:.1f}" for v in p.values())
+            + " |"
+        )
+    lines += [
+        "",
+        "Peak memory (max RSS of the benchmark process, before -> after the close): "
+        + ", ".join(
+            f"{run['responses']:,}: {run['close']['max_rss_kb_before'] / 1e6:.1f} -> "
+            f"{run['close']['max_rss_kb_after'] / 1e6:.1f} GB"
+            for run in closes
+        ),
+    ]
+    lines += [
+        "",
+        "| responses | figures (published, vs svy) | ours: compute_figures "
+        "| ours: estimate_groups only | svy 0.35 | svy / ours | svy / our estimators "
+        "| max abs difference |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run in closes:
+        s = run["svy"]
+        lines.append(
+            f"| {run['responses']:,} | {s['figures']:,} ({s['published_compared']:,}) "
+            f"| {s['ours_seconds']:.2f} s "
+            f"| {s['ours_estimate_groups_seconds']:.2f} s | {s['svy_seconds']:.1f} s "
+            f"| **{s['ratio_svy_over_ours']:.0f}x** | {s['ratio_svy_over_our_estimators']:.0f}x "
+            f"| {s['max_abs_difference']:.1e} |"
+        )
+    return lines
 
 
 def main() -> None:
@@ -701,7 +708,9 @@ def main() -> None:
                 args.backend, Path(tmp), args.seed, args.requests, args.warmup
             )
     result["load_average_at_end"] = os.getloadavg()[0]
-    (RESULTS / f"close-{args.backend}.json").write_text(json.dumps(result, indent=2) + "\n")
+    # A run of the trend endpoint alone keeps the results of the last closes.
+    name = "close" if sizes else "trend"
+    (RESULTS / f"{name}-{args.backend}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(report(result))
 
 
