@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from app.auth.dependencies import AdminKey, AnalystKey, require_role
 from app.dependencies import SessionDep, SettingsDep, TodayDep, TransactionalRoute
@@ -68,7 +68,7 @@ def list_indicators(_key: AnalystKey, defs: IndicatorsDep, lang: Lang = "nl") ->
     return [service.indicator_out(defs, i, lang) for i in defs.indicators]
 
 
-def _trend_endpoint(public: bool) -> Callable[..., Trend]:
+def _trend_endpoint(public: bool) -> Callable[..., Response]:
     def read_trend(
         indicator: str,
         session: SessionDep,
@@ -76,14 +76,15 @@ def _trend_endpoint(public: bool) -> Callable[..., Trend]:
         defs: IndicatorsDep,
         by: ByQuery = "none",
         lang: Lang = "nl",
-    ) -> Trend:
+    ) -> Response:
         found = defs.get(indicator)
         if found is None or (public and not found.public):
             raise NotFound(f"there is no {'public ' if public else ''}indicator '{indicator}'")
         by = service.checked_breakdown(session, by)
-        return service.published_trend(
+        body = service.served_trend(
             session, defs, found, by, lang, settings.min_cell, published_only=public
         )
+        return Response(body, media_type="application/json")
 
     return read_trend
 
@@ -96,6 +97,7 @@ router.add_api_route(
     _trend_endpoint(public=True),
     methods=["GET"],
     name="read_public_trend",
+    response_model=Trend,
     tags=["public"],
     responses=problem_responses(404, 422, 503),
     description="A public indicator's figures per published wave (`monitor wave publish`), "
@@ -106,6 +108,7 @@ router.add_api_route(
     _trend_endpoint(public=False),
     methods=["GET"],
     name="read_trend",
+    response_model=Trend,
     tags=["analysis"],
     dependencies=[Depends(require_role("analyst"))],
     responses=problem_responses(401, 403, 404, 422, 429, 503),

@@ -4,8 +4,10 @@ group, and an open wave's preview (computed now, never stored)."""
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import groupby
+from threading import Lock
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -23,7 +25,7 @@ from app.method.estimators import Change, compare_all
 from app.method.groups import BREAKDOWNS
 from app.problems import Code, Conflict, FieldError, InvalidInput
 from app.questionnaires.schema import Question, breakdown_labels, text_in
-from app.questionnaires.service import get_version, list_versions
+from app.questionnaires.service import get_version, version_hashes
 from app.waves.models import Wave
 from app.waves.service import wave_title
 
@@ -42,8 +44,8 @@ def answer_breakdowns(session: Session) -> dict[str, Question]:
     """The breakdowns by a background answer that the published questionnaire versions
     mark, by id (the latest version's question where versions differ)."""
     found: dict[str, Question] = {}
-    for version in list_versions(session):
-        for question in get_version(session, version.id).breakdowns():
+    for version in version_hashes(session):
+        for question in get_version(session, version).breakdowns():
             found[question.id] = question
     return found
 
@@ -316,6 +318,60 @@ def published_trend(
             )
         )
     return _body(Trend, indicator, by, lang, points)
+
+
+# A trend as served depends on the request, the definitions and the closed waves as they
+# stand: their figures and respondent counts are written at close and never change. So
+# its JSON is kept, per database, and served again while one query finds the closed waves
+# as they were (a wave closed, published or retitled since reads anew), with the same
+# definitions object (app.indicators re-reads a changed file into a new one). Per process:
+# each worker keeps its own. Also read again after RATES_KEPT_SECONDS, as the rates are.
+TRENDS_KEPT = 256
+_served_trends: WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], tuple[float, Any, bytes]]] = (
+    WeakKeyDictionary()
+)
+_served_lock = Lock()
+
+
+def served_trend(
+    session: Session,
+    defs: IndicatorSet,
+    indicator: Indicator,
+    by: By,
+    lang: str,
+    min_cell: int,
+    *,
+    published_only: bool = False,
+) -> bytes:
+    """`published_trend` as JSON, kept while the closed waves stand as they did."""
+    waves = tuple(
+        tuple(row)
+        for row in session.execute(
+            select(
+                Wave.id, Wave.questionnaire_id, Wave.title, Wave.opens_at, Wave.closes_at,
+                Wave.pilot, Wave.published_on,
+            )
+            .where(Wave.status == "closed")
+            .order_by(Wave.id)
+        )
+    )  # fmt: skip
+    key = (indicator.id, by, lang, min_cell, published_only, waves)
+    now = time.monotonic()
+    with _served_lock:
+        kept = _served_trends.setdefault(session.get_bind(), OrderedDict())
+        found = kept.get(key)
+        if found is not None and found[1] is defs and now - found[0] <= RATES_KEPT_SECONDS:
+            kept.move_to_end(key)
+            return found[2]
+    trend = published_trend(
+        session, defs, indicator, by, lang, min_cell, published_only=published_only
+    )
+    body = trend.model_dump_json(by_alias=True).encode()
+    with _served_lock:
+        kept[key] = (now, defs, body)
+        while len(kept) > TRENDS_KEPT:
+            kept.popitem(last=False)
+    return body
 
 
 def preview_trend(session: Session, wave: Wave, indicator: Indicator, by: By, lang: str) -> Preview:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.problems import Conflict, NotFound
@@ -52,15 +52,14 @@ def publish(session: Session, questionnaire: Questionnaire) -> PublishOutcome:
         )
     )
     session.flush()
+    session.info.pop(_HASHES, None)
     return PublishOutcome(questionnaire.id, "published")
 
 
 def get_version(session: Session, questionnaire_id: str) -> Questionnaire:
     """A published version, parsed once per process (versions never change, so the parsed
-    value is kept by id and hash; only the hash is read on later calls)."""
-    digest = session.scalar(
-        select(QuestionnaireVersion.content_hash).where(QuestionnaireVersion.id == questionnaire_id)
-    )
+    value is kept by id and hash; only the hashes are read, once per unit of work)."""
+    digest = version_hashes(session).get(questionnaire_id)
     if digest is None:
         raise NotFound(f"questionnaire {questionnaire_id} is not published")
     cached = _parsed.get((questionnaire_id, digest))
@@ -75,7 +74,23 @@ def get_version(session: Session, questionnaire_id: str) -> Questionnaire:
 
 
 _parsed: dict[tuple[str, str], Questionnaire] = {}
+_HASHES = "questionnaire_version_hashes"
 
 
-def list_versions(session: Session) -> list[QuestionnaireVersion]:
-    return list(session.scalars(select(QuestionnaireVersion).order_by(QuestionnaireVersion.id)))
+@event.listens_for(Session, "after_transaction_end")
+def _forget_version_hashes(session: Session, _transaction: object) -> None:
+    session.info.pop(_HASHES, None)
+
+
+def version_hashes(session: Session) -> dict[str, str]:
+    """Every published version's id -> content hash, in id order: one query per
+    transaction (a trend reads a version for every wave; publishing reads anew)."""
+    found: dict[str, str] | None = session.info.get(_HASHES)
+    if found is None:
+        rows = session.execute(
+            select(QuestionnaireVersion.id, QuestionnaireVersion.content_hash).order_by(
+                QuestionnaireVersion.id
+            )
+        )
+        found = session.info[_HASHES] = {id_: digest for id_, digest in rows}
+    return found

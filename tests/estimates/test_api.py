@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 from datetime import date, timedelta
 
 import numpy as np
@@ -202,6 +203,31 @@ def test_suppressed_figures_reveal_nothing(client, factory):
             else:
                 assert sum(pol) >= 1
     assert hidden > 0
+
+
+def test_a_kept_trend_is_never_served_stale(factory, db_url, tmp_path):
+    """A trend's JSON is kept as served (closed figures never change), and served again
+    byte for byte; a wave closed and published since, a retitled wave or a changed
+    indicators.yaml is read anew on the next request."""
+    shutil.copytree(FIXTURES / "defs", tmp_path / "defs")
+    filled_wave(
+        factory, "w1", [28, 14, 22, 10, 13], seed=12, opens=date(2026, 3, 1), published=True
+    )
+    settings = Settings(database_url=db_url, survey_defs=tmp_path / "defs", min_cell=MIN_CELL)
+    url = "/api/v1/public/trends/threat_intimidation?by=unit&lang=en"
+    with TestClient(create_app(settings)) as client:
+        first = client.get(url)
+        assert first.status_code == 200 and client.get(url).content == first.content
+        filled_wave(
+            factory, "w2", [30, 12, 25, 8, 12], seed=11, opens=date(2027, 3, 1), published=True
+        )
+        assert {p["wave"] for p in client.get(url).json()["points"]} == {"w1", "w2"}
+        with session_scope(factory) as session:
+            session.execute(update(Wave).where(Wave.id == "w2").values(title="Monitor 2027"))
+        assert {p["wave_title"] for p in client.get(url).json()["points"]} >= {"Monitor 2027"}
+        defs = tmp_path / "defs" / "indicators.yaml"
+        defs.write_text(defs.read_text().replace("en: Threatened}", "en: Threatened at work}"))
+        assert client.get(url).json()["label"] == "Threatened at work"
 
 
 def test_closed_figures_are_never_recomputed_on_read(client, factory, two_waves):
