@@ -81,9 +81,8 @@ def _trend_endpoint(public: bool) -> Callable[..., Response]:
         if found is None or (public and not found.public):
             raise NotFound(f"there is no {'public ' if public else ''}indicator '{indicator}'")
         by = service.checked_breakdown(session, by)
-        body = service.served_trend(
-            session, defs, found, by, lang, settings.min_cell, published_only=public
-        )
+        query = service.TrendQuery(found, by, lang, settings.min_cell, published_only=public)
+        body = service.served_trend(session, defs, query)
         return Response(body, media_type="application/json")
 
     return read_trend

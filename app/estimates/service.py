@@ -264,19 +264,23 @@ def indicator_out(defs: IndicatorSet, indicator: Indicator, lang: str) -> Indica
     )
 
 
-def published_trend(
-    session: Session,
-    defs: IndicatorSet,
-    indicator: Indicator,
-    by: By,
-    lang: str,
-    min_cell: int,
-    *,
-    published_only: bool = False,
-) -> Trend:
+@dataclass(frozen=True)
+class TrendQuery:
+    """What a trend is asked for: published waves only for the public."""
+
+    indicator: Indicator
+    by: By
+    lang: str
+    min_cell: int
+    published_only: bool = False
+
+
+def published_trend(session: Session, defs: IndicatorSet, query: TrendQuery) -> Trend:
     """A trend as served: each closed wave's stored figure per group (only published
     waves with `published_only`), with its change, series-break note, response rate and
     group name in `lang`."""
+    indicator, by, lang, min_cell = query.indicator, query.by, query.lang, query.min_cell
+    published_only = query.published_only
     rates: dict[str, Rates] = {}
     titles: dict[str, str] = {}
     names: dict[str, dict[str, str]] = {}
@@ -333,16 +337,7 @@ _served_trends: WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], tuple[float,
 _served_lock = Lock()
 
 
-def served_trend(
-    session: Session,
-    defs: IndicatorSet,
-    indicator: Indicator,
-    by: By,
-    lang: str,
-    min_cell: int,
-    *,
-    published_only: bool = False,
-) -> bytes:
+def served_trend(session: Session, defs: IndicatorSet, query: TrendQuery) -> bytes:
     """`published_trend` as JSON, kept while the closed waves stand as they did."""
     waves = tuple(
         tuple(row)
@@ -355,7 +350,7 @@ def served_trend(
             .order_by(Wave.id)
         )
     )  # fmt: skip
-    key = (indicator.id, by, lang, min_cell, published_only, waves)
+    key = (query.indicator.id, query.by, query.lang, query.min_cell, query.published_only, waves)
     now = time.monotonic()
     with _served_lock:
         kept = _served_trends.setdefault(session.get_bind(), OrderedDict())
@@ -363,10 +358,7 @@ def served_trend(
         if found is not None and found[1] is defs and now - found[0] <= RATES_KEPT_SECONDS:
             kept.move_to_end(key)
             return found[2]
-    trend = published_trend(
-        session, defs, indicator, by, lang, min_cell, published_only=published_only
-    )
-    body = trend.model_dump_json(by_alias=True).encode()
+    body = published_trend(session, defs, query).model_dump_json(by_alias=True).encode()
     with _served_lock:
         kept[key] = (now, defs, body)
         while len(kept) > TRENDS_KEPT:

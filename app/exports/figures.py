@@ -200,7 +200,9 @@ def estimates_table(
         (indicator, by, point)
         for indicator in defs.indicators
         for by in wanted
-        for point in service.published_trend(session, defs, indicator, by, lang, min_cell).points
+        for point in service.published_trend(
+            session, defs, service.TrendQuery(indicator, by, lang, min_cell)
+        ).points
         if wave_id is None or point.wave == wave_id
     ]
     waves = {w: get_wave(session, w) for _, _, p in points for w in _waves_named(p)}
