@@ -1,7 +1,7 @@
 """`monitor wave audit ID`: the disclosure audit's attack on a closed wave's stored
-figures (what was published, not what would be computed now). A breakdown by an answer
-(tenure, age, gender) is attacked together with the frame's breakdowns, over the cells
-crossed with its answers; one such breakdown at a time."""
+figures (what was published, not what would be computed now). The breakdowns by an
+answer (tenure, age, gender) are attacked together with the frame's breakdowns, over the
+cells crossed with all their answers at once."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def audit_wave(
             shut = hidden.get(indicator.id, set())
             # On a crossed table, the groups of its breakdown by an answer; the frame's
             # hidden groups are attacked on the frame's table.
-            mine = shut if table.by is None else {key for key in shut if key[0] == table.by}
+            mine = shut if not table.by else {key for key in shut if key[0] in table.by}
             if mine:
                 counts = indicator_cell_counts(indicator, values[indicator.id], sample, table)
                 bands = audit_estimates(

@@ -121,25 +121,22 @@ def answer_breakdowns(sample: WaveSample) -> list[AnswerBreakdown]:
 class AttackTable:
     """A table the audit attacks: each respondent's part of it, how many parts, and every
     published group as the parts it is made of. The frame's cells with its breakdowns;
-    and those cells crossed with a breakdown by an answer (``by``), its groups added: one
-    such breakdown at a time."""
+    and those cells crossed with every breakdown by an answer at once (``by``), their
+    groups added."""
 
     part: np.ndarray
     size: int
     groups: dict[Node, np.ndarray]
-    by: str | None = None
+    by: tuple[str, ...] = ()
 
 
 def attack_tables(sample: WaveSample, answers: list[AnswerBreakdown]) -> list[AttackTable]:
-    n_cells = len(sample.frame)
-    tables = [AttackTable(sample.cell, n_cells, linked_groups(sample.frame))]
-    for breakdown in answers:
-        part, crossed = crossed_with_answers(
-            sample.frame, sample.cell, breakdown.by, breakdown.codes, breakdown.group
+    tables = [AttackTable(sample.cell, len(sample.frame), linked_groups(sample.frame))]
+    if answers:
+        part, size, crossed = crossed_with_answers(
+            sample.frame, sample.cell, [(b.by, b.codes, b.group) for b in answers]
         )
-        tables.append(
-            AttackTable(part, n_cells * (len(breakdown.codes) + 1), crossed, breakdown.by)
-        )
+        tables.append(AttackTable(part, size, crossed, tuple(b.by for b in answers)))
     return tables
 
 
@@ -245,8 +242,7 @@ def compute_figures(
     # breakdown's groups (as `monitor wave audit` does); the frame's on the frame's table.
     audited = {
         i.id: [
-            _Attacked(holding={k for k in t.groups if t.by is not None and k[0] != t.by})
-            for t in tables
+            _Attacked(holding={k for k in t.groups if t.by and k[0] not in t.by}) for t in tables
         ]
         for i in defs.indicators
     }

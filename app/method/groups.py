@@ -4,6 +4,7 @@ as breakdowns (tenure, age, gender), which partition the respondents across the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -95,19 +96,27 @@ def linked_groups(frame: Sequence[Cell]) -> dict[Node, np.ndarray]:
 
 
 def crossed_with_answers(
-    frame: Sequence[Cell], cell: np.ndarray, by: str, codes: Sequence[str], group: np.ndarray
-) -> tuple[np.ndarray, dict[Node, np.ndarray]]:
-    """The frame's cells crossed with a breakdown by an answer (a part per code, and one
-    for no answer): each respondent's part, and every group of the frame's breakdowns and
-    of this one as the parts it is made of. The linked table the audit attacks when such
-    a breakdown is published next to the frame's (``cell``, ``group``: each respondent's
-    frame cell and group)."""
-    width = len(codes) + 1
-    part = cell * width + np.where(group >= 0, group, len(codes))
-    parts = np.arange(len(frame) * width).reshape(len(frame), width)
+    frame: Sequence[Cell],
+    cell: np.ndarray,
+    answers: Sequence[tuple[str, Sequence[str], np.ndarray]],
+) -> tuple[np.ndarray, int, dict[Node, np.ndarray]]:
+    """The frame's cells crossed with every breakdown by an answer at once (a part per
+    combination of their codes, "no answer" one more code of each): each respondent's
+    part, how many parts there are, and every group of the frame's breakdowns and of these
+    as the parts it is made of. The linked table the audit attacks: all of these
+    breakdowns are published side by side. ``answers``: each breakdown's id, codes and
+    every respondent's group (-1 for none); ``cell``: every respondent's frame cell."""
+    widths = [len(codes) + 1 for _, codes, _ in answers]
+    part = cell.astype(np.int64)
+    for (_, codes, group), width in zip(answers, widths, strict=True):
+        part = part * width + np.where(group >= 0, group, len(codes))
+    parts = np.arange(len(frame) * math.prod(widths)).reshape(len(frame), *widths)
     found = {key: parts[cells].ravel() for key, cells in linked_groups(frame).items()}
-    found |= {node(by, code): parts[:, i] for i, code in enumerate(codes)}
-    return part, found
+    for axis, (by, codes, _) in enumerate(answers, start=1):
+        found |= {
+            node(by, code): np.take(parts, i, axis=axis).ravel() for i, code in enumerate(codes)
+        }
+    return part, int(parts.size), found
 
 
 def suppress_respondents(

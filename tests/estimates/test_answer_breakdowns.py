@@ -261,11 +261,12 @@ def test_the_audit_attacks_a_breakdown_by_an_answer_with_the_frames_table(factor
     gendered_wave(factory)
     sample = wave_sample(session, session.get(Wave, "2026"))
     (gender,) = answer_breakdowns(sample)
-    part, crossed = crossed_with_answers(
-        sample.frame, sample.cell, "gender", gender.codes, gender.group
+    part, size, crossed = crossed_with_answers(
+        sample.frame, sample.cell, [("gender", gender.codes, gender.group)]
     )
+    assert size == len(sample.frame) * 4  # three genders and no answer
     values = derive(DEFS, sample.questionnaire, sample.table)["threat_intimidation"]
-    counts = cell_counts(values, part, len(sample.frame) * 4, sample.design)
+    counts = cell_counts(values, part, size, sample.design)
     (alone,) = audit_estimates(counts, crossed, {("gender", "other")}, intervals=False)
     assert not alone.ok and alone.width < 0.2
 

@@ -11,6 +11,7 @@ published (estimate, standard error, interval). The band is what those leave.
 from __future__ import annotations
 
 import itertools
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ from app.method.disclosure import (
     protect_estimates,
     published_value,
 )
+from app.method.groups import crossed_with_answers
 from app.method.suppression import TOTAL, Node, suppress_hierarchy
 from app.method.weights import post_stratify
 
@@ -380,3 +382,43 @@ def test_a_rare_answer_in_a_small_organisation_keeps_the_organisations_figure():
     assert all(b.ok for b in audit)
     assert ("organisation", "om") not in hidden and TOTAL not in hidden
     assert not {k for k in hidden if k[0] == "function_group"}
+
+
+# --- 4. breakdowns by an answer, side by side ---------------------------------------------
+
+
+class FrameCell(NamedTuple):
+    organisation: str
+    unit: str
+    function_group: str
+    headcount: int
+
+
+def test_two_breakdowns_by_an_answer_together_pin_what_each_alone_leaves_open():
+    """Age and gender are published side by side, over the same respondents. In one frame
+    cell: 5 young women, 40 middle-aged men, 55 older women. "young" is hidden (5) and
+    "middle" with it (its complement); attacked on the cells crossed with age alone, the
+    young keep a wide band (young + middle is all the attacker knows). But the men are
+    exactly the middle-aged, and the men's figure is published: with both breakdowns in
+    one table the young's figure is the total minus the old minus the men, to the person.
+    The close's table crosses the cells with every breakdown by an answer at once."""
+    frame = [FrameCell("pol", "u0", "f0", 200)]
+    cell = np.zeros(100, dtype=int)
+    _, design = design_of([100], [200])
+    age = np.repeat([0, 1, 2], [5, 40, 55])  # young, middle, old
+    gender = np.repeat([0, 1, 0], [5, 40, 55])  # woman, man, woman
+    values = np.zeros(100)
+    values[[0, 1, 5, 6, 7, 8, 45, 46, 47]] = 1.0  # 2 young, 4 middle, 3 old yes
+    ages = ("age", ["young", "middle", "old"], age)
+    genders = ("gender", ["woman", "man", "other"], gender)
+    hidden = {("age", "young"), ("age", "middle")}
+    bands = {}
+    for name, answers in (("age alone", [ages]), ("side by side", [ages, genders])):
+        part, size, crossed = crossed_with_answers(frame, cell, answers)
+        counts = cell_counts(values, part, size, design)
+        (band,) = audit_estimates(counts, crossed, hidden, only={("age", "young")}, intervals=False)
+        bands[name] = band
+    assert bands["age alone"].ok
+    young = bands["side by side"]
+    assert not young.ok and young.attack_high - young.attack_low < 1e-9
+    assert young.low == pytest.approx(2 / 5)
