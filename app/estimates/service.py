@@ -101,14 +101,41 @@ def preview(session: Session, wave: Wave, indicator: Indicator, by: str) -> list
     )
 
 
+class KeptPerDatabase:
+    """Values read from closed waves, kept per database (engine) and read again after
+    KEPT_SECONDS all the same, should the database be replaced under a running server;
+    with ``most``, the least recently used go first beyond that many."""
+
+    def __init__(self, most: int | None = None) -> None:
+        self._kept: WeakKeyDictionary[Any, OrderedDict[Any, tuple[float, Any]]] = (
+            WeakKeyDictionary()
+        )
+        self._most = most
+        self._lock = Lock()
+
+    def get(self, session: Session, key: Any) -> Any | None:
+        with self._lock:
+            kept = self._kept.setdefault(session.get_bind(), OrderedDict())
+            found = kept.get(key)
+            if found is None or time.monotonic() - found[0] > KEPT_SECONDS:
+                return None
+            kept.move_to_end(key)
+            return found[1]
+
+    def put(self, session: Session, key: Any, value: Any) -> None:
+        with self._lock:
+            kept = self._kept.setdefault(session.get_bind(), OrderedDict())
+            kept[key] = (time.monotonic(), value)
+            kept.move_to_end(key)
+            while self._most is not None and len(kept) > self._most:
+                kept.popitem(last=False)
+
+
 # A closed wave's respondent counts are final (written at close, never changed), so its
-# response rates per breakdown are kept once read, per database: a trend over ten waves
-# then runs no ten queries and suppressions per request. They are read again after
-# RATES_KEPT_SECONDS all the same, should the database be replaced under a running server.
-RATES_KEPT_SECONDS = 300.0
-_closed_wave_rates: WeakKeyDictionary[Any, dict[tuple[str, str, int], tuple[float, Rates]]] = (
-    WeakKeyDictionary()
-)
+# response rates per breakdown are kept once read: a trend over ten waves then runs no
+# ten queries and suppressions per request.
+KEPT_SECONDS = 300.0
+_closed_wave_rates = KeptPerDatabase()
 
 
 def group_rates(session: Session, wave: Wave, by: str, min_cell: int) -> Rates:
@@ -118,14 +145,12 @@ def group_rates(session: Session, wave: Wave, by: str, min_cell: int) -> Rates:
         return {}
     if wave.status != "closed":
         return {r.group: r.rate for r in response_rates(session, wave, by, min_cell)}
-    kept = _closed_wave_rates.setdefault(session.get_bind(), {})
     key = (wave.id, by, min_cell)
-    now = time.monotonic()
-    found = kept.get(key)
-    if found is None or now - found[0] > RATES_KEPT_SECONDS:
+    rates: Rates | None = _closed_wave_rates.get(session, key)
+    if rates is None:
         rates = {r.group: r.rate for r in response_rates(session, wave, by, min_cell)}
-        found = kept[key] = (now, rates)
-    return dict(found[1])
+        _closed_wave_rates.put(session, key, rates)
+    return dict(rates)
 
 
 @dataclass(frozen=True)
@@ -326,15 +351,10 @@ def published_trend(session: Session, defs: IndicatorSet, query: TrendQuery) -> 
 
 # A trend as served depends on the request, the definitions and the closed waves as they
 # stand: their figures and respondent counts are written at close and never change. So
-# its JSON is kept, per database, and served again while one query finds the closed waves
-# as they were (a wave closed, published or retitled since reads anew), with the same
-# definitions object (app.indicators re-reads a changed file into a new one). Per process:
-# each worker keeps its own. Also read again after RATES_KEPT_SECONDS, as the rates are.
-TRENDS_KEPT = 256
-_served_trends: WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], tuple[float, Any, bytes]]] = (
-    WeakKeyDictionary()
-)
-_served_lock = Lock()
+# its JSON is kept, and served again while one query finds the closed waves as they were
+# (a wave closed, published or retitled since reads anew), with the same definitions
+# object (app.indicators re-reads a changed file into a new one). Each worker keeps its own.
+_served_trends = KeptPerDatabase(most=256)
 
 
 def served_trend(session: Session, defs: IndicatorSet, query: TrendQuery) -> bytes:
@@ -351,18 +371,12 @@ def served_trend(session: Session, defs: IndicatorSet, query: TrendQuery) -> byt
         )
     )  # fmt: skip
     key = (query.indicator.id, query.by, query.lang, query.min_cell, query.published_only, waves)
-    now = time.monotonic()
-    with _served_lock:
-        kept = _served_trends.setdefault(session.get_bind(), OrderedDict())
-        found = kept.get(key)
-        if found is not None and found[1] is defs and now - found[0] <= RATES_KEPT_SECONDS:
-            kept.move_to_end(key)
-            return found[2]
+    found = _served_trends.get(session, key)
+    if found is not None and found[0] is defs:
+        body: bytes = found[1]
+        return body
     body = published_trend(session, defs, query).model_dump_json(by_alias=True).encode()
-    with _served_lock:
-        kept[key] = (now, defs, body)
-        while len(kept) > TRENDS_KEPT:
-            kept.popitem(last=False)
+    _served_trends.put(session, key, (defs, body))
     return body
 
 
