@@ -361,11 +361,12 @@ def wave_audit(
     intervals: Annotated[
         bool,
         typer.Option(
-            "--intervals",
+            "--intervals/--estimates-only",
             help="Count only values of data sets that also reproduce every published "
-            "interval and standard error (slower; stricter than the check at close)",
+            "interval and standard error, as closing does (the default); or attack the "
+            "published estimates alone, as closing did before 2026-12 (faster)",
         ),
-    ] = False,
+    ] = True,
 ) -> None:
     """Attack a closed wave's stored figures: per suppressed figure, the narrowest band
     the attack reached (tab-separated, to stdout); exit 1 if one breaks the promise."""

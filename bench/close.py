@@ -391,7 +391,8 @@ def _agreement(
             theirs = (theirs[0], theirs[1], max(theirs[2], 0.0), theirs[3])
         for a, b, field in zip(ours, theirs, ("estimate", "se", "ci_low", "ci_high"), strict=True):
             if a is not None:
-                worst = max(worst, abs(a - (published_value(b, kind, field) or 0.0)))
+                expected = published_value(b, kind, field, figure.n)
+                worst = max(worst, abs(a - (expected or 0.0)))
         compared += 1
     return compared, worst
 

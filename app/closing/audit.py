@@ -5,6 +5,7 @@ cells crossed with all their answers at once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.closing.figures import (
+    Figure,
+    WaveSample,
     answer_breakdowns,
     attack_tables,
     indicator_cell_counts,
@@ -22,7 +25,10 @@ from app.indicators.definitions import IndicatorSet
 from app.indicators.derive import derive
 from app.method.disclosure import (
     DEFAULT_PROTECTION,
+    PUBLISHED,
+    PUBLISHED_BEFORE_2026_12,
     Band,
+    Precision,
     audit_counts,
     audit_estimates,
 )
@@ -50,20 +56,44 @@ def audit_wave(
     defs: IndicatorSet,
     min_cell: int,
     protection: float = DEFAULT_PROTECTION,
-    intervals: bool = False,
+    intervals: bool = True,
 ) -> list[AuditRow]:
-    """Per suppressed figure (with respondents), the band the attack reached: on the
-    published estimates, as at close, or (``intervals``) with verified data sets that also
-    reproduce every published interval and standard error."""
+    """Per suppressed figure (with respondents), the band the attack reached, with data
+    sets that reproduce every published estimate, interval and standard error, as at
+    close (``intervals`` False: the published estimates alone). The figures are read as
+    they were published: a wave closed before December 2026 had every share's interval
+    to whole percentages and its standard error, small groups' included."""
     wave = get_wave(session, wave_id)
     if wave.status != "closed":
         raise Conflict(f"wave {wave_id} is {wave.status}; only a closed wave's figures are audited")
-    sample = wave_sample(session, wave)
+    stored = session.scalars(select(Estimate).where(Estimate.wave_id == wave_id)).all()
+    shares = {i.id for i in defs.indicators if i.kind == "proportion"}
+    before = any(
+        row.indicator in shares and row.n is not None and row.n < PUBLISHED.small
+        and row.se is not None
+        for row in stored
+    )  # fmt: skip
+    precision = PUBLISHED_BEFORE_2026_12 if before else PUBLISHED
+    return attack_figures(
+        wave_sample(session, wave), defs, stored, min_cell, protection, intervals, precision
+    )
+
+
+def attack_figures(
+    sample: WaveSample,
+    defs: IndicatorSet,
+    figures: Sequence[Figure | Estimate],
+    min_cell: int,
+    protection: float = DEFAULT_PROTECTION,
+    intervals: bool = True,
+    precision: Precision = PUBLISHED,
+) -> list[AuditRow]:
+    """The audit's attack on a wave's figures, stored or computed, published as
+    ``precision`` says: per suppressed one, the band reached."""
     groups = linked_groups(sample.frame)
     n_cells = len(sample.frame)
-    stored = session.scalars(select(Estimate).where(Estimate.wave_id == wave_id)).all()
     hidden: dict[str, set[tuple[str, str]]] = {}
-    for row in stored:
+    for row in figures:
         if row.suppressed:
             hidden.setdefault(row.indicator, set()).add(node(row.breakdown, row.group_code))
     rows: list[AuditRow] = []
@@ -94,7 +124,13 @@ def audit_wave(
             if mine:
                 counts = indicator_cell_counts(indicator, values[indicator.id], sample, table)
                 bands = audit_estimates(
-                    counts, table.groups, shut, protection, only=mine, intervals=intervals
+                    counts,
+                    table.groups,
+                    shut,
+                    protection,
+                    only=mine,
+                    intervals=intervals,
+                    precision=precision,
                 )
                 add(indicator.id, bands)
     return rows

@@ -15,10 +15,11 @@ from app.indicators.definitions import Indicator, IndicatorSet
 from app.indicators.derive import derive, domain_members, value_range
 from app.method.disclosure import (
     DEFAULT_PROTECTION,
+    PUBLISHED,
     CellCounts,
+    Precision,
     cell_counts,
     protect_estimates,
-    published_value,
 )
 from app.method.estimators import GroupEstimates, estimate_groups
 from app.method.groups import (
@@ -184,15 +185,20 @@ def compute_figures(
     min_cell: int,
     protection: float = DEFAULT_PROTECTION,
     hidden_counts: set[Node] | None = None,
+    intervals: bool = True,
+    precision: Precision = PUBLISHED,
 ) -> list[Figure]:
     """Every breakdown of every indicator, rounded as published and suppressed over the
     linked table (app.method.disclosure): groups whose respondent count is hidden, small
     groups and their complements per indicator, a domain's figures wherever the
     indicator that counts its members is hidden, the same groups in shares that count
-    the same respondents, and more until the audit's attack on the published estimates
+    the same respondents, and more until the audit's attack on the published figures
+    (estimates, and with ``intervals`` a share's interval and standard error too)
     narrows no hidden share or mean below the promise (``protection`` 0: no audit).
     ``hidden_counts``: the groups whose respondent count is hidden
-    (`hidden_respondents`), when the caller has them already."""
+    (`hidden_respondents`), when the caller has them already. ``precision``: how the
+    figures are published; another rule than closing's, or ``intervals`` off, only to
+    measure what it costs (bench/precision.py)."""
     values = derive(defs, sample.questionnaire, sample.table)
     counted_by = _domain_counters(defs, sample, values)
     groupings = {by: cell_groups(sample.frame, by) for by in BREAKDOWNS}
@@ -272,9 +278,10 @@ def compute_figures(
                     parent,
                     grown,
                     protection,
-                    intervals=False,
+                    intervals=intervals,
                     withheld=frozenset(withheld - grown),
                     holding=frozenset(attacked.holding),
+                    precision=precision,
                 )
                 # Hiding more only takes equations away: what holds now keeps holding.
                 attacked.holding |= {b.node for b in bands if b.ok}
@@ -308,7 +315,16 @@ def compute_figures(
                         pending.append(indicator)
     return [
         _figure(
-            indicator, by, code, r, i, series_break, uncovered, hidden_in[indicator.id], min_cell
+            indicator,
+            by,
+            code,
+            r,
+            i,
+            series_break,
+            uncovered,
+            hidden_in[indicator.id],
+            min_cell,
+            precision,
         )
         for indicator in defs.indicators
         for results, series_break in [computed[indicator.id]]
@@ -383,19 +399,25 @@ def _figure(
     uncovered: set[Node],
     hidden: set[Node],
     min_cell: int,
+    precision: Precision,
 ) -> Figure:
-    reason = _reason(node(by, code), int(r.n[i]), int(r.df[i]), uncovered, hidden, min_cell)
+    n = int(r.n[i])
+    reason = _reason(node(by, code), n, int(r.df[i]), uncovered, hidden, min_cell)
     shown = reason is None
-    kind = indicator.kind if shown else None
+
+    def published(value: float, field: str) -> float | None:
+        # Rounded as published; a hidden figure is stored as NULL.
+        return precision.value(value, indicator.kind, field, n) if shown else None
+
     return Figure(
         indicator=indicator.id,
         breakdown=by,
         group_code=code,
-        estimate=_published(r.estimate[i], kind, "estimate"),
-        ci_low=_published(r.ci_low[i], kind, "ci_low"),
-        ci_high=_published(r.ci_high[i], kind, "ci_high"),
-        se=_published(r.se[i], kind, "se"),
-        n=int(r.n[i]) if shown else None,
+        estimate=published(r.estimate[i], "estimate"),
+        ci_low=published(r.ci_low[i], "ci_low"),
+        ci_high=published(r.ci_high[i], "ci_high"),
+        se=published(r.se[i], "se"),
+        n=n if shown else None,
         suppressed=not shown,
         series_break=series_break,
         reason=reason,
@@ -426,11 +448,6 @@ def _no_respondents(n_groups: int) -> GroupEstimates:
     nan = np.full(n_groups, np.nan)
     zero = np.zeros(n_groups, dtype=int)
     return GroupEstimates(nan, nan, nan, nan, zero, zero)
-
-
-def _published(value: float, kind: str | None, field: str) -> float | None:
-    # Rounded as published (app.method.disclosure); hidden: stored as NULL (kind None).
-    return None if kind is None else published_value(value, kind, field)
 
 
 def store_wave_estimates(

@@ -69,7 +69,10 @@ class BreakdownOut(BaseModel):
 class ChangeOut(BaseModel):
     vs_wave: str
     difference: float
-    se: float
+    se: float | None = Field(
+        description="Null when a wave's standard error is not published (a share of fewer "
+        "than 200 respondents)."
+    )
     ci_low: float
     ci_high: float
     p_value: float
@@ -82,7 +85,10 @@ class TrendPoint(BaseModel):
     estimate: float | None
     ci_low: float | None
     ci_high: float | None
-    se: float | None
+    se: float | None = Field(
+        description="Null when suppressed, and for a share of fewer than 200 respondents, "
+        "whose standard error is not published (its interval is, to 1 decimal)."
+    )
     n: int | None
     suppressed: bool
     reason: Reason | None = Field(

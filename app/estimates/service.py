@@ -21,6 +21,7 @@ from app.estimates.schemas import BreakdownOut, By, ChangeOut, IndicatorOut, Pre
 from app.estimates.schemas import TrendPoint as TrendPointOut
 from app.indicators.definitions import Indicator, IndicatorSet
 from app.indicators.fingerprint import comparable, fingerprint
+from app.method.disclosure import PUBLISHED
 from app.method.estimators import Change, compare_all
 from app.method.groups import BREAKDOWNS
 from app.problems import Code, Conflict, FieldError, InvalidInput
@@ -224,8 +225,9 @@ def trend(
                     history.append((wave, figure))
             found.append((wave, figure, between, earlier))
 
-    def limits(figure: Estimate) -> tuple[float | None, ...]:
-        return (figure.estimate, figure.se, figure.ci_low, figure.ci_high)
+    def limits(figure: Estimate) -> tuple[float, ...]:
+        published = (figure.estimate, figure.se, figure.ci_low, figure.ci_high)
+        return PUBLISHED.as_compared(published, indicator.kind, figure.n)
 
     pairs = [(limits(now), limits(earlier[1])) for _, now, _, earlier in found if earlier]
     changes = iter(

@@ -70,24 +70,82 @@ MILP_NODES = 50
 # of its best steps (by how far they go) before it stops.
 VERIFIED_TRIES = 25
 
-# Published decimals of estimates and intervals, per kind of figure; standard errors are
-# published to SE_DIGITS significant digits.
-DECIMALS = {"proportion": 2, "mean": 1}
-SE_DIGITS = 1
+
+@dataclass(frozen=True)
+class Precision:
+    """How precisely figures are published (README, "The statistical method", rule 2):
+    estimates and interval ends to the decimals of their kind, standard errors to
+    ``se_digits`` significant digits. A share of a group with fewer than ``small``
+    respondents is published coarser: its interval ends to ``small_decimals`` and,
+    without ``small_se``, no standard error. The defaults are what closing publishes
+    (``PUBLISHED``); other rules are for measuring what they would cost
+    (bench/precision.py)."""
+
+    proportion_decimals: int = 2
+    mean_decimals: int = 1
+    se_digits: int = 1
+    # A small group's rounded interval ends and standard error pin what is hidden around
+    # it (bench/precision.py): 1 decimal and none keep the promise hiding least.
+    small: int = 200
+    small_decimals: int = 1
+    small_se: bool = False
+
+    def decimals(self, kind: str, field: str, n: float | None = None) -> int:
+        """Decimals of an estimate or interval end (a standard error's follow its size);
+        n: the figure's respondents."""
+        if kind != "proportion":
+            return self.mean_decimals
+        coarse = field != "estimate" and n is not None and n < self.small
+        return self.small_decimals if coarse else self.proportion_decimals
+
+    def value(
+        self, value: float | None, kind: str, field: str, n: float | None = None
+    ) -> float | None:
+        """A figure's value as published; None where it is not published."""
+        if value is None or not np.isfinite(value):
+            return None
+        if field == "se":
+            if kind == "proportion" and n is not None and n < self.small and not self.small_se:
+                return None
+            if value == 0:
+                return 0.0
+            digits = self.se_digits - 1 - int(np.floor(np.log10(abs(value))))
+        else:
+            digits = self.decimals(kind, field, n)
+        return round(float(value), digits) + 0.0  # + 0.0: no "-0.0"
+
+    def as_compared(
+        self, figure: Sequence[float | None], kind: str, n: float | None
+    ) -> tuple[float, ...]:
+        """A published (estimate, se, ci_low, ci_high) as a change between waves reads it
+        (NaN for what is not published): an interval end published to fewer decimals than
+        its estimate stands for anything within half its last decimal, so the change takes
+        the widest it could be, and is never surer than the wave."""
+        estimate, se, low, high = (np.nan if x is None else float(x) for x in figure)
+        coarse = self.decimals(kind, "ci_low", n) < self.decimals(kind, "estimate")
+        if coarse and kind == "proportion":
+            half = 10.0 ** -self.decimals(kind, "ci_low", n) / 2
+            low, high = max(low - half, 0.0), min(high + half, 1.0)
+        return estimate, se, low, high
+
+    def label(self) -> str:
+        """The rule in a few words (bench output)."""
+        coarser = []
+        if self.small_decimals != self.proportion_decimals:
+            coarser.append(f"intervals to {self.small_decimals} decimal(s)")
+        if not self.small_se:
+            coarser.append("no standard error")
+        small = f"; shares of n < {self.small:,}: {', '.join(coarser)}" if self.small else ""
+        return (
+            f"shares to {self.proportion_decimals} decimals, standard errors to "
+            f"{self.se_digits} significant digit(s){small}"
+        )
 
 
-def published_value(value: float | None, kind: str, field: str) -> float | None:
-    """A figure's value as published: an estimate or interval limit rounded to the
-    decimals of its kind, a standard error to ``SE_DIGITS`` significant digits."""
-    if value is None or not np.isfinite(value):
-        return None
-    if field == "se":
-        if value == 0:
-            return 0.0
-        digits = SE_DIGITS - 1 - int(np.floor(np.log10(abs(value))))
-    else:
-        digits = DECIMALS[kind]
-    return round(float(value), digits) + 0.0  # + 0.0: no "-0.0"
+PUBLISHED = Precision()
+published_value = PUBLISHED.value
+# Until December 2026 every share was published alike, small groups' included.
+PUBLISHED_BEFORE_2026_12 = Precision(small=0)
 
 
 @dataclass(frozen=True)
@@ -218,42 +276,45 @@ def _proportion_moments(
     return r, se, df, n
 
 
-def _rounded(figures: tuple[np.ndarray, ...], rows: np.ndarray) -> list[tuple[float | None, ...]]:
-    r, se, low, high, _ = figures
+def _rounded(
+    figures: tuple[np.ndarray, ...], rows: np.ndarray, precision: Precision = PUBLISHED
+) -> list[tuple[float | None, ...]]:
+    r, se, low, high, n = figures
     return [
-        (
-            published_value(r[i], "proportion", "estimate"),
-            published_value(se[i], "proportion", "se"),
-            published_value(low[i], "proportion", "ci_low"),
-            published_value(high[i], "proportion", "ci_high"),
+        tuple(
+            precision.value(x[i], "proportion", f, n[i])
+            for x, f in ((r, "estimate"), (se, "se"), (low, "ci_low"), (high, "ci_high"))
         )
         for i in rows
     ]
 
 
 def _interval_window(
-    truth: tuple[np.ndarray, ...], published: list[tuple[float | None, ...]], unit: float
+    truth: tuple[np.ndarray, ...],
+    published: list[tuple[float | None, ...]],
+    precision: Precision = PUBLISHED,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per published share, the values its estimate can take given its published estimate
-    and interval ends, each rounded to ``unit``. An interval end lies at a distance from
-    the estimate that hardly changes when a few answers move, so a rounded end is a
-    second (and third) rounded estimate with its own offset: the attacker intersects
-    them, and the window is often a third of the estimate's alone. Data sets in these
-    windows still have to reproduce every published figure (``verified``); the windows
-    make the search find them."""
-    r, _, low, high, _ = truth
+    and interval ends, each rounded as ``precision`` publishes it. An interval end lies
+    at a distance from the estimate that hardly changes when a few answers move, so a
+    rounded end is a second (and third) rounded estimate with its own offset: the
+    attacker intersects them, and the window is often a third of the estimate's alone.
+    Data sets in these windows still have to reproduce every published figure
+    (``verified``); the windows make the search find them."""
+    r, _, low, high, n = truth
     ends = np.array(
         [[np.nan if x is None else x for x in p] for p in published], dtype=float
     ).reshape(-1, 4)
-    half = unit / 2
+    half = 10.0**-precision.proportion_decimals / 2
+    end_half = np.array([10.0 ** -precision.decimals("proportion", "ci_low", k) / 2 for k in n])
     with np.errstate(invalid="ignore"):
         below = np.fmax(
             ends[:, 0] - half,
-            np.fmax(ends[:, 2] - half + (r - low), ends[:, 3] - half - (high - r)),
+            np.fmax(ends[:, 2] - end_half + (r - low), ends[:, 3] - end_half - (high - r)),
         )
         above = np.fmin(
             ends[:, 0] + half,
-            np.fmin(ends[:, 2] + half + (r - low), ends[:, 3] + half - (high - r)),
+            np.fmin(ends[:, 2] + end_half + (r - low), ends[:, 3] + end_half - (high - r)),
         )
     return below, above
 
@@ -268,6 +329,7 @@ def audit_estimates(
     intervals: bool = True,
     enough: bool = False,
     withheld: frozenset[Node] = frozenset(),
+    precision: Precision = PUBLISHED,
 ) -> list[Band]:
     """The attack on every hidden figure (with a respondent) of one share or mean, or on
     those in ``only``; with ``enough`` each search stops once the promise is shown to
@@ -275,7 +337,7 @@ def audit_estimates(
     figures are not published for reasons that are no secret (coverage, no interval):
     the attacker has no equation for them, and they are not attacked. ``intervals``
     (shares only) also keeps to data sets that reproduce every published interval and
-    standard error."""
+    standard error. Figures are published as ``precision`` says."""
     nodes = list(groups)
     member = group_matrix([groups[k] for k in nodes], counts.y.size)
     w_all = counts.weight
@@ -286,15 +348,15 @@ def audit_estimates(
     a_all = member[rows] * w_all * counts.unit  # a published figure is a_all @ y / total
     total = member[rows] * w_all @ v_all
     intervals = intervals and counts.kind == "proportion"
-    unit = 10.0 ** -DECIMALS[counts.kind]
+    unit = 10.0 ** -precision.decimals(counts.kind, "estimate")
     if intervals:
         truth = proportion_figures(counts.y, counts, member[rows])
-        published = _rounded(truth, np.arange(rows.size))
+        published = _rounded(truth, np.arange(rows.size), precision)
         estimate = np.array([p[0] for p in published], dtype=float)
-        window = _interval_window(truth, published, unit)
+        window = _interval_window(truth, published, precision)
     else:
         estimate = np.array(
-            [published_value(x, counts.kind, "estimate") for x in a_all @ counts.y / total],
+            [precision.value(x, counts.kind, "estimate") for x in a_all @ counts.y / total],
             dtype=float,
         )
         window = (estimate - unit / 2, estimate + unit / 2)
@@ -316,12 +378,16 @@ def audit_estimates(
         r, se, df, n_touched = _proportion_moments(y, counts, shown[touched])
         # Estimates and standard errors first: the interval's quantiles cost the most.
         if [
-            (published_value(a, "proportion", "estimate"), published_value(b, "proportion", "se"))
-            for a, b in zip(r, se, strict=True)
+            (
+                precision.value(a, "proportion", "estimate"),
+                precision.value(b, "proportion", "se", k),
+            )
+            for a, b, k in zip(r, se, n_touched, strict=True)
         ] != [e[:2] for e in expected]:
             return False
         low, high = _korn_graubard(r, se, df, n_touched)
-        return _rounded((r, se, low, high, n_touched), np.arange(touched.size)) == expected
+        figures = (r, se, low, high, n_touched)
+        return _rounded(figures, np.arange(touched.size), precision) == expected
 
     bands = []
     for i, k in enumerate(nodes):
@@ -750,6 +816,7 @@ def protect_estimates(
     intervals: bool = True,
     withheld: frozenset[Node] = frozenset(),
     holding: frozenset[Node] = frozenset(),
+    precision: Precision = PUBLISHED,
 ) -> tuple[set[Node], list[Band]]:
     """Hide more until the attack on every hidden figure of a share or mean fails
     (``intervals=False``: an attack on the published estimates alone). ``holding``: hidden
@@ -789,7 +856,15 @@ def protect_estimates(
     todo: set[Node] | None = (hidden - holding) if holding else None
     while True:
         for band in audit_estimates(
-            counts, groups, hidden, protection, todo, intervals, enough=True, withheld=withheld
+            counts,
+            groups,
+            hidden,
+            protection,
+            todo,
+            intervals,
+            enough=True,
+            withheld=withheld,
+            precision=precision,
         ):
             done[band.node] = band
         failing = [b for b in done.values() if not b.ok]

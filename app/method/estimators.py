@@ -53,7 +53,7 @@ class GroupEstimates:
 @dataclass(frozen=True)
 class Change:
     difference: float
-    se: float
+    se: float | None  # None when a wave's standard error is not published
     ci_low: float
     ci_high: float
     p_value: float
@@ -190,7 +190,9 @@ def compare_all(now: np.ndarray, earlier: np.ndarray, kind: str) -> list[Change]
     ``sqrt(se1^2 + se2^2)``. A proportion whose normal interval reaches 0 or 1 is at an
     edge, where its variance estimate collapses (0 of 50: se 0): there both waves bring
     their published Korn-Graubard limits, so the change is never surer than the waves
-    themselves. The p-value is two-sided, from the half-width on the side of 0 (the
+    themselves. So does a share published without a standard error (a small group's:
+    README, "The statistical method", rule 2), and the change then has none either
+    (``se`` None). The p-value is two-sided, from the half-width on the side of 0 (the
     normal test in the interior), and ``significant`` is exactly "the interval excludes
     0" (p < 0.05). With a zero half-width the difference is known exactly: p is 1.0 for
     no difference and 0.0 for any other.
@@ -206,7 +208,7 @@ def compare_all(now: np.ndarray, earlier: np.ndarray, kind: str) -> list[Change]
     if kind == "proportion":
         for rows in (now, earlier):
             low, high = normal(rows)
-            edge |= (low <= 0) | (high >= 1)
+            edge |= (low <= 0) | (high >= 1) | np.isnan(rows[:, 1])
         # Without published limits (figures stored before they were kept): the normal ones.
         edge &= np.isfinite(now[:, 2:]).all(axis=1) & np.isfinite(earlier[:, 2:]).all(axis=1)
 
@@ -230,7 +232,7 @@ def compare_all(now: np.ndarray, earlier: np.ndarray, kind: str) -> list[Change]
         Change(difference=d, se=s, ci_low=lo, ci_high=hi, p_value=pv, significant=sig)
         for d, s, lo, hi, pv, sig in zip(
             difference.tolist(),
-            se.tolist(),
+            [s if np.isfinite(s) else None for s in se.tolist()],
             ci_low.tolist(),
             ci_high.tolist(),
             p_value.tolist(),

@@ -245,12 +245,12 @@ def test_first_wave_reproduces_the_seed_figures(db):
     for (indicator, by, code), (estimate, low, high, n) in figures.items():
         stored = db.get(Estimate, (first, indicator, by, code))
         if stored is not None and not stored.suppressed:
-            # Published rounded (README, "Small groups"): to half the last decimal.
+            # Published rounded (README, rule 2): to half the last decimal.
             kind = "mean" if indicator == "sick_leave_days" else "proportion"
             assert (stored.estimate, stored.ci_low, stored.ci_high, stored.n) == (
-                published_value(estimate, kind, "estimate"),
-                published_value(low, kind, "ci_low"),
-                published_value(high, kind, "ci_high"),
+                published_value(estimate, kind, "estimate", n),
+                published_value(low, kind, "ci_low", n),
+                published_value(high, kind, "ci_high", n),
                 n,
             )
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from app.method.disclosure import published_value
+from app.method.disclosure import PUBLISHED, published_value
 from app.method.estimators import compare, estimate_groups
 from app.method.weights import Design
 
@@ -15,9 +15,13 @@ FIELDS = ("estimate", "se", "ci_low", "ci_high")
 Z = stats.norm.ppf(0.975)
 
 
-def equal_weights(yes: int, n: int = 50, headcount: int = 5000) -> tuple[float, ...]:
+def equal_weights(
+    yes: int, n: int = 50, headcount: int = 5000, as_small: bool = False
+) -> tuple[float, ...]:
     """The published (estimate, se, ci_low, ci_high) of `yes` of `n` respondents, all of
-    the same weight: one stratum of a large population."""
+    the same weight: one stratum of a large population. Rounded as a large group's
+    figures are, or (``as_small``) as a group of `n` is published: fewer than 200, its
+    interval to 1 decimal and no standard error (README, rule 2)."""
     design = Design(
         stratum=np.zeros(n, dtype=int),
         weight=np.full(n, headcount / n),
@@ -27,7 +31,9 @@ def equal_weights(yes: int, n: int = 50, headcount: int = 5000) -> tuple[float, 
     )
     values = (np.arange(n) < yes).astype(float)
     result = estimate_groups(values, np.zeros(n, dtype=int), 1, design, "proportion")
-    return tuple(published_value(getattr(result, f)[0], "proportion", f) for f in FIELDS)
+    size = n if as_small else None
+    published = [published_value(getattr(result, f)[0], "proportion", f, size) for f in FIELDS]
+    return PUBLISHED.as_compared(published, "proportion", size)
 
 
 def mid_p(yes_now: int, yes_before: int, n: int = 50) -> float:
@@ -73,14 +79,34 @@ def test_a_clear_change_from_zero_is_significant():
     assert down.significant and down.ci_low > 0
 
 
+def test_a_small_groups_change_reads_its_published_limits_and_has_no_standard_error():
+    now, before = equal_weights(20, as_small=True), equal_weights(0, as_small=True)
+    assert np.isnan(now[1]) and np.isnan(before[1])  # no standard errors published
+    (p1, _, l1, u1), (p0, _, l0, u0) = now, before
+    # Published to 1 decimal (0.3-0.5 and 0.0-0.1): each limit read as the widest it
+    # could be, half a decimal further out.
+    assert (l1, u1, l0, u0) == pytest.approx((0.25, 0.55, 0.0, 0.15))
+    change = compare(now, before, "proportion")
+    assert change.se is None
+    assert change.ci_low == pytest.approx(p1 - p0 - np.hypot(p1 - l1, u0 - p0))
+    assert change.ci_high == pytest.approx(p1 - p0 + np.hypot(u1 - p1, p0 - l0))
+    assert change.significant and stats.fisher_exact([[20, 30], [0, 50]]).pvalue < 0.001
+
+
+@pytest.mark.parametrize("as_small", [False, True])
 @pytest.mark.parametrize("edge", [0, 1, 2, 48, 49, 50])
-def test_at_the_edges_never_surer_than_the_exact_test(edge: int):
+def test_at_the_edges_never_surer_than_the_exact_test(edge: int, as_small: bool):
     """Every equal-weight pair with one wave at or near 0% or 100%: whenever a change is
     called significant, the exact test (mid-p, its less conservative form) agrees, and
-    `significant` is exactly an interval without 0, and p < 0.05."""
+    `significant` is exactly an interval without 0, and p < 0.05; also as a small
+    group's figures are published (coarser limits, no standard error)."""
     for yes in range(51):
         for now, before in ((yes, edge), (edge, yes)):
-            change = compare(equal_weights(now), equal_weights(before), "proportion")
+            change = compare(
+                equal_weights(now, as_small=as_small),
+                equal_weights(before, as_small=as_small),
+                "proportion",
+            )
             assert change.significant == (change.ci_low > 0 or change.ci_high < 0)
             assert change.significant == (change.p_value < 0.05), (now, before)
             if change.significant:
