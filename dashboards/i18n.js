@@ -128,7 +128,7 @@ const TEXTS = {
       ],
       [
         "Onzekerheid",
-        "Omdat niet iedereen antwoordt, heeft elk cijfer een marge. De band rond de lijn en de streep bij elke staaf tonen het 95%-betrouwbaarheidsinterval: de werkelijke waarde ligt vrijwel zeker binnen die marge. Hoe minder antwoorden, hoe breder de marge.",
+        "Omdat niet iedereen antwoordt, heeft elk cijfer een marge. De band rond de lijn en de streep bij elke staaf tonen het 95%-betrouwbaarheidsinterval: de werkelijke waarde ligt vrijwel zeker binnen die marge. Hoe minder antwoorden, hoe breder de marge. Bij groepen met minder dan 200 antwoorden is de marge afgerond op tientallen procenten (bijvoorbeeld 10% tot 30%), zodat niemand uit de cijfers kan afleiden wat een kleine groep collega's heeft geantwoord.",
       ],
       [
         "Veranderingen",
@@ -268,7 +268,7 @@ const TEXTS = {
       ],
       [
         "Uncertainty",
-        "Because not everyone answers, every figure has a margin. The band around the line and the whisker on each bar show the 95% confidence interval: the true value almost certainly lies within it. The fewer the answers, the wider the margin.",
+        "Because not everyone answers, every figure has a margin. The band around the line and the whisker on each bar show the 95% confidence interval: the true value almost certainly lies within it. The fewer the answers, the wider the margin. For groups of fewer than 200 answers the margin is rounded to tens of percent (for example 10% to 30%), so that no one can work out from the figures what a small group of colleagues answered.",
       ],
       [
         "Changes",

@@ -117,14 +117,19 @@ COLUMNS = (
           _point("group_label")),
     Field("estimate", {"nl": "Schatting (gewogen)", "en": "Estimate (weighted)"}, "number",
           _point("estimate")),
-    Field("ci_low", {"nl": "Ondergrens 95%-betrouwbaarheidsinterval",
-                     "en": "Lower bound of the 95% confidence interval"}, "number",
+    Field("ci_low", {"nl": "Ondergrens 95%-betrouwbaarheidsinterval (aandeel van minder dan "
+                           "200 respondenten: op 1 decimaal)",
+                     "en": "Lower bound of the 95% confidence interval (a share of fewer than "
+                           "200 respondents: to 1 decimal)"}, "number",
           _point("ci_low")),
-    Field("ci_high", {"nl": "Bovengrens 95%-betrouwbaarheidsinterval",
-                      "en": "Upper bound of the 95% confidence interval"}, "number",
+    Field("ci_high", {"nl": "Bovengrens 95%-betrouwbaarheidsinterval (aandeel van minder dan "
+                            "200 respondenten: op 1 decimaal)",
+                      "en": "Upper bound of the 95% confidence interval (a share of fewer "
+                            "than 200 respondents: to 1 decimal)"}, "number",
           _point("ci_high")),
-    Field("se", {"nl": "Standaardfout", "en": "Standard error"}, "number",
-          _point("se")),
+    Field("se", {"nl": "Standaardfout (leeg bij een aandeel van minder dan 200 respondenten)",
+                 "en": "Standard error (empty for a share of fewer than 200 respondents)"},
+          "number", _point("se")),
     Field("n", {"nl": "Aantal respondenten (ongewogen)", "en": "Respondents (unweighted)"},
           "count", _point("n")),
     Field("suppressed", {"nl": "Onderdrukt (te weinig respondenten of herleidbaar)",
@@ -141,8 +146,10 @@ COLUMNS = (
     Field("change_difference", {"nl": "Verschil met die meting",
                                 "en": "Difference from that wave"}, "number",
           _changed("difference")),
-    Field("change_se", {"nl": "Standaardfout van het verschil",
-                        "en": "Standard error of the difference"}, "number",
+    Field("change_se", {"nl": "Standaardfout van het verschil (leeg zonder standaardfouten "
+                              "van de metingen)",
+                        "en": "Standard error of the difference (empty without the waves' "
+                              "standard errors)"}, "number",
           _changed("se")),
     Field("change_ci_low", {"nl": "Ondergrens 95%-betrouwbaarheidsinterval van het verschil",
                             "en": "Lower bound of the 95% confidence interval of the difference"},

@@ -213,7 +213,10 @@ def test_estimates_sav_has_the_csv_values_labels_and_missing_suppressed_figures(
         assert all(math.isnan(data[f][j]) for f in FIGURES)
     labels = meta.column_names_to_labels
     assert labels["estimate"] == "Schatting (gewogen)"
-    assert labels["ci_low"] == "Ondergrens 95%-betrouwbaarheidsinterval"
+    assert labels["ci_low"] == (
+        "Ondergrens 95%-betrouwbaarheidsinterval (aandeel van minder dan 200 respondenten: "
+        "op 1 decimaal)"
+    )
     values = meta.variable_value_labels
     assert values["suppressed"] == {0: "Nee", 1: "Ja"}
     assert values["indicator"]["threat_intimidation"] == "Bedreigd"
