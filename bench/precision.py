@@ -93,6 +93,20 @@ def main() -> None:
         )
 
 
+def label(rule: Precision) -> str:
+    """The rule in a few words."""
+    coarser = []
+    if rule.small_decimals != rule.proportion_decimals:
+        coarser.append(f"intervals to {rule.small_decimals} decimal(s)")
+    if not rule.small_se:
+        coarser.append("no standard error")
+    small = f"; shares of n < {rule.small:,}: {', '.join(coarser)}" if rule.small else ""
+    return (
+        f"shares to {rule.proportion_decimals} decimals, standard errors to "
+        f"{rule.se_digits} significant digit(s){small}"
+    )
+
+
 def measure(session: Session, waves: list[Wave], defs, rule: Precision) -> dict:  # type: ignore[no-untyped-def]
     broken = audited = hidden = on_estimates_hidden = figures = points = shares = 0
     organisations: set[str] = set()
@@ -128,7 +142,7 @@ def measure(session: Session, waves: list[Wave], defs, rule: Precision) -> dict:
         shares += len(published_shares)
         points += sum(f.ci_low == f.ci_high for f in published_shares)
     return {
-        "rule": rule.label(),
+        "rule": label(rule),
         "published": rule == PUBLISHED,
         "audited": audited,
         "broken": broken,

@@ -67,12 +67,12 @@ def audit_wave(
     if wave.status != "closed":
         raise Conflict(f"wave {wave_id} is {wave.status}; only a closed wave's figures are audited")
     stored = session.scalars(select(Estimate).where(Estimate.wave_id == wave_id)).all()
-    shares = {i.id for i in defs.indicators if i.kind == "proportion"}
+    kinds = {i.id: i.kind for i in defs.indicators}
+    # Closing now publishes no small group's standard error; one stored says the older rule.
     before = any(
-        row.indicator in shares and row.n is not None and row.n < PUBLISHED.small
-        and row.se is not None
+        row.se is not None and PUBLISHED.is_small(kinds.get(row.indicator, ""), row.n)
         for row in stored
-    )  # fmt: skip
+    )
     precision = PUBLISHED_BEFORE_2026_12 if before else PUBLISHED
     return attack_figures(
         wave_sample(session, wave), defs, stored, min_cell, protection, intervals, precision

@@ -90,13 +90,22 @@ class Precision:
     small_decimals: int = 1
     small_se: bool = False
 
+    def is_small(self, kind: str, n: float | None) -> bool:
+        """Whether a figure of ``n`` respondents is a small group's share, published
+        coarser."""
+        return kind == "proportion" and n is not None and n < self.small
+
     def decimals(self, kind: str, field: str, n: float | None = None) -> int:
         """Decimals of an estimate or interval end (a standard error's follow its size);
         n: the figure's respondents."""
         if kind != "proportion":
             return self.mean_decimals
-        coarse = field != "estimate" and n is not None and n < self.small
+        coarse = field != "estimate" and self.is_small(kind, n)
         return self.small_decimals if coarse else self.proportion_decimals
+
+    def unit(self, kind: str, field: str, n: float | None = None) -> float:
+        """The step an estimate or interval end is rounded to."""
+        return 10.0 ** -self.decimals(kind, field, n)
 
     def value(
         self, value: float | None, kind: str, field: str, n: float | None = None
@@ -105,7 +114,7 @@ class Precision:
         if value is None or not np.isfinite(value):
             return None
         if field == "se":
-            if kind == "proportion" and n is not None and n < self.small and not self.small_se:
+            if self.is_small(kind, n) and not self.small_se:
                 return None
             if value == 0:
                 return 0.0
@@ -122,24 +131,10 @@ class Precision:
         its estimate stands for anything within half its last decimal, so the change takes
         the widest it could be, and is never surer than the wave."""
         estimate, se, low, high = (np.nan if x is None else float(x) for x in figure)
-        coarse = self.decimals(kind, "ci_low", n) < self.decimals(kind, "estimate")
-        if coarse and kind == "proportion":
-            half = 10.0 ** -self.decimals(kind, "ci_low", n) / 2
-            low, high = max(low - half, 0.0), min(high + half, 1.0)
+        step = self.unit(kind, "ci_low", n)
+        if step > self.unit(kind, "estimate"):  # only a small group's share
+            low, high = max(low - step / 2, 0.0), min(high + step / 2, 1.0)
         return estimate, se, low, high
-
-    def label(self) -> str:
-        """The rule in a few words (bench output)."""
-        coarser = []
-        if self.small_decimals != self.proportion_decimals:
-            coarser.append(f"intervals to {self.small_decimals} decimal(s)")
-        if not self.small_se:
-            coarser.append("no standard error")
-        small = f"; shares of n < {self.small:,}: {', '.join(coarser)}" if self.small else ""
-        return (
-            f"shares to {self.proportion_decimals} decimals, standard errors to "
-            f"{self.se_digits} significant digit(s){small}"
-        )
 
 
 PUBLISHED = Precision()
@@ -305,8 +300,8 @@ def _interval_window(
     ends = np.array(
         [[np.nan if x is None else x for x in p] for p in published], dtype=float
     ).reshape(-1, 4)
-    half = 10.0**-precision.proportion_decimals / 2
-    end_half = np.array([10.0 ** -precision.decimals("proportion", "ci_low", k) / 2 for k in n])
+    half = precision.unit("proportion", "estimate") / 2
+    end_half = np.array([precision.unit("proportion", "ci_low", k) / 2 for k in n])
     with np.errstate(invalid="ignore"):
         below = np.fmax(
             ends[:, 0] - half,
@@ -348,7 +343,7 @@ def audit_estimates(
     a_all = member[rows] * w_all * counts.unit  # a published figure is a_all @ y / total
     total = member[rows] * w_all @ v_all
     intervals = intervals and counts.kind == "proportion"
-    unit = 10.0 ** -precision.decimals(counts.kind, "estimate")
+    unit = precision.unit(counts.kind, "estimate")
     if intervals:
         truth = proportion_figures(counts.y, counts, member[rows])
         published = _rounded(truth, np.arange(rows.size), precision)
